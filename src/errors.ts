@@ -1,0 +1,204 @@
+/**
+ * Errors raised for untrusted input. Every error carries a stable `code`; messages hold
+ * diagnostics only — never a secret, a raw token or an unverified payload.
+ *
+ * Caller mistakes (a weak secret, an invalid option) are plain `TypeError`/`RangeError`s thrown at
+ * construction instead: they are bugs to fix, not input to log.
+ *
+ * @module
+ */
+
+/** Every code a {@link SessionError} can carry. */
+export type SessionErrorCode =
+  | 'ERR_SESSION_MALFORMED'
+  | 'ERR_SESSION_SIGNATURE_INVALID'
+  | 'ERR_SESSION_UNKNOWN_KEY'
+  | 'ERR_SESSION_EXPIRED'
+  | 'ERR_SESSION_NOT_YET_VALID'
+  | 'ERR_SESSION_PAYLOAD_TOO_LARGE'
+  | 'ERR_SESSION_DECOMPRESSION_TOO_LARGE'
+  | 'ERR_SESSION_UNSUPPORTED_VERSION'
+  | 'ERR_SESSION_COOKIE_TOO_LARGE'
+
+/**
+ * Base class of every error Frasco raises for untrusted input.
+ *
+ * @example
+ * ```ts
+ * const result = signer.verify(token)
+ * if (!result.ok && result.error.code === 'ERR_SESSION_EXPIRED') console.info('link expired')
+ * ```
+ */
+export class SessionError extends Error {
+  /** A stable, machine-readable code; safe to log and to branch on. */
+  readonly code: SessionErrorCode
+
+  constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/**
+ * The token or cookie is not in the expected shape (wrong field count, non-canonical base64url,
+ * invalid UTF-8, JSON that does not parse, bad tags, bad compressed data).
+ *
+ * @example
+ * ```ts
+ * if (error instanceof PayloadMalformed) log.warn(error.code)
+ * ```
+ */
+export class PayloadMalformed extends SessionError {
+  constructor(message = 'token is malformed', options?: { cause?: unknown }) {
+    super('ERR_SESSION_MALFORMED', message, options)
+  }
+}
+
+/**
+ * The signature (or authentication tag) does not match: the token was tampered with, signed for
+ * another purpose, or signed with a secret that is not in the keyring under that key id.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof SignatureInvalid) metrics.increment('session.tampered')
+ * ```
+ */
+export class SignatureInvalid extends SessionError {
+  constructor(message = 'signature does not match') {
+    super('ERR_SESSION_SIGNATURE_INVALID', message)
+  }
+}
+
+/**
+ * The token names a key id that the keyring does not hold (a retired secret, or a forgery).
+ *
+ * @example
+ * ```ts
+ * if (error instanceof UnknownKey) log.info('cookie signed with a retired secret')
+ * ```
+ */
+export class UnknownKey extends SessionError {
+  constructor(message = 'token was signed with a key that is not in the keyring') {
+    super('ERR_SESSION_UNKNOWN_KEY', message)
+  }
+}
+
+/**
+ * The token is authentic but past its expiry or older than the allowed age.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof SessionExpired) console.log('expired at', error.expiredAt)
+ * ```
+ */
+export class SessionExpired extends SessionError {
+  /** When the token stopped being valid. */
+  readonly expiredAt: Date
+
+  constructor(expiredAt: Date, message = 'token has expired') {
+    super('ERR_SESSION_EXPIRED', message)
+    this.expiredAt = expiredAt
+  }
+}
+
+/**
+ * The token claims to have been issued in the future (beyond the allowed clock skew).
+ *
+ * @example
+ * ```ts
+ * if (error instanceof NotYetValid) log.warn('clock skew?', error.issuedAt)
+ * ```
+ */
+export class NotYetValid extends SessionError {
+  /** The issue time the token claims. */
+  readonly issuedAt: Date
+
+  constructor(issuedAt: Date, message = 'token was issued in the future') {
+    super('ERR_SESSION_NOT_YET_VALID', message)
+    this.issuedAt = issuedAt
+  }
+}
+
+/**
+ * The input is larger than the configured limit; it was rejected before any expensive work.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof PayloadTooLarge) log.warn(error.size, error.limit)
+ * ```
+ */
+export class PayloadTooLarge extends SessionError {
+  readonly size: number
+  readonly limit: number
+
+  constructor(size: number, limit: number, message = `payload of ${size} bytes exceeds the limit of ${limit}`) {
+    super('ERR_SESSION_PAYLOAD_TOO_LARGE', message)
+    this.size = size
+    this.limit = limit
+  }
+}
+
+/**
+ * Compressed data would inflate beyond the configured limit (a zip bomb); decompression stopped
+ * at the limit without allocating the rest.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof DecompressionTooLarge) log.warn('zip bomb', error.limit)
+ * ```
+ */
+export class DecompressionTooLarge extends SessionError {
+  readonly limit: number
+
+  constructor(limit: number) {
+    super('ERR_SESSION_DECOMPRESSION_TOO_LARGE', `compressed payload inflates beyond the limit of ${limit} bytes`)
+    this.limit = limit
+  }
+}
+
+/**
+ * The token uses a format version this build does not know.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof UnsupportedVersion) log.warn('token from a newer Frasco?')
+ * ```
+ */
+export class UnsupportedVersion extends SessionError {
+  constructor(message = 'token format version is not supported') {
+    super('ERR_SESSION_UNSUPPORTED_VERSION', message)
+  }
+}
+
+/**
+ * A session does not fit in the cookies allowed for it. Raised when committing, before any header
+ * is written, so nothing is silently dropped by the browser.
+ *
+ * @example
+ * ```ts
+ * try { sessions.commit(session) } catch (e) { if (e instanceof CookieTooLarge) shrink(session) }
+ * ```
+ */
+export class CookieTooLarge extends SessionError {
+  readonly size: number
+  readonly limit: number
+
+  constructor(size: number, limit: number, message = `cookie of ${size} bytes exceeds the limit of ${limit} bytes`) {
+    super('ERR_SESSION_COOKIE_TOO_LARGE', message)
+    this.size = size
+    this.limit = limit
+  }
+}
+
+/**
+ * Whether `value` is a {@link SessionError}, optionally with the given code.
+ *
+ * @example
+ * ```ts
+ * if (isSessionError(error, 'ERR_SESSION_EXPIRED')) redirectToLogin()
+ * ```
+ */
+export function isSessionError(value: unknown, code?: SessionErrorCode): value is SessionError {
+  return value instanceof SessionError && (code === undefined || value.code === code)
+}

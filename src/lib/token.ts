@@ -1,0 +1,187 @@
+/**
+ * Frasco's signed token format, version 1 (`docs/format.md` describes it byte by byte):
+ *
+ *   token = "f1" "." kid "." body "." tag
+ *   body  = base64url( flags:u8 | iat:u48be | [exp:u48be] | payload )
+ *   tag   = base64url( HMAC-SHA256( subkey(secret, purpose), "f1" "." kid "." body ) )
+ *
+ * base64url has no ".", so splitting on "." is unambiguous. The tag covers the version, key id,
+ * flags, timestamps and payload; the purpose is bound through the subkey.
+ *
+ * @internal
+ */
+import { Buffer } from 'node:buffer'
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
+import { decodeBase64url } from '../encoding.js'
+import {
+  NotYetValid,
+  PayloadMalformed,
+  PayloadTooLarge,
+  SessionExpired,
+  SignatureInvalid,
+  UnknownKey,
+  UnsupportedVersion,
+  type SessionError,
+} from '../errors.js'
+import { deriveSubkey, type Key, type Keyring } from '../keyring.js'
+
+export const VERSION = 'f1'
+
+/** Flag bits of the body's first byte. Unknown bits make a token malformed. */
+export const FLAG_EXPIRES = 0b01
+export const FLAG_DEFLATE = 0b10
+const KNOWN_FLAGS = FLAG_EXPIRES | FLAG_DEFLATE
+
+const TIME_BYTES = 6
+/** Largest second count a u48 holds; far beyond any real date (year 8.9 million). */
+const MAX_SECONDS = 2 ** 48 - 1
+const TAG_LENGTH = 43 // 32 bytes in unpadded base64url
+
+export const DEFAULT_CLOCK_TOLERANCE = 60
+export const DEFAULT_MAX_TOKEN_LENGTH = 65_536
+
+export interface TokenCoreOptions {
+  purpose: string
+  clockTolerance: number
+  maxTokenLength: number
+}
+
+/** The verified content of a token, before its payload is decoded. */
+export interface OpenedToken {
+  ok: true
+  flags: number
+  issuedAt: number // seconds
+  expiresAt: number | undefined // seconds
+  payload: Buffer
+  key: Key
+}
+
+export interface OpenOptions {
+  now: number // seconds
+  maxAge: number | undefined // seconds
+}
+
+interface SigningKey {
+  readonly key: Key
+  readonly hmacKey: KeyObject
+  /** "f1.<kid>." — everything the tag covers before the body. */
+  readonly prefix: string
+}
+
+/** Signs and opens version-1 tokens for one keyring and purpose; subkeys derived once, here. */
+export class TokenCore {
+  readonly #current: SigningKey
+  readonly #byId: Map<string, SigningKey>
+  readonly #clockTolerance: number
+  readonly #maxTokenLength: number
+
+  constructor(keyring: Keyring, options: TokenCoreOptions) {
+    this.#byId = new Map()
+    for (const key of keyring.keys) {
+      this.#byId.set(key.id, {
+        key,
+        hmacKey: createSecretKey(deriveSubkey(key, 'sign', options.purpose)),
+        prefix: `${VERSION}.${key.id}.`,
+      })
+    }
+    this.#current = this.#byId.get(keyring.current.id) as SigningKey
+    this.#clockTolerance = options.clockTolerance
+    this.#maxTokenLength = options.maxTokenLength
+  }
+
+  seal(flags: number, issuedAt: number, expiresAt: number | undefined, payload: Uint8Array): string {
+    const hasExpiry = expiresAt !== undefined
+    const header = 1 + TIME_BYTES + (hasExpiry ? TIME_BYTES : 0)
+    const body = Buffer.allocUnsafe(header + payload.length)
+    body[0] = hasExpiry ? flags | FLAG_EXPIRES : flags & ~FLAG_EXPIRES
+    body.writeUIntBE(issuedAt, 1, TIME_BYTES)
+    if (hasExpiry) body.writeUIntBE(expiresAt, 1 + TIME_BYTES, TIME_BYTES)
+    body.set(payload, header)
+    const signed = this.#current.prefix + body.toString('base64url')
+    return `${signed}.${createHmac('sha256', this.#current.hmacKey).update(signed).digest('base64url')}`
+  }
+
+  open(token: string, options: OpenOptions): OpenedToken | SessionError {
+    if (typeof token !== 'string') return new PayloadMalformed('token is not a string')
+    if (token.length > this.#maxTokenLength) return new PayloadTooLarge(token.length, this.#maxTokenLength)
+    const d1 = token.indexOf('.')
+    if (d1 === -1) return new PayloadMalformed('token has no version field')
+    if (token.slice(0, d1) !== VERSION) return new UnsupportedVersion()
+    const d2 = token.indexOf('.', d1 + 1)
+    const d3 = d2 === -1 ? -1 : token.indexOf('.', d2 + 1)
+    if (d3 === -1 || token.indexOf('.', d3 + 1) !== -1) return new PayloadMalformed('token does not have four fields')
+    const signing = this.#byId.get(token.slice(d1 + 1, d2))
+    if (signing === undefined) return new UnknownKey()
+
+    // The tag is checked before anything else in the token is decoded or believed.
+    const tag = token.slice(d3 + 1)
+    if (tag.length !== TAG_LENGTH) return new SignatureInvalid()
+    const expected = createHmac('sha256', signing.hmacKey).update(token.slice(0, d3)).digest('base64url')
+    if (!timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(tag, 'latin1'))) return new SignatureInvalid()
+
+    // Authentic from here on; the remaining checks catch our own bugs and format drift.
+    const body = decodeBase64url(token.slice(d2 + 1, d3))
+    if (body === undefined || body.length < 1 + TIME_BYTES) return new PayloadMalformed('token body is not valid')
+    const flags = body[0] as number
+    if ((flags & ~KNOWN_FLAGS) !== 0) return new PayloadMalformed('token has unknown flags')
+    const hasExpiry = (flags & FLAG_EXPIRES) !== 0
+    const header = 1 + TIME_BYTES + (hasExpiry ? TIME_BYTES : 0)
+    if (body.length < header) return new PayloadMalformed('token body is truncated')
+    const issuedAt = body.readUIntBE(1, TIME_BYTES)
+    const expiresAt = hasExpiry ? body.readUIntBE(1 + TIME_BYTES, TIME_BYTES) : undefined
+
+    const { now, maxAge } = options
+    const tolerance = this.#clockTolerance
+    if (issuedAt > now + tolerance) return new NotYetValid(new Date(issuedAt * 1000))
+    if (expiresAt !== undefined && now - tolerance >= expiresAt) return new SessionExpired(new Date(expiresAt * 1000))
+    if (maxAge !== undefined && now - tolerance > issuedAt + maxAge) return new SessionExpired(new Date((issuedAt + maxAge) * 1000))
+
+    return { ok: true, flags, issuedAt, expiresAt, payload: body.subarray(header), key: signing.key }
+  }
+}
+
+/** Reads the unauthenticated parts of a token for `frasco inspect`; never used to make decisions. */
+export function peekToken(token: string):
+  | { version: string; keyId: string; flags: number; issuedAt: number; expiresAt: number | undefined; payload: Buffer }
+  | undefined {
+  const parts = token.split('.')
+  if (parts.length !== 4 || parts[0] !== VERSION) return undefined
+  const body = decodeBase64url(parts[2] as string)
+  if (body === undefined || body.length < 1 + TIME_BYTES) return undefined
+  const flags = body[0] as number
+  const hasExpiry = (flags & FLAG_EXPIRES) !== 0
+  const header = 1 + TIME_BYTES + (hasExpiry ? TIME_BYTES : 0)
+  if (body.length < header) return undefined
+  return {
+    version: VERSION,
+    keyId: parts[1] as string,
+    flags,
+    issuedAt: body.readUIntBE(1, TIME_BYTES),
+    expiresAt: hasExpiry ? body.readUIntBE(1 + TIME_BYTES, TIME_BYTES) : undefined,
+    payload: body.subarray(header),
+  }
+}
+
+/** Seconds since the epoch from a `now` option (a Date, or milliseconds like `Date.now()`). */
+export function toSeconds(now: Date | number | undefined, where = 'now'): number {
+  const ms = now === undefined ? Date.now() : now instanceof Date ? now.getTime() : now
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms / 1000 > MAX_SECONDS) {
+    throw new TypeError(`option ${where} is invalid: give a Date or a number of milliseconds since the epoch`)
+  }
+  return Math.floor(ms / 1000)
+}
+
+/** Validates a duration option in seconds (a non-negative finite number). */
+export function assertSeconds(value: unknown, where: string, { allowZero = true } = {}): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0) || value > MAX_SECONDS) {
+    throw new TypeError(`option ${where} is invalid: give a ${allowZero ? 'non-negative' : 'positive'} number of seconds`)
+  }
+}
+
+export function assertPurpose(purpose: unknown): asserts purpose is string {
+  if (typeof purpose !== 'string' || purpose.length === 0 || purpose.length > 256 || purpose.includes('\0')) {
+    throw new TypeError(
+      "option purpose is invalid: give a short string naming what the tokens are for, e.g. 'password-reset' (1 to 256 characters, no NUL)",
+    )
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * Signed tokens: `createSigner` for strings and bytes, `createSerializer` for whole objects.
+ *
+ * Both write Frasco's version-1 format (`docs/format.md`): HMAC-SHA256 under a subkey derived per
+ * purpose, with the key id, issue time and optional expiry inside the MAC. Verifying never throws
+ * on a bad token; it returns `{ ok: false, error }` with a typed {@link SessionError}.
+ *
+ * @module
+ */
+import { Buffer } from 'node:buffer'
+import { decodeUtf8 } from './encoding.js'
+import { PayloadMalformed, SessionError } from './errors.js'
+import { createKeyring, type Keyring, type SecretsInput } from './keyring.js'
+import {
+  DEFAULT_CLOCK_TOLERANCE,
+  DEFAULT_MAX_TOKEN_LENGTH,
+  FLAG_DEFLATE,
+  TokenCore,
+  assertPurpose,
+  assertSeconds,
+  toSeconds,
+  type OpenedToken,
+} from './lib/token.js'
+import {
+  DEFAULT_COMPRESS_THRESHOLD,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  decodePayload,
+  encodePayload,
+} from './serializer.js'
+
+/** The outcome of verifying a token; never thrown. */
+export type VerifyResult<T> =
+  | {
+      ok: true
+      value: T
+      /** When the token was signed. */
+      issuedAt: Date
+      /** When the token stops being valid, if it carries an expiry. */
+      expiresAt: Date | undefined
+      /** The id of the key that verified the token. */
+      keyId: string
+      /** True when a key other than the newest verified the token: re-sign it with the newest. */
+      stale: boolean
+    }
+  | { ok: false; error: SessionError }
+
+/** Options shared by {@link createSigner} and {@link createSerializer}. */
+export interface SignerOptions {
+  /** One secret or a list, newest first (at least 32 bytes each). The newest signs; all verify. */
+  secrets: SecretsInput | Keyring
+  /**
+   * What the tokens are for (`'password-reset'`, `'csrf'`). Bound into the MAC through the subkey:
+   * a token made for one purpose never verifies for another.
+   */
+  purpose: string
+  /** Seconds of clock difference tolerated between servers for issue and expiry times. Default 60. */
+  clockTolerance?: number
+  /** Longest token accepted, in characters; longer ones are rejected before any work. Default 65536. */
+  maxTokenLength?: number
+}
+
+/** Options of `sign`. */
+export interface SignOptions {
+  /** Seconds until the token expires; written into the token and enforced by `verify`. */
+  expiresIn?: number
+  /** The signing time: a Date or milliseconds since the epoch. Defaults to now. */
+  now?: Date | number
+}
+
+/** Options of `verify` and `unsign`. */
+export interface VerifyOptions {
+  /** Reject tokens issued more than this many seconds ago, whatever expiry they carry. */
+  maxAge?: number
+  /** The verification time: a Date or milliseconds since the epoch. Defaults to now. */
+  now?: Date | number
+}
+
+/** Signs and verifies strings and bytes. */
+export interface Signer {
+  /** Signs a string (as UTF-8) or bytes. */
+  sign(value: string | Uint8Array, options?: SignOptions): string
+  /** Verifies a token whose value is UTF-8 text. Never throws on a bad token. */
+  verify(token: string, options?: VerifyOptions & { encoding?: 'utf8' }): VerifyResult<string>
+  /** Verifies a token and returns its value as bytes. Never throws on a bad token. */
+  verify(token: string, options: VerifyOptions & { encoding: 'bytes' }): VerifyResult<Uint8Array>
+  /** Like `verify`, but returns the value or throws the {@link SessionError}. */
+  unsign(token: string, options?: VerifyOptions & { encoding?: 'utf8' }): string
+  unsign(token: string, options: VerifyOptions & { encoding: 'bytes' }): Uint8Array
+}
+
+/** Options of {@link createSerializer}. */
+export interface SerializerOptions extends SignerOptions {
+  /**
+   * Compress payloads of at least this many bytes with raw deflate, when that makes the token
+   * shorter. `false` never compresses. Default: `true`, meaning the measured threshold
+   * (`docs/serialization.md`).
+   */
+  compress?: boolean | { threshold: number }
+  /** Largest payload accepted, in bytes after decompression. Default 131072. */
+  maxBytes?: number
+}
+
+/** Signs and verifies objects (JSON plus Date, Uint8Array, BigInt, Map and Set). */
+export interface Serializer<T = unknown> {
+  sign(value: T, options?: SignOptions): string
+  verify(token: string, options?: VerifyOptions): VerifyResult<T>
+  unsign(token: string, options?: VerifyOptions): T
+}
+
+interface Shared {
+  core: TokenCore
+  keyring: Keyring
+}
+
+function setUp(options: SignerOptions, factory: string): Shared {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${factory} needs an options object: ${factory}({ secrets, purpose })`)
+  }
+  const keyring = createKeyring(options.secrets)
+  assertPurpose(options.purpose)
+  const clockTolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE
+  assertSeconds(clockTolerance, 'clockTolerance')
+  const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH
+  if (!Number.isSafeInteger(maxTokenLength) || maxTokenLength < 64) {
+    throw new TypeError('option maxTokenLength is invalid: give a whole number of characters, at least 64')
+  }
+  return { keyring, core: new TokenCore(keyring, { purpose: options.purpose, clockTolerance, maxTokenLength }) }
+}
+
+function issueTimes(options: SignOptions | undefined): [issuedAt: number, expiresAt: number | undefined] {
+  const issuedAt = toSeconds(options?.now)
+  const expiresIn = options?.expiresIn
+  if (expiresIn === undefined) return [issuedAt, undefined]
+  assertSeconds(expiresIn, 'expiresIn')
+  return [issuedAt, issuedAt + Math.floor(expiresIn)]
+}
+
+function openToken(core: TokenCore, token: string, options: VerifyOptions | undefined): OpenedToken | SessionError {
+  const maxAge = options?.maxAge
+  if (maxAge !== undefined) assertSeconds(maxAge, 'maxAge')
+  return core.open(token, { now: toSeconds(options?.now), maxAge })
+}
+
+function success<T>(opened: OpenedToken, value: T): VerifyResult<T> {
+  return {
+    ok: true,
+    value,
+    issuedAt: new Date(opened.issuedAt * 1000),
+    expiresAt: opened.expiresAt === undefined ? undefined : new Date(opened.expiresAt * 1000),
+    keyId: opened.key.id,
+    stale: opened.key.index !== 0,
+  }
+}
+
+function unwrap<T>(result: VerifyResult<T>): T {
+  if (!result.ok) throw result.error
+  return result.value
+}
+
+/**
+ * Creates a signer for strings and bytes: password-reset links, e-mail confirmations, CSRF
+ * tokens, anything that must come back unaltered. The value is readable by whoever holds the
+ * token; signing proves who made it, it does not hide it.
+ *
+ * @example
+ * ```ts
+ * import { createSigner } from 'frasco'
+ *
+ * const signer = createSigner({ secrets: process.env.FRASCO_SECRETS!.split(','), purpose: 'password-reset' })
+ * const token = signer.sign('user:42', { expiresIn: 3600 })
+ * const result = signer.verify(token)
+ * if (result.ok) resetPassword(result.value)
+ * else console.warn(result.error.code) // e.g. 'ERR_SESSION_EXPIRED'
+ * ```
+ */
+export function createSigner(options: SignerOptions): Signer {
+  const { core } = setUp(options, 'createSigner')
+
+  function verify(token: string, verifyOptions?: VerifyOptions & { encoding?: 'utf8' | 'bytes' }): VerifyResult<string | Uint8Array> {
+    const opened = openToken(core, token, verifyOptions)
+    if (opened instanceof SessionError) return { ok: false, error: opened }
+    if (verifyOptions?.encoding === 'bytes') return success(opened, new Uint8Array(opened.payload))
+    const text = decodeUtf8(opened.payload)
+    if (text === undefined) return { ok: false, error: new PayloadMalformed('token value is not valid UTF-8') }
+    return success(opened, text)
+  }
+
+  return {
+    sign(value, signOptions) {
+      let bytes: Uint8Array
+      if (typeof value === 'string') {
+        if (!value.isWellFormed()) throw new TypeError('value is invalid: the string contains a lone surrogate, which UTF-8 cannot encode')
+        bytes = Buffer.from(value, 'utf8')
+      } else if (value instanceof Uint8Array) {
+        bytes = value
+      } else {
+        throw new TypeError('value is invalid: sign a string or a Uint8Array; use createSerializer for objects')
+      }
+      const [issuedAt, expiresAt] = issueTimes(signOptions)
+      return core.seal(0, issuedAt, expiresAt, bytes)
+    },
+    verify: verify as Signer['verify'],
+    unsign: ((token: string, verifyOptions?: VerifyOptions & { encoding?: 'utf8' | 'bytes' }) =>
+      unwrap(verify(token, verifyOptions))) as Signer['unsign'],
+  }
+}
+
+/**
+ * Creates a serializer that signs whole values: objects, arrays and scalars made of JSON values,
+ * `Date`, `Uint8Array`, `BigInt`, `Map` and `Set`. Large payloads are compressed when that makes
+ * the token shorter; decompression is capped, so a zip bomb is rejected without being inflated.
+ *
+ * @example
+ * ```ts
+ * import { createSerializer } from 'frasco'
+ *
+ * const invites = createSerializer<{ team: string; role: string }>({ secrets, purpose: 'invite' })
+ * const token = invites.sign({ team: 'core', role: 'editor' }, { expiresIn: 7 * 86400 })
+ * const { team } = invites.unsign(token) // throws a SessionError if tampered or expired
+ * ```
+ */
+export function createSerializer<T = unknown>(options: SerializerOptions): Serializer<T> {
+  const { core } = setUp(options, 'createSerializer')
+  const compress = options.compress ?? true
+  let compressThreshold: number
+  if (compress === true) compressThreshold = DEFAULT_COMPRESS_THRESHOLD
+  else if (compress === false) compressThreshold = Number.POSITIVE_INFINITY
+  else if (typeof compress === 'object' && compress !== null && typeof compress.threshold === 'number' && compress.threshold >= 0) {
+    compressThreshold = compress.threshold
+  } else {
+    throw new TypeError('option compress is invalid: give true, false or { threshold: bytes } with a non-negative threshold')
+  }
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+    throw new TypeError('option maxBytes is invalid: give a positive whole number of bytes')
+  }
+  const encodeOptions = { compressThreshold }
+  const decodeOptions = { maxBytes }
+
+  function verify(token: string, verifyOptions?: VerifyOptions): VerifyResult<T> {
+    const opened = openToken(core, token, verifyOptions)
+    if (opened instanceof SessionError) return { ok: false, error: opened }
+    try {
+      return success(opened, decodePayload(opened.payload, (opened.flags & FLAG_DEFLATE) !== 0, decodeOptions) as T)
+    } catch (error) {
+      if (error instanceof SessionError) return { ok: false, error }
+      return { ok: false, error: new PayloadMalformed('token payload could not be decoded') }
+    }
+  }
+
+  return {
+    sign(value, signOptions) {
+      const [issuedAt, expiresAt] = issueTimes(signOptions)
+      const { bytes, compressed } = encodePayload(value, encodeOptions)
+      return core.seal(compressed ? FLAG_DEFLATE : 0, issuedAt, expiresAt, bytes)
+    },
+    verify,
+    unsign: (token, verifyOptions) => unwrap(verify(token, verifyOptions)),
+  }
+}

@@ -1,0 +1,331 @@
+import { Buffer } from 'node:buffer'
+import { createHmac, randomBytes } from 'node:crypto'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { SessionError } from '../src/errors.js'
+import { createKeyring } from '../src/keyring.js'
+import { createSerializer, createSigner, type VerifyResult } from '../src/signer.js'
+import rfc4231 from './vectors/rfc4231.json' with { type: 'json' }
+import vectors from './vectors/signer.json' with { type: 'json' }
+
+const IAT_MS = 1_800_000_000_000
+const strong = () => randomBytes(32).toString('base64url')
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.'
+
+function codeOf(result: VerifyResult<unknown>): string {
+  return result.ok ? 'ok' : result.error.code
+}
+
+describe('HMAC-SHA256 primitive (RFC 4231 §4)', () => {
+  it.each(rfc4231.cases)('test case $case', ({ key, data, hmac, ...rest }) => {
+    const digest = createHmac('sha256', Buffer.from(key, 'hex')).update(Buffer.from(data, 'hex')).digest()
+    const truncate = 'truncate' in rest ? (rest.truncate as number) : 32
+    expect(digest.subarray(0, truncate).toString('hex')).toBe(hmac)
+  })
+})
+
+describe('golden vectors (independent Python reference, test/vectors/make-signer-vectors.py)', () => {
+  const keyring = createKeyring([vectors.secret, vectors.oldSecret])
+
+  it('derives the same key ids', () => {
+    expect(keyring.keys.map((k) => k.id)).toEqual([vectors.keyId, vectors.oldKeyId])
+  })
+
+  it.each(vectors.strings)('string: $name', (vector) => {
+    const secret = 'secretIndex' in vector ? vectors.oldSecret : vectors.secret
+    const entry = 'keyIdOverride' in vector ? { id: vector.keyIdOverride as string, secret } : secret
+    const signer = createSigner({ secrets: entry, purpose: vector.purpose })
+    const expiresIn = vector.expiresAt === null ? undefined : vector.expiresAt - vector.issuedAt
+    const token = signer.sign(vector.value, { now: vector.issuedAt * 1000, ...(expiresIn === undefined ? {} : { expiresIn }) })
+    expect(token).toBe(vector.token)
+    const result = signer.verify(vector.token, { now: vector.issuedAt * 1000 })
+    expect(result).toMatchObject({ ok: true, value: vector.value, issuedAt: new Date(vector.issuedAt * 1000), stale: false })
+    if (result.ok) expect(result.expiresAt).toEqual(vector.expiresAt === null ? undefined : new Date(vector.expiresAt * 1000))
+  })
+
+  it('verifies the old-key vector through the rotated keyring and reports it stale', () => {
+    const vector = vectors.strings.find((v) => v.name === 'old key')!
+    const result = createSigner({ secrets: keyring, purpose: 'test' }).verify(vector.token, { now: IAT_MS })
+    expect(result).toMatchObject({ ok: true, value: 'hello', keyId: vectors.oldKeyId, stale: true })
+  })
+
+  it.each(vectors.objects)('object: $name', (vector) => {
+    const serializer = createSerializer({ secrets: vectors.secret, purpose: vector.purpose })
+    const result = serializer.verify(vector.token, { now: IAT_MS })
+    expect(result).toMatchObject({ ok: true, value: JSON.parse(vector.json) })
+    if (!('compressed' in vector)) {
+      const expiresIn = vector.expiresAt === null ? undefined : vector.expiresAt - vector.issuedAt
+      expect(serializer.sign(JSON.parse(vector.json), { now: IAT_MS, ...(expiresIn === undefined ? {} : { expiresIn }) })).toBe(vector.token)
+    }
+  })
+})
+
+describe('createSigner', () => {
+  const secret = strong()
+  const signer = createSigner({ secrets: secret, purpose: 'test' })
+
+  it('round trips strings and bytes', () => {
+    expect(signer.unsign(signer.sign('hello'))).toBe('hello')
+    expect(signer.unsign(signer.sign(''))).toBe('')
+    const bytes = new Uint8Array([0, 255, 128, 7])
+    expect(signer.unsign(signer.sign(bytes), { encoding: 'bytes' })).toEqual(bytes)
+  })
+
+  it('reports a non-UTF-8 value as malformed when read as text', () => {
+    const token = signer.sign(new Uint8Array([0xff]))
+    expect(codeOf(signer.verify(token))).toBe('ERR_SESSION_MALFORMED')
+  })
+
+  it('writes issue time and expiry into the MAC and reports them', () => {
+    const token = signer.sign('x', { now: new Date(IAT_MS), expiresIn: 60 })
+    const result = signer.verify(token, { now: IAT_MS + 1000 })
+    expect(result).toMatchObject({ ok: true, issuedAt: new Date(IAT_MS), expiresAt: new Date(IAT_MS + 60_000) })
+  })
+
+  describe('time', () => {
+    const tolerant = createSigner({ secrets: secret, purpose: 'test', clockTolerance: 0 })
+    const token = tolerant.sign('x', { now: IAT_MS, expiresIn: 100 })
+
+    it.each([
+      ['at issue', 0, 'ok'],
+      ['just before expiry', 99_999, 'ok'],
+      ['at expiry', 100_000, 'ERR_SESSION_EXPIRED'],
+      ['long after', 10 ** 9, 'ERR_SESSION_EXPIRED'],
+      ['one second in the future', -1000, 'ERR_SESSION_NOT_YET_VALID'],
+    ])('%s', (_, offset, code) => {
+      expect(codeOf(tolerant.verify(token, { now: IAT_MS + offset }))).toBe(code)
+    })
+
+    it('enforces maxAge from the issue time', () => {
+      expect(codeOf(tolerant.verify(token, { now: IAT_MS + 10_000, maxAge: 10 }))).toBe('ok')
+      const late = tolerant.verify(token, { now: IAT_MS + 11_000, maxAge: 10 })
+      expect(codeOf(late)).toBe('ERR_SESSION_EXPIRED')
+      if (!late.ok) expect((late.error as SessionError & { expiredAt: Date }).expiredAt).toEqual(new Date(IAT_MS + 10_000))
+    })
+
+    it('tolerates the default 60 s of clock skew and no more', () => {
+      const t = signer.sign('x', { now: IAT_MS })
+      expect(codeOf(signer.verify(t, { now: IAT_MS - 60_000 }))).toBe('ok')
+      expect(codeOf(signer.verify(t, { now: IAT_MS - 61_000 }))).toBe('ERR_SESSION_NOT_YET_VALID')
+    })
+  })
+
+  describe('tamper matrix', () => {
+    const token = signer.sign('{"user":"admin"}', { now: IAT_MS, expiresIn: 3600 })
+    const verifyAt = (t: string) => signer.verify(t, { now: IAT_MS })
+
+    it('accepts the untouched token', () => {
+      expect(codeOf(verifyAt(token))).toBe('ok')
+    })
+
+    it('rejects every character of the token changed to every other character', () => {
+      let tried = 0
+      for (let i = 0; i < token.length; i++) {
+        for (const c of ALPHABET) {
+          if (c === token[i]) continue
+          const tampered = token.slice(0, i) + c + token.slice(i + 1)
+          expect(verifyAt(tampered).ok, `position ${i} -> ${c}`).toBe(false)
+          tried++
+        }
+      }
+      expect(tried).toBe(token.length * (ALPHABET.length - 1))
+    })
+
+    it('rejects every truncation and every extension', () => {
+      for (let i = 0; i < token.length; i++) expect(verifyAt(token.slice(0, i)).ok).toBe(false)
+      for (const suffix of ['.', 'A', '=', '..', ' ', '\n']) expect(verifyAt(token + suffix).ok).toBe(false)
+      for (const prefix of ['.', ' ', 'f1.']) expect(verifyAt(prefix + token).ok).toBe(false)
+    })
+
+    it('rejects extra or missing separators', () => {
+      const [v, kid, body, tag] = token.split('.') as [string, string, string, string]
+      for (const t of [`${v}.${kid}.${body}..${tag}`, `${v}.${kid}${body}.${tag}`, `${v}..${kid}.${body}.${tag}`, `${v}.${kid}.${body}${tag}`]) {
+        expect(verifyAt(t).ok).toBe(false)
+      }
+    })
+
+    it('rejects non-canonical base64url that decodes to the same bytes', () => {
+      const [v, kid, body, tag] = token.split('.') as [string, string, string, string]
+      const lastTag = tag.at(-1)!
+      const idx = ALPHABET.indexOf(lastTag)
+      // The last of 43 characters carries 4 data bits; its two low bits are padding.
+      for (let bits = 1; bits < 4; bits++) {
+        const alt = ALPHABET[(idx & ~3) | bits]!
+        expect(verifyAt(`${v}.${kid}.${body}.${tag.slice(0, -1)}${alt}`).ok).toBe(false)
+      }
+      expect(verifyAt(`${v}.${kid}.${body}=.${tag}`).ok).toBe(false)
+      expect(verifyAt(`${v}.${kid}.${body}.${tag}=`).ok).toBe(false)
+    })
+
+    it.each([
+      ['wrong key', () => createSigner({ secrets: strong(), purpose: 'test' }), 'ERR_SESSION_UNKNOWN_KEY'],
+      ['wrong key under the same id', () => createSigner({ secrets: { id: signer.sign('x').split('.')[1]!, secret: strong() }, purpose: 'test' }), 'ERR_SESSION_SIGNATURE_INVALID'],
+      ['wrong purpose', () => createSigner({ secrets: secret, purpose: 'other' }), 'ERR_SESSION_SIGNATURE_INVALID'],
+    ])('rejects a %s', (_, make, code) => {
+      expect(codeOf(make().verify(token, { now: IAT_MS }))).toBe(code)
+    })
+
+    it('rejects an unknown version', () => {
+      expect(codeOf(verifyAt(`f2${token.slice(2)}`))).toBe('ERR_SESSION_UNSUPPORTED_VERSION')
+    })
+
+    it('rejects an oversized token before doing any work', () => {
+      expect(codeOf(verifyAt('f1.' + 'A'.repeat(70_000)))).toBe('ERR_SESSION_PAYLOAD_TOO_LARGE')
+    })
+
+    it('never puts the secret or the token in an error', () => {
+      for (let i = 0; i < token.length; i += 7) {
+        const result = verifyAt(token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1))
+        if (result.ok) continue
+        const text = `${result.error.message} ${JSON.stringify(result.error)}`
+        expect(text).not.toContain(secret)
+        expect(text).not.toContain(token.split('.')[2]!)
+        expect(text).not.toContain('admin')
+      }
+    })
+  })
+
+  describe('rotation', () => {
+    const [newest, middle, oldest] = [strong(), strong(), strong()]
+    const old = createSigner({ secrets: oldest, purpose: 'test' })
+    const rotated = createSigner({ secrets: [newest, middle, oldest], purpose: 'test' })
+
+    it('verifies a token of an older key and reports it stale', () => {
+      const result = rotated.verify(old.sign('hi'))
+      expect(result).toMatchObject({ ok: true, value: 'hi', stale: true })
+    })
+
+    it('signs with the newest key', () => {
+      const result = rotated.verify(rotated.sign('hi'))
+      expect(result).toMatchObject({ ok: true, stale: false, keyId: createKeyring(newest).current.id })
+    })
+
+    it('rejects a retired key as unknown', () => {
+      const retired = createSigner({ secrets: [newest, middle], purpose: 'test' })
+      expect(codeOf(retired.verify(old.sign('hi')))).toBe('ERR_SESSION_UNKNOWN_KEY')
+    })
+  })
+
+  it('unsign throws the typed error', () => {
+    expect(() => signer.unsign('nope')).toThrow(SessionError)
+    try {
+      signer.unsign(signer.sign('x', { now: 0, expiresIn: 1 }))
+    } catch (error) {
+      expect((error as SessionError).code).toBe('ERR_SESSION_EXPIRED')
+    }
+  })
+
+  it('never throws on arbitrary input', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom(...ALPHABET.split('')).chain((c) => fc.string({ unit: fc.constantFrom(c, '.', 'f', '1', 'A') }))), (input) => {
+        const result = signer.verify(input)
+        expect(result.ok).toBe(false)
+        if (!result.ok) expect(result.error).toBeInstanceOf(SessionError)
+      }),
+      { numRuns: 2000 },
+    )
+    for (const input of [undefined, null, 42, {}, []]) expect(signer.verify(input as never).ok).toBe(false)
+  })
+
+  it.each([
+    ['no options', undefined, /needs an options object/],
+    ['no purpose', { secrets: strong() }, /option purpose is invalid/],
+    ['empty purpose', { secrets: strong(), purpose: '' }, /option purpose is invalid/],
+    ['weak secret', { secrets: 'short', purpose: 'x' }, /at least 32 bytes/],
+    ['negative clockTolerance', { secrets: strong(), purpose: 'x', clockTolerance: -1 }, /option clockTolerance is invalid/],
+    ['tiny maxTokenLength', { secrets: strong(), purpose: 'x', maxTokenLength: 10 }, /option maxTokenLength is invalid/],
+  ])('rejects %s at construction', (_, options, message) => {
+    expect(() => createSigner(options as never)).toThrow(TypeError)
+    expect(() => createSigner(options as never)).toThrow(message)
+  })
+
+  it.each([
+    ['a negative expiresIn', () => signer.sign('x', { expiresIn: -1 }), /option expiresIn is invalid/],
+    ['a NaN now', () => signer.sign('x', { now: Number.NaN }), /option now is invalid/],
+    ['an object value', () => signer.sign({} as never), /createSerializer/],
+    ['a lone surrogate', () => signer.sign('\ud800'), /lone surrogate/],
+    ['a negative maxAge', () => signer.verify(signer.sign('x'), { maxAge: -5 }), /option maxAge is invalid/],
+  ])('throws a TypeError for %s', (_, call, message) => {
+    expect(call).toThrow(TypeError)
+    expect(call).toThrow(message)
+  })
+})
+
+describe('createSerializer', () => {
+  const secret = strong()
+  const serializer = createSerializer<Record<string, unknown>>({ secrets: secret, purpose: 'objects' })
+
+  it('round trips every supported type', () => {
+    const value = {
+      s: 'olá',
+      n: 1.5,
+      b: true,
+      nil: null,
+      list: [1, 'two', [3]],
+      date: new Date(IAT_MS),
+      bytes: new Uint8Array([1, 2, 3]),
+      big: 2n ** 70n,
+      map: new Map<unknown, unknown>([['k', new Set([1, 2])]]),
+      __proto__: null,
+    }
+    expect(serializer.unsign(serializer.sign(value))).toEqual({ ...value })
+  })
+
+  it('keeps a __proto__ key as data', () => {
+    const value = JSON.parse('{"__proto__":{"polluted":true}}') as Record<string, unknown>
+    const back = serializer.unsign(serializer.sign(value))
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype)
+    expect(Object.keys(back)).toEqual(['__proto__'])
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
+  it('compresses large compressible payloads and not small ones', () => {
+    const small = serializer.sign({ user: 'admin' })
+    const big = { notes: 'lorem ipsum dolor sit amet '.repeat(200) }
+    const token = serializer.sign(big)
+    expect(token.length).toBeLessThan(JSON.stringify(big).length)
+    expect(serializer.unsign(token)).toEqual(big)
+    const raw = createSerializer({ secrets: secret, purpose: 'objects', compress: false }).sign(big)
+    expect(raw.length).toBeGreaterThan(JSON.stringify(big).length)
+    expect(serializer.unsign(raw)).toEqual(big)
+    expect(small.length).toBeLessThan(100)
+  })
+
+  it('does not confuse a signer token with an object token of another purpose', () => {
+    const signer = createSigner({ secrets: secret, purpose: 'strings' })
+    expect(codeOf(serializer.verify(signer.sign('{"a":1}')))).toBe('ERR_SESSION_SIGNATURE_INVALID')
+  })
+
+  it('reports a signed payload that is not valid tagged JSON as malformed', () => {
+    // Same purpose, so the signature matches; the content is what is wrong.
+    const signer = createSigner({ secrets: secret, purpose: 'objects' })
+    expect(codeOf(serializer.verify(signer.sign('{not json')))).toBe('ERR_SESSION_MALFORMED')
+    expect(codeOf(serializer.verify(signer.sign('{"$d":5}')))).toBe('ERR_SESSION_MALFORMED')
+  })
+
+  it('round trips arbitrary JSON-like values (property)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const back = serializer.unsign(serializer.sign(value as Record<string, unknown>))
+        expect(back).toEqual(JSON.parse(JSON.stringify(value)))
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('rejects a tampered compressed token at every position', () => {
+    const token = serializer.sign({ notes: 'abc '.repeat(500) })
+    for (let i = 0; i < token.length; i += 3) {
+      const tampered = token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1)
+      expect(serializer.verify(tampered).ok).toBe(false)
+    }
+  })
+
+  it.each([
+    ['compress', { compress: 'yes' }],
+    ['compress threshold', { compress: { threshold: -1 } }],
+    ['maxBytes', { maxBytes: 0 }],
+  ])('rejects an invalid %s option', (name, extra) => {
+    expect(() => createSerializer({ secrets: secret, purpose: 'x', ...(extra as object) })).toThrow(new RegExp(`option ${name.split(' ')[0]} is invalid`))
+  })
+})

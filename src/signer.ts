@@ -14,19 +14,14 @@ import { createKeyring, type Keyring, type SecretsInput } from './keyring.js'
 import {
   DEFAULT_CLOCK_TOLERANCE,
   DEFAULT_MAX_TOKEN_LENGTH,
-  FLAG_DEFLATE,
   TokenCore,
   assertPurpose,
   assertSeconds,
   toSeconds,
   type OpenedToken,
 } from './lib/token.js'
-import {
-  DEFAULT_COMPRESS_THRESHOLD,
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  decodePayload,
-  encodePayload,
-} from './serializer.js'
+import { ObjectCodec, verified } from './lib/codec.js'
+import { DEFAULT_COMPRESS_THRESHOLD, DEFAULT_MAX_PAYLOAD_BYTES } from './serializer.js'
 
 /** The outcome of verifying a token; never thrown. */
 export type VerifyResult<T> =
@@ -141,17 +136,6 @@ function openToken(core: TokenCore, token: string, options: VerifyOptions | unde
   return core.open(token, { now: toSeconds(options?.now), maxAge })
 }
 
-function success<T>(opened: OpenedToken, value: T): VerifyResult<T> {
-  return {
-    ok: true,
-    value,
-    issuedAt: new Date(opened.issuedAt * 1000),
-    expiresAt: opened.expiresAt === undefined ? undefined : new Date(opened.expiresAt * 1000),
-    keyId: opened.key.id,
-    stale: opened.key.index !== 0,
-  }
-}
-
 function unwrap<T>(result: VerifyResult<T>): T {
   if (!result.ok) throw result.error
   return result.value
@@ -179,10 +163,10 @@ export function createSigner(options: SignerOptions): Signer {
   function verify(token: string, verifyOptions?: VerifyOptions & { encoding?: 'utf8' | 'bytes' }): VerifyResult<string | Uint8Array> {
     const opened = openToken(core, token, verifyOptions)
     if (opened instanceof SessionError) return { ok: false, error: opened }
-    if (verifyOptions?.encoding === 'bytes') return success(opened, new Uint8Array(opened.payload))
+    if (verifyOptions?.encoding === 'bytes') return verified(opened, new Uint8Array(opened.payload))
     const text = decodeUtf8(opened.payload)
     if (text === undefined) return { ok: false, error: new PayloadMalformed('token value is not valid UTF-8') }
-    return success(opened, text)
+    return verified(opened, text)
   }
 
   return {
@@ -220,7 +204,34 @@ export function createSigner(options: SignerOptions): Signer {
  * ```
  */
 export function createSerializer<T = unknown>(options: SerializerOptions): Serializer<T> {
-  const { core } = setUp(options, 'createSerializer')
+  const codec = createObjectCodec(options, 'createSerializer')
+
+  function verify(token: string, verifyOptions?: VerifyOptions): VerifyResult<T> {
+    const maxAge = verifyOptions?.maxAge
+    if (maxAge !== undefined) assertSeconds(maxAge, 'maxAge')
+    const decoded = codec.decode(token, toSeconds(verifyOptions?.now), maxAge)
+    if (decoded instanceof SessionError) return { ok: false, error: decoded }
+    return verified(decoded.token, decoded.value as T)
+  }
+
+  return {
+    sign(value, signOptions) {
+      const [issuedAt, expiresAt] = issueTimes(signOptions)
+      return codec.encode(value, issuedAt, expiresAt)
+    },
+    verify,
+    unsign: (token, verifyOptions) => unwrap(verify(token, verifyOptions)),
+  }
+}
+
+/**
+ * Validates serializer options and builds the object codec that `createSerializer` and
+ * `createSessions` share.
+ *
+ * @internal
+ */
+export function createObjectCodec(options: SerializerOptions, factory: string): ObjectCodec {
+  const { core } = setUp(options, factory)
   const compress = options.compress ?? true
   let compressThreshold: number
   if (compress === true) compressThreshold = DEFAULT_COMPRESS_THRESHOLD
@@ -234,27 +245,5 @@ export function createSerializer<T = unknown>(options: SerializerOptions): Seria
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
     throw new TypeError('option maxBytes is invalid: give a positive whole number of bytes')
   }
-  const encodeOptions = { compressThreshold }
-  const decodeOptions = { maxBytes }
-
-  function verify(token: string, verifyOptions?: VerifyOptions): VerifyResult<T> {
-    const opened = openToken(core, token, verifyOptions)
-    if (opened instanceof SessionError) return { ok: false, error: opened }
-    try {
-      return success(opened, decodePayload(opened.payload, (opened.flags & FLAG_DEFLATE) !== 0, decodeOptions) as T)
-    } catch (error) {
-      if (error instanceof SessionError) return { ok: false, error }
-      return { ok: false, error: new PayloadMalformed('token payload could not be decoded') }
-    }
-  }
-
-  return {
-    sign(value, signOptions) {
-      const [issuedAt, expiresAt] = issueTimes(signOptions)
-      const { bytes, compressed } = encodePayload(value, encodeOptions)
-      return core.seal(compressed ? FLAG_DEFLATE : 0, issuedAt, expiresAt, bytes)
-    },
-    verify,
-    unsign: (token, verifyOptions) => unwrap(verify(token, verifyOptions)),
-  }
+  return new ObjectCodec(core, compressThreshold, maxBytes)
 }

@@ -1,0 +1,707 @@
+/**
+ * The `Cookie` request header and the `Set-Cookie` response header (RFC 6265bis,
+ * draft-ietf-httpbis-rfc6265bis; section numbers below follow drafts 15 and later).
+ *
+ * Reading is lenient: {@link parseCookie} and {@link getCookie} accept whatever a browser (or an
+ * attacker) sends and never throw on it. Writing is strict: {@link stringifySetCookie} and
+ * {@link createCookieWriter} refuse anything that could smuggle a second attribute or cookie into
+ * the header (CVE-2024-47764), anything a browser would silently drop, and prefixed names whose
+ * attributes break the prefix rules.
+ *
+ * @module
+ */
+import { CookieTooLarge } from './errors.js'
+
+/**
+ * The longest lifetime, in seconds, a user agent keeps a cookie: 400 days. RFC 6265bis §4.1.2.1
+ * and §4.1.2.2 let user agents cap Expires and Max-Age there, and §5.6.1 / §5.6.2 make them do it;
+ * Chrome has applied the cap since version 104. Longer lifetimes are written capped to this value.
+ *
+ * @example
+ * ```ts
+ * stringifySetCookie('id', 'v', { maxAge: 10 * MAX_COOKIE_LIFETIME }) // 'id=v; Max-Age=34560000'
+ * ```
+ */
+export const MAX_COOKIE_LIFETIME = 34_560_000
+
+/**
+ * The largest cookie, in bytes, that every user agent must accept, counting the name and the
+ * value only (RFC 6265bis §5.6 step 5 and §5.7 step 4), as Chrome does; some user agents have also
+ * counted the "=" or the attributes. Attributes are limited separately (1024 bytes each, §5.6).
+ * Proxies and servers that cap header size count the whole header line instead, so leave headroom
+ * when a value is close to the limit.
+ *
+ * @example
+ * ```ts
+ * const room = MAX_COOKIE_BYTES - 'session'.length // bytes left for the value
+ * ```
+ */
+export const MAX_COOKIE_BYTES = 4096
+
+/** Attribute values longer than this are ignored by user agents (RFC 6265bis §5.6, cookie-av step 6). */
+const MAX_ATTRIBUTE_VALUE_BYTES = 1024
+
+const DEFAULT_MAX_HEADER_LENGTH = 65_536
+
+const MAX_LIFETIME_MS = MAX_COOKIE_LIFETIME * 1000
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+// ---------------------------------------------------------------------------------------------
+
+/** Options for {@link parseCookie} and {@link getCookie}. */
+export interface ParseCookieOptions {
+  /**
+   * Decodes each value (for example `decodeURIComponent`). Values are kept raw when absent; if it
+   * throws or returns a non-string, the raw value is kept.
+   */
+  decode?: ((value: string) => string) | undefined
+  /**
+   * A header longer than this many characters is ignored entirely (nothing is parsed). Node.js
+   * decodes header bytes as latin1, so characters are bytes. Default 65536.
+   */
+  maxLength?: number | undefined
+}
+
+interface ReadOptions {
+  readonly maxLength: number
+  readonly decode: ((value: string) => string) | undefined
+}
+
+const DEFAULT_READ_OPTIONS: ReadOptions = { maxLength: DEFAULT_MAX_HEADER_LENGTH, decode: undefined }
+
+function readParseOptions(options: ParseCookieOptions | undefined): ReadOptions {
+  if (options === undefined) return DEFAULT_READ_OPTIONS
+  const { maxLength = DEFAULT_MAX_HEADER_LENGTH, decode } = options
+  if (typeof maxLength !== 'number' || !Number.isSafeInteger(maxLength) || maxLength <= 0) {
+    throw new TypeError(
+      `option maxLength is invalid: expected a positive integer number of characters, got ${show(maxLength)}`,
+    )
+  }
+  if (decode !== undefined && typeof decode !== 'function') {
+    throw new TypeError(`option decode is invalid: expected a function (value: string) => string, got ${show(decode)}`)
+  }
+  return { maxLength, decode }
+}
+
+const SP = 0x20
+const HTAB = 0x09
+const DQUOTE = 0x22
+
+// OWS = *( SP / HTAB ) (RFC 9110 §5.6.3), the only whitespace around a cookie-pair.
+function isOws(code: number): boolean {
+  return code === SP || code === HTAB
+}
+
+/** Called with the trimmed bounds of each named pair; returning true stops the scan. */
+type PairVisitor = (nameStart: number, nameEnd: number, valueStart: number, valueEnd: number) => boolean
+
+/**
+ * Walks a Cookie header pair by pair with indexOf, without splitting or allocating.
+ *
+ * RFC 6265bis §4.2.1:
+ *   cookie-string = cookie-pair *( ";" SP cookie-pair )
+ * parsed leniently, the way §5.6 splits a set-cookie-string: a pair is everything up to the next
+ * ";", the name is what precedes its first "=", and OWS around name and value is dropped.
+ *
+ * A pair without "=" is a nameless cookie (§5.6 step 3; §5.8.3 step 4 sends it as its bare value).
+ * No session uses one and a nameless "a=b" is indistinguishable from a cookie named "a", so those
+ * pairs are skipped, as are pairs whose name is empty.
+ *
+ * The position of the next "=" is remembered, so a header of many "="-less pairs is still scanned
+ * once: each character is looked at a bounded number of times whatever the input.
+ */
+function scanCookieHeader(header: string, visit: PairVisitor): void {
+  const length = header.length
+  let index = 0
+  let equals = -1
+  while (index < length) {
+    if (equals < index) {
+      equals = header.indexOf('=', index)
+      // No "=" left: every remaining pair is nameless.
+      if (equals === -1) return
+    }
+    let end = header.indexOf(';', index)
+    if (end === -1) end = length
+    if (equals < end) {
+      let nameStart = index
+      let nameEnd = equals
+      while (nameStart < nameEnd && isOws(header.charCodeAt(nameStart))) nameStart++
+      while (nameEnd > nameStart && isOws(header.charCodeAt(nameEnd - 1))) nameEnd--
+      if (nameStart < nameEnd) {
+        let valueStart = equals + 1
+        let valueEnd = end
+        while (valueStart < valueEnd && isOws(header.charCodeAt(valueStart))) valueStart++
+        while (valueEnd > valueStart && isOws(header.charCodeAt(valueEnd - 1))) valueEnd--
+        if (visit(nameStart, nameEnd, valueStart, valueEnd)) return
+      }
+    }
+    index = end + 1
+  }
+}
+
+function readValue(
+  header: string,
+  start: number,
+  end: number,
+  decode: ((value: string) => string) | undefined,
+): string {
+  // cookie-value = *cookie-octet / ( DQUOTE *cookie-octet DQUOTE ) (RFC 6265bis §4.1.1): the
+  // quotes are not part of the value a server means to send, so they are removed here.
+  if (end - start >= 2 && header.charCodeAt(start) === DQUOTE && header.charCodeAt(end - 1) === DQUOTE) {
+    start++
+    end--
+  }
+  const raw = header.slice(start, end)
+  if (decode === undefined) return raw
+  try {
+    const decoded = decode(raw)
+    return typeof decoded === 'string' ? decoded : raw
+  } catch {
+    return raw
+  }
+}
+
+/**
+ * Parses a `Cookie` request header into a null-prototype object of name → value. Lenient: it
+ * never throws on the header (only on invalid options), whatever it contains.
+ *
+ * - pairs are split on `;`, spaces and tabs around names and values are trimmed;
+ * - pairs without `=` (nameless cookies) and pairs with an empty name are skipped;
+ * - a value wrapped in double quotes is unwrapped;
+ * - values are kept raw: no percent-decoding unless `options.decode` is given;
+ * - when a name repeats, the first occurrence wins: browsers send cookies with longer paths first
+ *   (RFC 6265bis §5.8.3 step 2), so the first is the most specific;
+ * - a header longer than `options.maxLength` (default 65536) is ignored entirely;
+ * - `__proto__`, `constructor` and the like are plain keys of the null-prototype result.
+ *
+ * @example
+ * ```ts
+ * const cookies = parseCookie('theme=dark; session="abc.def"; theme=light')
+ * cookies.theme // 'dark'
+ * cookies.session // 'abc.def'
+ * ```
+ */
+export function parseCookie(
+  header: string | undefined | null,
+  options?: ParseCookieOptions,
+): Record<string, string> {
+  const { maxLength, decode } = readParseOptions(options)
+  const cookies = Object.create(null) as Record<string, string>
+  if (typeof header !== 'string' || header.length > maxLength) return cookies
+  scanCookieHeader(header, (nameStart, nameEnd, valueStart, valueEnd) => {
+    const name = header.slice(nameStart, nameEnd)
+    if (cookies[name] === undefined) cookies[name] = readValue(header, valueStart, valueEnd, decode)
+    return false
+  })
+  return cookies
+}
+
+/**
+ * Finds one cookie in a `Cookie` request header without building an object: the hot-path twin of
+ * {@link parseCookie}. For every header, name and options,
+ * `getCookie(header, name, options) === parseCookie(header, options)[name]`.
+ *
+ * @example
+ * ```ts
+ * getCookie('a=1; session=abc.def; a=2', 'session') // 'abc.def'
+ * getCookie('a=1; a=2', 'a') // '1'
+ * getCookie(undefined, 'session') // undefined
+ * ```
+ */
+export function getCookie(
+  header: string | undefined | null,
+  name: string,
+  options?: ParseCookieOptions,
+): string | undefined {
+  const { maxLength, decode } = readParseOptions(options)
+  if (typeof header !== 'string' || header.length > maxLength) return undefined
+  if (typeof name !== 'string' || name.length === 0 || !header.includes(name)) return undefined
+  let found: string | undefined
+  scanCookieHeader(header, (nameStart, nameEnd, valueStart, valueEnd) => {
+    if (nameEnd - nameStart !== name.length || !header.startsWith(name, nameStart)) return false
+    found = readValue(header, valueStart, valueEnd, decode)
+    return true
+  })
+  return found
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+// ---------------------------------------------------------------------------------------------
+
+/** The SameSite attribute (RFC 6265bis §4.1.2.7). Any casing is accepted; it is written capitalized. */
+export type CookieSameSite = 'strict' | 'lax' | 'none' | 'Strict' | 'Lax' | 'None'
+
+/** Chrome's Priority attribute. Any casing is accepted; it is written capitalized. */
+export type CookiePriority = 'low' | 'medium' | 'high' | 'Low' | 'Medium' | 'High'
+
+/** Every Set-Cookie attribute except the lifetime (Expires, Max-Age). */
+export interface CookieAttributes {
+  /** Domain attribute (§4.1.2.3): a host name, optionally with a leading dot. Omit for a host-only cookie. */
+  domain?: string | undefined
+  /** Path attribute (§4.1.2.4): starts with `/`. Omitted, browsers use the request's directory. */
+  path?: string | undefined
+  /** HttpOnly attribute (§4.1.2.6): hidden from scripts. */
+  httpOnly?: boolean | undefined
+  /** Secure attribute (§4.1.2.5): sent over HTTPS only. */
+  secure?: boolean | undefined
+  /** SameSite attribute (§4.1.2.7). `'none'` requires `secure: true`. */
+  sameSite?: CookieSameSite | undefined
+  /** Partitioned attribute (CHIPS). Requires `secure: true`. */
+  partitioned?: boolean | undefined
+  /** Priority attribute (Chrome). */
+  priority?: CookiePriority | undefined
+}
+
+/** The lifetime part of a Set-Cookie header. */
+export interface CookieLifetime {
+  /** Max-Age in whole seconds (§4.1.2.2). 0 or less deletes the cookie; above 400 days is capped. */
+  maxAge?: number | undefined
+  /** Expires (§4.1.2.1). Later than `now` + 400 days is capped; before 1970 is written as 1970. */
+  expires?: Date | undefined
+  /** The current time for the Expires cap, as a Date or epoch milliseconds. Default `Date.now()`. */
+  now?: Date | number | undefined
+}
+
+/** Options for {@link stringifySetCookie}: attributes plus lifetime. */
+export interface SetCookieOptions extends CookieAttributes, CookieLifetime {}
+
+type HostPrefix = `__host-${string}`
+type SecurePrefix = `__secure-${string}`
+
+// Browsers match the prefixes case-insensitively (§5.7), so the types lower-case the name first.
+// A union of names gets the strictest rules of any of its members.
+type PrefixRules<N extends string, Base extends CookieAttributes> = [Extract<Lowercase<N>, HostPrefix>] extends [never]
+  ? [Extract<Lowercase<N>, SecurePrefix>] extends [never]
+    ? Base
+    : Omit<Base, 'secure'> & { secure: true }
+  : Omit<Base, 'secure' | 'path' | 'domain'> & { secure: true; path?: '/' | undefined; domain?: undefined }
+
+type IsPrefixed<N extends string> = [Extract<Lowercase<N>, HostPrefix | SecurePrefix>] extends [never] ? false : true
+
+/** Options are required for a prefixed name (they must at least say `secure: true`), optional otherwise. */
+type OptionsArgument<N extends string, Options> = IsPrefixed<N> extends true ? [options: Options] : [options?: Options]
+
+/**
+ * {@link SetCookieOptions} narrowed by the cookie name's prefix (RFC 6265bis §4.1.3): for a literal
+ * name starting with `__Host-` (any casing), `secure: true` is required, `path` may only be `'/'`
+ * and `domain` is forbidden; for `__Secure-`, `secure: true` is required; otherwise unchanged.
+ * A name typed as plain `string` gets the unchanged options; the rules are enforced at runtime.
+ *
+ * @example
+ * ```ts
+ * const options: CookieOptionsFor<'__Host-id'> = { secure: true, httpOnly: true }
+ * ```
+ */
+export type CookieOptionsFor<N extends string> = PrefixRules<N, SetCookieOptions>
+
+/**
+ * {@link CookieAttributes} narrowed by the cookie name's prefix, as {@link CookieOptionsFor}.
+ *
+ * @example
+ * ```ts
+ * const attributes: CookieAttributesFor<'__Secure-id'> = { secure: true, sameSite: 'lax' }
+ * ```
+ */
+export type CookieAttributesFor<N extends string> = PrefixRules<N, CookieAttributes>
+
+/** The validated, formatted attributes, split around where the lifetime goes. */
+interface CompiledAttributes {
+  /** `; Domain=…; Path=…` */
+  readonly before: string
+  /** `; HttpOnly; Secure; SameSite=…; Partitioned; Priority=…` */
+  readonly after: string
+  readonly secure: boolean
+  readonly domain: boolean
+  readonly path: string | undefined
+}
+
+// RFC 9110 §5.6.2 (formerly RFC 7230 §3.2.6):
+//   token = 1*tchar
+//   tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+//           "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+// RFC 6265 §4.1.1 has cookie-name = token; RFC 6265bis §4.1.1 widens it to 1*cookie-octet. Every
+// tchar is a cookie-octet, so a token satisfies both and avoids "=", quotes and separators.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+// RFC 6265bis §4.1.1:
+//   cookie-value = *cookie-octet / ( DQUOTE *cookie-octet DQUOTE )
+//   cookie-octet = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
+//                  ; US-ASCII characters excluding CTLs, whitespace, DQUOTE, comma, semicolon
+//                  ; and backslash
+const COOKIE_VALUE = /^(?:[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*|"[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*")$/
+const COOKIE_OCTET = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]$/
+
+// RFC 6265bis §4.1.1: domain-value = <subdomain>, as defined by RFC 1034 §3.5 and enhanced by
+// RFC 1123 §2.1 (labels may start with a digit):
+//   <subdomain> ::= <label> | <subdomain> "." <label>
+//   <label>     ::= <let-dig> [ [ <ldh-str> ] <let-dig> ]   ; at most 63 characters
+// plus an optional leading "." that user agents ignore (§4.1.2.3, §5.6.3 step 2). IP literals in
+// brackets are not subdomains: an IPv6 host can only have host-only cookies (omit the domain).
+const DOMAIN_VALUE = /^\.?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
+// RFC 1034 §3.1: a name is at most 255 octets on the wire, 253 characters in text (+1 for the dot).
+const MAX_DOMAIN_LENGTH = 254
+
+// RFC 6265bis §4.1.1:
+//   path-value = *av-octet
+//   av-octet   = %x20-3A / %x3C-7E ; any CHAR except CTLs or ";"
+// and it must start with "/", or user agents replace it with the default path (§5.6.4 step 1).
+const PATH_VALUE = /^\/[\x20-\x3A\x3C-\x7E]*$/
+
+// RFC 6265bis §4.1.2.1: sane-cookie-date = IMF-fixdate (RFC 9110 §5.6.7), which toUTCString()
+// produces. The Unix epoch is the conventional "already expired" date.
+const EPOCH = 'Thu, 01 Jan 1970 00:00:00 GMT'
+
+const SAME_SITE: ReadonlyMap<string, string> = new Map([
+  ['strict', 'Strict'],
+  ['lax', 'Lax'],
+  ['none', 'None'],
+])
+const PRIORITY: ReadonlyMap<string, string> = new Map([
+  ['low', 'Low'],
+  ['medium', 'Medium'],
+  ['high', 'High'],
+])
+
+/** Describes a rejected option value for an error message; long strings are cut, objects named. */
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value)
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value)
+  if (value === null || value === undefined) return String(value)
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
+  return typeof value
+}
+
+function hasPrefix(name: string, lowerPrefix: string): boolean {
+  // Names are validated tokens (ASCII) before this runs, so toLowerCase() is the ASCII case map.
+  return name.length >= lowerPrefix.length && name.slice(0, lowerPrefix.length).toLowerCase() === lowerPrefix
+}
+
+function assertName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !TOKEN.test(name)) {
+    throw new TypeError(
+      `cookie name is invalid: ${show(name)} is not a token (RFC 6265bis §4.1.1, RFC 9110 §5.6.2); ` +
+        "use letters, digits and !#$%&'*+-.^_`|~ only",
+    )
+  }
+}
+
+function explainValue(value: unknown): string {
+  if (typeof value !== 'string') return `expected a string, got ${show(value)}`
+  // Say which character and where, never the value itself: it may be a session token.
+  const quoted = value.length >= 2 && value.startsWith('"') && value.endsWith('"')
+  const start = quoted ? 1 : 0
+  const end = quoted ? value.length - 1 : value.length
+  for (let index = start; index < end; index++) {
+    const char = value[index] ?? ''
+    if (!COOKIE_OCTET.test(char)) {
+      const code = value.codePointAt(index) ?? 0
+      return (
+        `character U+${code.toString(16).toUpperCase().padStart(4, '0')} at index ${index} is not a cookie-octet ` +
+        '(RFC 6265bis §4.1.1); encode the value first, for example as base64url'
+      )
+    }
+  }
+  return 'it is not a cookie-value (RFC 6265bis §4.1.1)'
+}
+
+function assertValue(name: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string' || !COOKIE_VALUE.test(value)) {
+    throw new TypeError(`cookie value is invalid: ${explainValue(value)}`)
+  }
+  // Both are ASCII by now, so characters are bytes. User agents drop larger cookies silently
+  // (RFC 6265bis §5.6 step 5), so refuse to write one.
+  const size = name.length + value.length
+  if (size > MAX_COOKIE_BYTES) throw new CookieTooLarge(size, MAX_COOKIE_BYTES)
+}
+
+function readFlag(option: string, value: unknown): boolean {
+  if (value === undefined) return false
+  if (typeof value !== 'boolean') throw new TypeError(`option ${option} is invalid: expected a boolean, got ${show(value)}`)
+  return value
+}
+
+function formatDomain(domain: unknown): string {
+  if (typeof domain !== 'string' || domain.length > MAX_DOMAIN_LENGTH || !DOMAIN_VALUE.test(domain)) {
+    throw new TypeError(
+      `option domain is invalid: ${show(domain)} is not a host name (RFC 6265bis §4.1.2.3, RFC 1034 §3.5); ` +
+        'use letters, digits, hyphens and dots (an optional leading dot), or omit it for a host-only cookie',
+    )
+  }
+  return domain
+}
+
+function formatPath(path: unknown): string {
+  if (typeof path !== 'string' || !PATH_VALUE.test(path)) {
+    throw new TypeError(
+      `option path is invalid: ${show(path)} is not a path-value (RFC 6265bis §4.1.2.4); ` +
+        'start it with "/" and use printable ASCII without ";", percent-encoding anything else',
+    )
+  }
+  if (path.length > MAX_ATTRIBUTE_VALUE_BYTES) {
+    throw new TypeError(
+      `option path is invalid: it is ${path.length} bytes; user agents ignore attribute values over ` +
+        `${MAX_ATTRIBUTE_VALUE_BYTES} bytes (RFC 6265bis §5.6), so shorten it`,
+    )
+  }
+  return path
+}
+
+function formatKeyword(option: string, value: unknown, keywords: ReadonlyMap<string, string>): string {
+  const written = typeof value === 'string' ? keywords.get(value.toLowerCase()) : undefined
+  if (written === undefined) {
+    const expected = [...keywords.keys()].map((keyword) => `"${keyword}"`)
+    throw new TypeError(`option ${option} is invalid: expected one of ${expected.join(', ')}, got ${show(value)}`)
+  }
+  return written
+}
+
+/**
+ * Prefix rules (RFC 6265bis §4.1.3), checked case-insensitively like user agents do (§5.7: "If the
+ * cookie-name begins with a case-insensitive match for the string "__Secure-" / "__Host-"").
+ */
+function assertPrefixRules(name: string, compiled: CompiledAttributes): void {
+  if (hasPrefix(name, '__secure-') && !compiled.secure) {
+    throw new TypeError(
+      `option secure is invalid: cookie ${show(name)} has the "__Secure-" prefix, which requires ` +
+        'secure: true (RFC 6265bis §4.1.3.1); browsers reject it otherwise',
+    )
+  }
+  if (hasPrefix(name, '__host-')) {
+    if (!compiled.secure) {
+      throw new TypeError(
+        `option secure is invalid: cookie ${show(name)} has the "__Host-" prefix, which requires ` +
+          'secure: true (RFC 6265bis §4.1.3.2); browsers reject it otherwise',
+      )
+    }
+    if (compiled.domain) {
+      throw new TypeError(
+        `option domain is invalid: cookie ${show(name)} has the "__Host-" prefix, which forbids a Domain ` +
+          'attribute (RFC 6265bis §4.1.3.2); remove the domain option',
+      )
+    }
+    if (compiled.path !== '/') {
+      throw new TypeError(
+        `option path is invalid: cookie ${show(name)} has the "__Host-" prefix, which requires path "/" ` +
+          `(RFC 6265bis §4.1.3.2), got ${show(compiled.path)}; use "/" or omit it`,
+      )
+    }
+  }
+}
+
+/** Validates and formats every attribute except the lifetime: the one path both writers share. */
+function compileAttributes(name: string, attributes: CookieAttributes | undefined): CompiledAttributes {
+  if (attributes === undefined) attributes = {}
+  else if (typeof attributes !== 'object' || attributes === null) {
+    throw new TypeError(`options are invalid: expected an object, got ${show(attributes)}`)
+  }
+  const { domain, path, httpOnly, secure, sameSite, partitioned, priority } = attributes
+
+  let before = ''
+  if (domain !== undefined) before += `; Domain=${formatDomain(domain)}`
+  let writtenPath = path === undefined ? undefined : formatPath(path)
+  // A "__Host-" cookie must carry an explicit Path=/ (RFC 6265bis §4.1.3.2, §5.7), so it is
+  // written even when the caller left the path out.
+  if (writtenPath === undefined && hasPrefix(name, '__host-')) writtenPath = '/'
+  if (writtenPath !== undefined) before += `; Path=${writtenPath}`
+
+  const isSecure = readFlag('secure', secure)
+  let after = ''
+  if (readFlag('httpOnly', httpOnly)) after += '; HttpOnly'
+  if (isSecure) after += '; Secure'
+  if (sameSite !== undefined) {
+    const written = formatKeyword('sameSite', sameSite, SAME_SITE)
+    // RFC 6265bis §5.7: a cookie whose same-site-flag is "None" is ignored unless it is Secure.
+    if (written === 'None' && !isSecure) {
+      throw new TypeError(
+        'option secure is invalid: sameSite "none" requires secure: true; browsers reject ' +
+          'SameSite=None cookies without Secure (RFC 6265bis §5.7)',
+      )
+    }
+    after += `; SameSite=${written}`
+  }
+  if (readFlag('partitioned', partitioned)) {
+    // CHIPS (draft-cutler-httpbis-partitioned-cookies §2.1): Partitioned requires Secure.
+    if (!isSecure) {
+      throw new TypeError(
+        'option secure is invalid: partitioned: true requires secure: true; browsers reject ' +
+          'Partitioned cookies without Secure (CHIPS)',
+      )
+    }
+    after += '; Partitioned'
+  }
+  if (priority !== undefined) after += `; Priority=${formatKeyword('priority', priority, PRIORITY)}`
+
+  const compiled: CompiledAttributes = {
+    before,
+    after,
+    secure: isSecure,
+    domain: domain !== undefined,
+    path: writtenPath,
+  }
+  assertPrefixRules(name, compiled)
+  return compiled
+}
+
+function readNow(now: unknown): number {
+  if (now === undefined) return Date.now()
+  const time = now instanceof Date ? now.getTime() : now
+  if (typeof time !== 'number' || !Number.isFinite(time)) {
+    throw new TypeError(`option now is invalid: expected a valid Date or epoch milliseconds, got ${show(now)}`)
+  }
+  return time
+}
+
+/** Validates and formats `; Expires=…; Max-Age=…`, capping both at 400 days. */
+function formatLifetime(lifetime: CookieLifetime | undefined): string {
+  if (lifetime === undefined) return ''
+  if (typeof lifetime !== 'object' || lifetime === null) {
+    throw new TypeError(`lifetime is invalid: expected an object, got ${show(lifetime)}`)
+  }
+  const { expires, maxAge, now } = lifetime
+  const currentTime = now === undefined ? undefined : readNow(now)
+  let text = ''
+  if (expires !== undefined) {
+    if (!(expires instanceof Date) || Number.isNaN(expires.getTime())) {
+      throw new TypeError(`option expires is invalid: expected a valid Date, got ${show(expires)}`)
+    }
+    // RFC 6265bis §4.1.2.1 / §5.6.1 step 4: user agents reduce Expires to at most 400 days ahead.
+    // Dates before 1970 mean "expired" just as well, and stay within the years user agents can
+    // parse (cookie-date requires year >= 1601, §5.1.1).
+    const limit = (currentTime ?? Date.now()) + MAX_LIFETIME_MS
+    const time = Math.max(0, Math.min(expires.getTime(), limit))
+    text += `; Expires=${new Date(time).toUTCString()}`
+  }
+  if (maxAge !== undefined) {
+    if (typeof maxAge !== 'number' || !Number.isSafeInteger(maxAge)) {
+      throw new TypeError(`option maxAge is invalid: expected an integer number of seconds, got ${show(maxAge)}`)
+    }
+    // RFC 6265bis §4.1.2.2 / §5.6.2 step 5 caps Max-Age at 400 days; §5.6.2 step 6 treats any
+    // value <= 0 as "expire now", and the server grammar (§4.1.1) has no sign, so 0 is written.
+    text += `; Max-Age=${Math.min(Math.max(maxAge, 0), MAX_COOKIE_LIFETIME)}`
+  }
+  return text
+}
+
+const EXPIRED = `; Expires=${EPOCH}; Max-Age=0`
+
+function assemble(name: string, value: string, compiled: CompiledAttributes, lifetime: string): string {
+  return `${name}=${value}${compiled.before}${lifetime}${compiled.after}`
+}
+
+/**
+ * Builds one `Set-Cookie` header value. Strict: the name must be a token, the value a
+ * cookie-value, every attribute well-formed, and the prefix rules of `__Secure-` and `__Host-`
+ * names hold (case-insensitively, like browsers); anything else throws a `TypeError` whose message
+ * names the option and the fix. A name and value over {@link MAX_COOKIE_BYTES} throw
+ * `CookieTooLarge`, since browsers would drop the cookie silently.
+ *
+ * Attributes are written in a fixed order: Domain, Path, Expires, Max-Age, HttpOnly, Secure,
+ * SameSite, Partitioned, Priority. Lifetimes over 400 days are capped ({@link MAX_COOKIE_LIFETIME}).
+ * A `__Host-` cookie always gets `Path=/`.
+ *
+ * For a literal prefixed name the options are type-checked against the prefix rules
+ * ({@link CookieOptionsFor}), so `stringifySetCookie('__Host-id', 'v', { secure: false })` does
+ * not compile.
+ *
+ * @example
+ * ```ts
+ * stringifySetCookie('__Host-session', 'abc.def', { secure: true, httpOnly: true, sameSite: 'lax', maxAge: 3600 })
+ * // '__Host-session=abc.def; Path=/; Max-Age=3600; HttpOnly; Secure; SameSite=Lax'
+ * ```
+ */
+export function stringifySetCookie<N extends string>(
+  name: N,
+  value: string,
+  ...options: OptionsArgument<N, CookieOptionsFor<N>>
+): string
+export function stringifySetCookie(name: string, value: string, options?: SetCookieOptions): string {
+  assertName(name)
+  const compiled = compileAttributes(name, options)
+  assertValue(name, value)
+  return assemble(name, value, compiled, formatLifetime(options))
+}
+
+/** A compiled Set-Cookie writer; see {@link createCookieWriter}. */
+export interface CookieWriter {
+  /** The cookie name the writer was created for. */
+  readonly name: string
+  /**
+   * Length in bytes of the cached attribute text (everything after `name=value` except the
+   * lifetime). A header is `name.length + 1 + value.length + attributeLength` bytes, plus the
+   * lifetime (`; Expires=<29 characters>` is 39, `; Max-Age=<n>` is 10 plus the digits).
+   */
+  readonly attributeLength: number
+  /**
+   * Builds a `Set-Cookie` header value. Validates only the value, the lifetime and, when given,
+   * the alternative `name` (for chunks such as `session.0`; it must be a token and satisfy the
+   * prefix rules with the writer's attributes).
+   */
+  serialize(value: string, lifetime?: CookieLifetime, name?: string): string
+  /**
+   * Builds a header that deletes the cookie: empty value, `Expires` at the epoch and `Max-Age=0`,
+   * with the writer's Domain, Path, Secure, SameSite and Partitioned so the browser matches the
+   * stored cookie (a cookie is only replaced by one with the same name, domain and path, RFC 6265bis
+   * §4.1.2, §5.7); Secure is kept because a prefixed name needs it even to be deleted.
+   */
+  expire(name?: string): string
+}
+
+/**
+ * Validates a cookie's name and attributes once and returns a writer for the hot path: each
+ * header reuses the cached attribute text, and output is identical to
+ * {@link stringifySetCookie} for the same inputs (both share one validation and formatting path).
+ *
+ * The attributes carry no lifetime; pass `maxAge`/`expires` to `serialize` (passing them here
+ * throws, rather than being ignored).
+ *
+ * @example
+ * ```ts
+ * const writer = createCookieWriter('__Host-session', { secure: true, httpOnly: true, sameSite: 'lax' })
+ * writer.serialize('abc.def', { maxAge: 3600 })
+ * // '__Host-session=abc.def; Path=/; Max-Age=3600; HttpOnly; Secure; SameSite=Lax'
+ * writer.serialize('chunk', undefined, '__Host-session.1')
+ * writer.expire()
+ * // '__Host-session=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Secure; SameSite=Lax'
+ * ```
+ */
+export function createCookieWriter<N extends string>(
+  name: N,
+  ...attributes: OptionsArgument<N, CookieAttributesFor<N>>
+): CookieWriter
+export function createCookieWriter(name: string, attributes?: CookieAttributes): CookieWriter {
+  assertName(name)
+  if (typeof attributes === 'object' && attributes !== null) {
+    for (const option of ['maxAge', 'expires', 'now'] as const) {
+      if ((attributes as Record<string, unknown>)[option] !== undefined) {
+        throw new TypeError(
+          `option ${option} is invalid: a cookie writer caches attributes only; ` +
+            `pass the lifetime to serialize(value, { ${option} }) instead`,
+        )
+      }
+    }
+  }
+  const compiled = compileAttributes(name, attributes)
+  const writerName = name
+
+  function checkName(cookieName: string): void {
+    if (cookieName === writerName) return
+    assertName(cookieName)
+    assertPrefixRules(cookieName, compiled)
+  }
+
+  return Object.freeze({
+    name: writerName,
+    attributeLength: compiled.before.length + compiled.after.length,
+    serialize(value: string, lifetime?: CookieLifetime, cookieName: string = writerName): string {
+      checkName(cookieName)
+      assertValue(cookieName, value)
+      return assemble(cookieName, value, compiled, formatLifetime(lifetime))
+    },
+    expire(cookieName: string = writerName): string {
+      checkName(cookieName)
+      return assemble(cookieName, '', compiled, EXPIRED)
+    },
+  })
+}

@@ -1,0 +1,788 @@
+/**
+ * The dictionary-like session an application gets for each request, and its change tracking.
+ *
+ * This module knows nothing about cookies, signing or serialization: the session manager reads a
+ * cookie, hands the data to {@link createSession}, and at the end of the request asks
+ * {@link getSessionState} whether to write a cookie (`modified`), delete it (`destroyed`), issue a new
+ * identity (`regenerated`), and add `Vary: Cookie` (`accessed`).
+ *
+ * The object users see is a `Proxy` over a small class so that Express-era code
+ * (`req.session.user = id`, `delete req.session.user`, Passport) works; the property view and the
+ * methods share one store and one set of tracking rules.
+ *
+ * @module
+ */
+
+/** The data a session holds: string keys, values your serializer can encode. */
+export type SessionData = Record<string, unknown>
+
+/** One flashed message, as returned by {@link SessionMethods.consumeFlashes}. */
+export interface FlashMessage {
+  category: string
+  message: string
+}
+
+/** A category, or a list of categories, to select flashed messages. */
+export type FlashFilter = string | readonly string[]
+
+/**
+ * A callback for {@link SessionMethods.regenerate}, `destroy` and `save`, in the Node/Express shape.
+ * Frasco always calls it asynchronously, exactly once, with no error.
+ */
+export type SessionCallback = (err?: unknown) => void
+
+/** A key of `T` usable with the session methods. */
+type KeyOf<T> = keyof T & string
+
+/**
+ * One `[key, value]` pair of a session typed `T`: a union over the declared keys, so that
+ * `if (entry[0] === 'user')` narrows `entry[1]`. `[string, unknown]` for an untyped session.
+ */
+export type SessionEntry<T extends object = SessionData> = {
+  [K in KeyOf<T>]: [K, T[K]]
+}[KeyOf<T>]
+
+/**
+ * The methods and read-only flags of a session. These names are reserved on the property view:
+ * `session.get` is always the method; data stored under `'get'` is reached with `session.get('get')`.
+ */
+export interface SessionMethods<T extends object = SessionData> {
+  /**
+   * The value stored under `key`, or `undefined`. Marks the session accessed.
+   *
+   * @example
+   * ```ts
+   * const user = session.get('user')
+   * ```
+   */
+  get<K extends KeyOf<T>>(key: K): T[K] | undefined
+  /**
+   * Stores `value` under `key` and marks the session modified, even when the value is unchanged
+   * (as Flask does). Setting `undefined` is the same as {@link SessionMethods.delete}.
+   *
+   * @example
+   * ```ts
+   * session.set('user', 'ada').set('theme', 'dark')
+   * ```
+   */
+  set<K extends KeyOf<T>>(key: K, value: T[K]): Session<T>
+  /**
+   * Whether data is stored under `key`. Marks the session accessed.
+   *
+   * @example
+   * ```ts
+   * if (!session.has('user')) return redirect('/login')
+   * ```
+   */
+  has(key: string): boolean
+  /**
+   * Removes `key`; returns whether it was there. Marks the session modified only if it was.
+   *
+   * @example
+   * ```ts
+   * session.delete('cart')
+   * ```
+   */
+  delete(key: KeyOf<T>): boolean
+  /**
+   * Removes `key` and returns its value, or `fallback` (default `undefined`) when it was not there.
+   * Marks the session modified only if the key was there.
+   *
+   * @example
+   * ```ts
+   * const next = session.pop('returnTo', '/')
+   * ```
+   */
+  pop<K extends KeyOf<T>>(key: K): T[K] | undefined
+  pop<K extends KeyOf<T>, F>(key: K, fallback: F): T[K] | F
+  /**
+   * Removes every key. Marks the session modified if it held anything. Unlike
+   * {@link SessionMethods.regenerate}, the session keeps its identity (issue time).
+   *
+   * @example
+   * ```ts
+   * session.clear()
+   * ```
+   */
+  clear(): void
+  /**
+   * The stored keys, as a new array in insertion order, including Frasco's reserved `_flashes` key
+   * while flashes are pending. Marks the session accessed.
+   *
+   * @example
+   * ```ts
+   * for (const key of session.keys()) console.log(key)
+   * ```
+   */
+  keys(): string[]
+  /**
+   * The stored `[key, value]` pairs, as a new array in insertion order. Marks the session accessed.
+   *
+   * @example
+   * ```ts
+   * for (const [key, value] of session.entries()) console.log(key, value)
+   * ```
+   */
+  entries(): Array<SessionEntry<T>>
+  /**
+   * The number of stored keys. Marks the session accessed.
+   *
+   * @example
+   * ```ts
+   * if (session.size === 0) console.log('empty session')
+   * ```
+   */
+  readonly size: number
+  /**
+   * A plain, detached, shallow copy of the data; `JSON.stringify(session)` uses it. Marks the
+   * session accessed.
+   *
+   * @example
+   * ```ts
+   * const copy = session.toJSON()
+   * ```
+   */
+  toJSON(): Partial<T>
+  /**
+   * True when the request carried no valid session cookie, or after {@link SessionMethods.regenerate}.
+   *
+   * @example
+   * ```ts
+   * if (session.isNew) session.set('visits', 0)
+   * ```
+   */
+  readonly isNew: boolean
+  /**
+   * True when the session will be written back at the end of the request.
+   *
+   * @example
+   * ```ts
+   * if (session.modified) console.log('cookie will be updated')
+   * ```
+   */
+  readonly modified: boolean
+  /**
+   * True once the data has been read or written; the manager then adds `Vary: Cookie`.
+   *
+   * @example
+   * ```ts
+   * if (!session.accessed) console.log('response does not depend on the session')
+   * ```
+   */
+  readonly accessed: boolean
+  /**
+   * True after {@link SessionMethods.destroy}: the cookie will be deleted.
+   *
+   * @example
+   * ```ts
+   * if (session.destroyed) console.log('logged out')
+   * ```
+   */
+  readonly destroyed: boolean
+  /**
+   * Marks the session modified. Call it after changing a stored object in place, which the
+   * session cannot see.
+   *
+   * @example
+   * ```ts
+   * session.get('cart')?.items.push(item)
+   * session.touch()
+   * ```
+   */
+  touch(): void
+  /**
+   * Queues a message for a later request, stored as Flask does: `[category, message]` appended to
+   * the array under `_flashes`. Marks the session modified.
+   *
+   * @example
+   * ```ts
+   * session.flash('Saved.')
+   * session.flash('Wrong password.', 'error')
+   * ```
+   */
+  flash(message: string, category?: string): void
+  /**
+   * Returns the queued messages (only those of the given categories with a filter) and removes the
+   * returned ones. Marks the session modified when something was removed.
+   *
+   * @example
+   * ```ts
+   * const errors = session.consumeFlashes('error')
+   * ```
+   */
+  consumeFlashes(filter?: FlashFilter): FlashMessage[]
+  /**
+   * Returns the queued messages (optionally filtered) without removing them. Marks the session
+   * accessed, not modified.
+   *
+   * @example
+   * ```ts
+   * const pending = session.peekFlashes().length
+   * ```
+   */
+  peekFlashes(filter?: FlashFilter): FlashMessage[]
+  /**
+   * Drops all data and starts a new session: the manager issues a new identity (a fresh issue time)
+   * when it commits. Call it right after login, against session fixation. The callback, if any, is
+   * called asynchronously with no error (Passport 0.6+ calls `req.session.regenerate(cb)`).
+   *
+   * @example
+   * ```ts
+   * session.regenerate()
+   * session.set('user', user.id)
+   * ```
+   */
+  regenerate(callback?: SessionCallback): void
+  /**
+   * Drops all data and marks the session destroyed: the manager deletes the cookie. Storing data
+   * afterwards throws a `TypeError`; call {@link SessionMethods.regenerate} to start over instead.
+   *
+   * @example
+   * ```ts
+   * session.destroy()
+   * ```
+   */
+  destroy(callback?: SessionCallback): void
+  /**
+   * Marks the session modified so that it is committed (express-session/Passport compatibility;
+   * Frasco commits at the end of the request anyway). It does not undo {@link SessionMethods.destroy}.
+   * The callback, if any, is called asynchronously with no error.
+   *
+   * @example
+   * ```ts
+   * session.save(() => res.redirect('/'))
+   * ```
+   */
+  save(callback?: SessionCallback): void
+}
+
+/** Names of the members of {@link SessionMethods}, which win over data keys on the property view. */
+export type SessionMemberName = keyof SessionMethods
+
+/**
+ * A session holding data shaped like `T`: the methods of {@link SessionMethods}, plus each data key
+ * of `T` as an optional property (except keys that are method names: use `get`/`set` for those).
+ *
+ * `T` is a declaration, not a runtime check: the cookie may hold keys from an older version of
+ * your app, and Frasco's reserved `_flashes` key while flashes are pending.
+ *
+ * @example
+ * ```ts
+ * type AppSession = Session<{ user: string; cart: { items: string[] } }>
+ * function handler(session: AppSession) {
+ *   session.user = 'ada' // same as session.set('user', 'ada')
+ *   session.get('cart')?.items.push('tea')
+ *   session.touch()
+ * }
+ * ```
+ */
+export type Session<T extends object = SessionData> = Readonly<SessionMethods<T>> & {
+  [K in keyof T as K extends SessionMemberName ? never : K extends string ? K : never]?: T[K]
+} & {
+  // Nothing stands behind the view, so `session.toString` is data (or undefined), not the method
+  // TypeScript would otherwise assume on every object.
+  [K in ObjectPrototypeName]?: K extends keyof T ? T[K] : never
+}
+
+/** Names TypeScript gives every object type; on a session they are ordinary data keys. */
+type ObjectPrototypeName =
+  | 'constructor'
+  | 'toString'
+  | 'toLocaleString'
+  | 'valueOf'
+  | 'hasOwnProperty'
+  | 'isPrototypeOf'
+  | 'propertyIsEnumerable'
+
+/**
+ * What the session manager reads at commit time.
+ *
+ * @internal
+ */
+export interface SessionState {
+  /**
+   * The live store: a null-prototype object. Read it at commit time (`clear`, `regenerate` and
+   * `destroy` replace it); reading it does not mark the session accessed. Do not mutate it.
+   */
+  readonly data: Readonly<SessionData>
+  readonly isNew: boolean
+  readonly modified: boolean
+  readonly accessed: boolean
+  readonly destroyed: boolean
+  /** True once `regenerate()` was called (and not undone by `destroy()`): issue a new identity. */
+  readonly regenerated: boolean
+  /** A bag for the manager's own information (issue time, why a cookie was rejected, ...). */
+  readonly meta: Record<string, unknown>
+}
+
+/** Options of {@link createSession}. @internal */
+export interface CreateSessionOptions {
+  /** Data read from the cookie; copied into the session without marking it modified or accessed. */
+  data?: SessionData
+  /** False when the data came from a valid cookie. Default `true`. */
+  isNew?: boolean
+}
+
+/** The slot through which members and the manager reach the state; never a data key. */
+const STATE: unique symbol = Symbol('frasco.session.state')
+
+/** Flask's storage key for flashed messages. */
+const FLASHES = '_flashes'
+
+const DEFAULT_CATEGORY = 'message'
+
+class State implements SessionState {
+  data: SessionData
+  isNew: boolean
+  modified = false
+  accessed = false
+  destroyed = false
+  regenerated = false
+  readonly meta: Record<string, unknown> = {}
+
+  constructor(data: SessionData, isNew: boolean) {
+    this.data = data
+    this.isNew = isNew
+  }
+}
+
+function emptyStore(): SessionData {
+  return Object.create(null) as SessionData
+}
+
+function isEmpty(store: SessionData): boolean {
+  // for-in stops at the first key, where Object.keys would copy them all.
+  for (const _key in store) return false
+  return true
+}
+
+/** Marks a write; a write also counts as an access, as in Flask (the new cookie depends on the old). */
+function markModified(state: State): void {
+  state.modified = true
+  state.accessed = true
+}
+
+function assertKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string') {
+    throw new TypeError(`session keys must be strings, got ${typeof key}`)
+  }
+}
+
+function assertWritable(state: State, key: string): void {
+  if (state.destroyed) {
+    throw new TypeError(
+      `cannot store "${key}" in a destroyed session: call session.regenerate() to start a new one`,
+    )
+  }
+}
+
+function assertCallback(callback: unknown): asserts callback is SessionCallback | undefined {
+  if (callback !== undefined && typeof callback !== 'function') {
+    throw new TypeError(`session callback must be a function, got ${typeof callback}`)
+  }
+}
+
+/**
+ * queueMicrotask rather than process.nextTick: it is standard (the fetch adapter may run outside
+ * Node), it passes no arguments (so `err` is undefined without a wrapper closure), and an exception
+ * thrown by the callback surfaces as an uncaught error instead of being swallowed.
+ */
+function defer(callback: SessionCallback | undefined): void {
+  if (callback !== undefined) queueMicrotask(callback as () => void)
+}
+
+function isFlashTuple(value: unknown): value is [string, string] {
+  return (
+    Array.isArray(value) &&
+    value.length === 2 &&
+    typeof value[0] === 'string' &&
+    typeof value[1] === 'string'
+  )
+}
+
+function toFilter(filter: FlashFilter | undefined): readonly string[] | undefined {
+  if (filter === undefined) return undefined
+  if (typeof filter === 'string') return [filter]
+  if (Array.isArray(filter) && filter.every((category) => typeof category === 'string')) {
+    return filter
+  }
+  throw new TypeError('flash filter must be a category string or an array of category strings')
+}
+
+/** Lenient read of `_flashes`: anything that is not a `[category, message]` pair is skipped. */
+function readFlashes(state: State, filter: readonly string[] | undefined): FlashMessage[] {
+  const stored = state.data[FLASHES]
+  const messages: FlashMessage[] = []
+  if (!Array.isArray(stored)) return messages
+  for (const entry of stored) {
+    if (isFlashTuple(entry) && (filter === undefined || filter.includes(entry[0]))) {
+      messages.push({ category: entry[0], message: entry[1] })
+    }
+  }
+  return messages
+}
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom')
+
+type Inspect = (value: unknown, options: object) => string
+
+/**
+ * The proxy target. Members run with `this` bound to the proxy (or the target, for getters), and
+ * reach the state through the symbol slot, which the proxy forwards to the target.
+ */
+class SessionTarget implements SessionMethods<SessionData> {
+  readonly [STATE]: State
+
+  constructor(state: State) {
+    this[STATE] = state
+  }
+
+  get(key: string): unknown {
+    const state = stateOf(this)
+    assertKey(key)
+    state.accessed = true
+    return state.data[key]
+  }
+
+  set(key: string, value: unknown): Session {
+    const state = stateOf(this)
+    assertKey(key)
+    if (value === undefined) {
+      remove(state, key)
+    } else {
+      assertWritable(state, key)
+      state.data[key] = value
+      markModified(state)
+    }
+    return this as unknown as Session
+  }
+
+  has(key: string): boolean {
+    const state = stateOf(this)
+    assertKey(key)
+    state.accessed = true
+    return key in state.data
+  }
+
+  delete(key: string): boolean {
+    const state = stateOf(this)
+    assertKey(key)
+    return remove(state, key)
+  }
+
+  pop(key: string, fallback?: unknown): unknown {
+    const state = stateOf(this)
+    assertKey(key)
+    state.accessed = true
+    if (!(key in state.data)) return fallback
+    const value = state.data[key]
+    delete state.data[key]
+    markModified(state)
+    return value
+  }
+
+  clear(): void {
+    const state = stateOf(this)
+    state.accessed = true
+    if (isEmpty(state.data)) return
+    state.data = emptyStore()
+    markModified(state)
+  }
+
+  keys(): string[] {
+    const state = stateOf(this)
+    state.accessed = true
+    return Object.keys(state.data)
+  }
+
+  entries(): Array<[string, unknown]> {
+    const state = stateOf(this)
+    state.accessed = true
+    return Object.entries(state.data)
+  }
+
+  get size(): number {
+    const state = stateOf(this)
+    state.accessed = true
+    return Object.keys(state.data).length
+  }
+
+  toJSON(): Partial<SessionData> {
+    const state = stateOf(this)
+    state.accessed = true
+    // Spread defines own properties, so a stored `__proto__` key stays a plain key.
+    return { ...state.data }
+  }
+
+  get isNew(): boolean {
+    return stateOf(this).isNew
+  }
+
+  get modified(): boolean {
+    return stateOf(this).modified
+  }
+
+  get accessed(): boolean {
+    return stateOf(this).accessed
+  }
+
+  get destroyed(): boolean {
+    return stateOf(this).destroyed
+  }
+
+  touch(): void {
+    markModified(stateOf(this))
+  }
+
+  flash(message: string, category: string = DEFAULT_CATEGORY): void {
+    const state = stateOf(this)
+    if (typeof message !== 'string') throw new TypeError('flash message must be a string')
+    if (typeof category !== 'string') throw new TypeError('flash category must be a string')
+    assertWritable(state, FLASHES)
+    const stored = state.data[FLASHES]
+    // Copy on write: a toJSON() snapshot taken earlier must not change under the caller.
+    state.data[FLASHES] = Array.isArray(stored)
+      ? [...(stored as unknown[]), [category, message]]
+      : [[category, message]]
+    markModified(state)
+  }
+
+  consumeFlashes(filter?: FlashFilter): FlashMessage[] {
+    const state = stateOf(this)
+    const categories = toFilter(filter)
+    const messages = readFlashes(state, categories)
+    state.accessed = true
+    if (!(FLASHES in state.data)) return messages
+    if (categories === undefined) {
+      // Like Flask's get_flashed_messages, which pops the whole key.
+      delete state.data[FLASHES]
+      markModified(state)
+      return messages
+    }
+    if (messages.length === 0) return messages
+    const kept = (state.data[FLASHES] as unknown[]).filter(
+      (entry) => !(isFlashTuple(entry) && categories.includes(entry[0])),
+    )
+    if (kept.length === 0) delete state.data[FLASHES]
+    else state.data[FLASHES] = kept
+    markModified(state)
+    return messages
+  }
+
+  peekFlashes(filter?: FlashFilter): FlashMessage[] {
+    const state = stateOf(this)
+    const categories = toFilter(filter)
+    state.accessed = true
+    return readFlashes(state, categories)
+  }
+
+  regenerate(callback?: SessionCallback): void {
+    const state = stateOf(this)
+    assertCallback(callback)
+    state.data = emptyStore()
+    state.isNew = true
+    state.regenerated = true
+    state.destroyed = false
+    markModified(state)
+    defer(callback)
+  }
+
+  destroy(callback?: SessionCallback): void {
+    const state = stateOf(this)
+    assertCallback(callback)
+    state.data = emptyStore()
+    state.destroyed = true
+    state.regenerated = false
+    markModified(state)
+    defer(callback)
+  }
+
+  save(callback?: SessionCallback): void {
+    const state = stateOf(this)
+    assertCallback(callback)
+    // On a destroyed session this changes nothing: destroy() already marked it modified.
+    markModified(state)
+    defer(callback)
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'Session'
+  }
+
+  /** Keeps `${session}` and `'x' + session` from reading a data key named `toString`. */
+  [Symbol.toPrimitive](hint: string): string | number {
+    return hint === 'number' ? Number.NaN : '[object Session]'
+  }
+
+  /** For console.log: the flags and the data, without marking the session accessed. */
+  [INSPECT](depth: number, options: { depth?: number | null }, inspect: Inspect): string {
+    if (depth < 0) return '[Session]'
+    const state = stateOf(this)
+    const view = {
+      isNew: state.isNew,
+      modified: state.modified,
+      accessed: state.accessed,
+      destroyed: state.destroyed,
+      data: { ...state.data },
+    }
+    const nested = { ...options, depth: options.depth == null ? options.depth : options.depth - 1 }
+    return `Session ${inspect(view, nested)}`
+  }
+}
+
+function stateOf(self: unknown): State {
+  const state = (self as Partial<SessionTarget> | null | undefined)?.[STATE]
+  if (!(state instanceof State)) {
+    throw new TypeError('Session methods must be called on the session, e.g. session.get(key)')
+  }
+  return state
+}
+
+function remove(state: State, key: string): boolean {
+  state.accessed = true
+  if (!(key in state.data)) return false
+  delete state.data[key]
+  markModified(state)
+  return true
+}
+
+/** Member names win over data keys on the property view. `constructor` is an ordinary data key. */
+const MEMBERS: ReadonlySet<string> = new Set(
+  Object.getOwnPropertyNames(SessionTarget.prototype).filter((name) => name !== 'constructor'),
+)
+
+function memberAssignment(key: string): TypeError {
+  return new TypeError(
+    `session.${key} is a Session member and cannot be assigned or deleted: ` +
+      `use session.set('${key}', value) or session.delete('${key}') for data under that name`,
+  )
+}
+
+/**
+ * One shared handler; every trap is a few branches and never allocates a closure. Symbols are not
+ * data: they go to the target (util.inspect, Symbol.toStringTag, the state slot).
+ */
+const handler: ProxyHandler<SessionTarget> = {
+  get(target, key) {
+    if (typeof key === 'symbol' || MEMBERS.has(key)) return Reflect.get(target, key)
+    const state = target[STATE]
+    state.accessed = true
+    return state.data[key]
+  },
+  set(target, key, value) {
+    if (typeof key === 'symbol') return Reflect.set(target, key, value)
+    if (MEMBERS.has(key)) throw memberAssignment(key)
+    target.set(key, value)
+    return true
+  },
+  has(target, key) {
+    if (typeof key === 'symbol') return Reflect.has(target, key)
+    if (MEMBERS.has(key)) return true
+    return target.has(key)
+  },
+  deleteProperty(target, key) {
+    if (typeof key === 'symbol') return Reflect.deleteProperty(target, key)
+    if (MEMBERS.has(key)) throw memberAssignment(key)
+    target.delete(key)
+    // `delete obj.missing` is true for ordinary objects too.
+    return true
+  },
+  ownKeys(target) {
+    const state = target[STATE]
+    state.accessed = true
+    // A data key shadowed by a member is not an own property of the view (session.get is the
+    // method), so spreads and Object.entries never mix a method into data: use toJSON() for a copy.
+    return Object.keys(state.data).filter((key) => !MEMBERS.has(key))
+  },
+  getOwnPropertyDescriptor(target, key) {
+    if (typeof key === 'symbol') return Reflect.getOwnPropertyDescriptor(target, key)
+    if (MEMBERS.has(key)) return undefined
+    const state = target[STATE]
+    state.accessed = true
+    if (!(key in state.data)) return undefined
+    return { value: state.data[key], writable: true, enumerable: true, configurable: true }
+  },
+  defineProperty(target, key, descriptor) {
+    if (typeof key === 'symbol') return Reflect.defineProperty(target, key, descriptor)
+    if (MEMBERS.has(key)) throw memberAssignment(key)
+    if (descriptor.get !== undefined || descriptor.set !== undefined) {
+      throw new TypeError(`session.${key} cannot be an accessor: sessions store plain values`)
+    }
+    target.set(key, descriptor.value)
+    return true
+  },
+  // The data lives outside the target, so freezing or re-prototyping the view cannot hold.
+  preventExtensions() {
+    return false
+  },
+  setPrototypeOf() {
+    return false
+  },
+}
+
+/**
+ * Creates a session. `init.data` is copied (own enumerable keys; `undefined` values skipped) without
+ * marking the session modified or accessed.
+ *
+ * @internal Used by the session manager; not part of the public API.
+ * @example
+ * ```ts
+ * const session = createSession<{ user: string }>({ data: { user: 'ada' }, isNew: false })
+ * ```
+ */
+export function createSession<T extends object = SessionData>(
+  init: CreateSessionOptions = {},
+): Session<T> {
+  const { data, isNew = true } = init
+  if (data !== undefined && (typeof data !== 'object' || data === null || Array.isArray(data))) {
+    throw new TypeError('option data is invalid: it must be a plain object of session data')
+  }
+  if (typeof isNew !== 'boolean') {
+    throw new TypeError('option isNew is invalid: it must be a boolean')
+  }
+  const store = emptyStore()
+  if (data !== undefined) {
+    for (const key of Object.keys(data)) {
+      const value = data[key]
+      if (value !== undefined) store[key] = value
+    }
+  }
+  return new Proxy(new SessionTarget(new State(store, isNew)), handler) as unknown as Session<T>
+}
+
+/**
+ * Whether `value` is a session made by {@link createSession}.
+ *
+ * @example
+ * ```ts
+ * if (isSession(req.session)) req.session.touch()
+ * ```
+ */
+export function isSession(value: unknown): value is Session {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Partial<SessionTarget>)[STATE] instanceof State
+  )
+}
+
+/**
+ * The state the manager commits: flags, the live store and the `meta` bag. O(1): a symbol slot
+ * the proxy forwards to its target. Reading it does not mark the session accessed.
+ *
+ * @internal Used by the session manager; not part of the public API.
+ * @example
+ * ```ts
+ * const state = getSessionState(session)
+ * if (state.destroyed) deleteCookie()
+ * else if (state.modified) writeCookie(serialize(state.data))
+ * if (state.accessed) headers.append('Vary', 'Cookie')
+ * ```
+ */
+export function getSessionState<T extends object>(session: Session<T>): SessionState {
+  const state = (session as unknown as Partial<SessionTarget> | null | undefined)?.[STATE]
+  if (!(state instanceof State)) {
+    throw new TypeError('getSessionState expects a session made by createSession')
+  }
+  return state
+}

@@ -1,0 +1,85 @@
+/**
+ * Flask's session tutorial, on plain node:http with Frasco.
+ *
+ *   npm start            # then open http://127.0.0.1:5000/
+ *
+ * Environment: PORT (default 5000), FRASCO_SECRETS (comma-separated, newest first; when unset a
+ * random secret is generated and sessions do not survive a restart).
+ */
+import { randomBytes } from 'node:crypto'
+import { createServer, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createSessions, secretsFromEnv } from 'frasco'
+import { withSessions, type SessionRequest } from 'frasco/node'
+
+type Data = { username: string }
+
+function loadSecrets(): string[] {
+  if (process.env.FRASCO_SECRETS) return secretsFromEnv()
+  console.warn('warning: FRASCO_SECRETS is not set; using a random secret, so sessions will not survive a restart')
+  console.warn('         make one with `npx frasco keygen` and export FRASCO_SECRETS=<it>')
+  return [randomBytes(32).toString('base64url')]
+}
+
+// A session value is user input: escape it before it goes into HTML.
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+}
+
+function page(res: ServerResponse, body: string, status = 200): void {
+  res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8' })
+  res.end(`<!doctype html><meta charset="utf-8"><title>Frasco demo</title>${body}`)
+}
+
+function redirect(res: ServerResponse, location: string): void {
+  res.writeHead(303, { Location: location })
+  res.end()
+}
+
+async function readForm(req: SessionRequest<Data>): Promise<URLSearchParams> {
+  let body = ''
+  for await (const chunk of req) {
+    body += chunk
+    if (body.length > 10_000) break
+  }
+  return new URLSearchParams(body)
+}
+
+export function createApp(secrets: string[] = loadSecrets()) {
+  const sessions = createSessions<Data>({ secrets, maxAge: 14 * 24 * 3600 })
+  return withSessions(sessions, async (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname
+    if (path === '/' && req.method === 'GET') {
+      const username = req.session.get('username')
+      if (username !== undefined) {
+        return page(res, `<p>Logged in as ${escapeHtml(username)}</p><form method="post" action="/logout"><button>Log out</button></form>`)
+      }
+      return page(res, '<p>You are not logged in</p><p><a href="/login">Log in</a></p>')
+    }
+    if (path === '/login' && req.method === 'GET') {
+      return page(res, '<form method="post"><p><input type="text" name="username" required autofocus><p><button>Login</button></form>')
+    }
+    if (path === '/login' && req.method === 'POST') {
+      const username = (await readForm(req)).get('username')?.trim()
+      if (!username) return page(res, '<p>A username is required. <a href="/login">Try again</a></p>', 400)
+      // A new identity on login guards against session fixation.
+      req.session.regenerate()
+      req.session.set('username', username.slice(0, 100))
+      return redirect(res, '/')
+    }
+    if (path === '/logout' && (req.method === 'POST' || req.method === 'GET')) {
+      req.session.pop('username')
+      return redirect(res, '/')
+    }
+    return page(res, '<p>Not found</p>', 404)
+  })
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))
+if (isMain) {
+  const server = createServer(createApp())
+  server.listen(Number(process.env.PORT ?? 5000), '127.0.0.1', () => {
+    const { port } = server.address() as AddressInfo
+    console.log(`Frasco demo on http://127.0.0.1:${port}/  (Ctrl+C to stop)`)
+  })
+}

@@ -1,0 +1,359 @@
+/**
+ * The session manager: options validated once, then `read` (Cookie header → Session) and
+ * `commit` (Session → Set-Cookie values) on every request.
+ *
+ * @module
+ */
+import { createCookieWriter, getCookie, MAX_COOKIE_BYTES, type CookieAttributes, type CookiePriority, type CookieSameSite, type CookieWriter } from './cookie.js'
+import { CookieTooLarge, PayloadMalformed, SessionError } from './errors.js'
+import { verified, type ObjectCodec } from './lib/codec.js'
+import { assertSeconds, toSeconds } from './lib/token.js'
+import type { Keyring, SecretsInput } from './keyring.js'
+import { createSession, getSessionState, type Session, type SessionData } from './session.js'
+import { createObjectCodec, type VerifyResult } from './signer.js'
+
+/** The session cookie's name and attributes. */
+export interface SessionCookieOptions {
+  /** Cookie name. Default `'session'`. A `__Host-` name needs `secure: true`, `path: '/'` and no domain. */
+  name?: string
+  /** Default `'/'`. */
+  path?: string
+  /** Omit for a host-only cookie (the safest choice). */
+  domain?: string
+  /**
+   * `true`, `false`, or `'auto'` (the default): Secure when the request came over TLS, which the
+   * adapters detect (behind a proxy, with `trustProxy`, from `X-Forwarded-Proto`).
+   */
+  secure?: boolean | 'auto'
+  /** Default `true`: scripts cannot read the session cookie. */
+  httpOnly?: boolean
+  /** Default `'lax'`. */
+  sameSite?: CookieSameSite
+  /** CHIPS partitioned cookie; needs `secure: true`. */
+  partitioned?: boolean
+  priority?: CookiePriority
+}
+
+/** Options of {@link createSessions}. */
+export interface SessionsOptions {
+  /** One secret or a list, newest first (at least 32 bytes each). */
+  secrets: SecretsInput | Keyring
+  cookie?: SessionCookieOptions
+  /**
+   * Absolute lifetime in seconds, counted from login (session creation), enforced from the signed
+   * expiry. The cookie gets a matching `Max-Age`. Omitted: a browser-session cookie (no
+   * `Max-Age`), whose signed lifetime is still capped by `browserSessionLifetime`.
+   */
+  maxAge?: number
+  /** Signed lifetime cap for browser-session cookies (no `maxAge`), in seconds. Default 7 days. */
+  browserSessionLifetime?: number
+  /**
+   * Seconds of inactivity after which the session expires (sliding). Activity re-issues the
+   * cookie at most every tenth of this period, so a busy page does not write a cookie per request.
+   */
+  idleTimeout?: number
+  /** Re-issue the cookie on every response that has a session, refreshing its idle window. */
+  rolling?: boolean
+  /**
+   * Split sessions larger than one cookie (4096 bytes) across `name.0`, `name.1`, …
+   * Default `true` with at most 3 chunks, which keeps the Cookie header well under Node's 16 KiB
+   * header limit. `false`: a session over one cookie throws `CookieTooLarge` at commit.
+   */
+  chunking?: boolean | { maxChunks: number }
+  /** Compress large payloads (see `createSerializer`). Default `true`. */
+  compress?: boolean | { threshold: number }
+  /** Seconds of clock difference tolerated between servers. Default 60. */
+  clockTolerance?: number
+  /** Called with the reason whenever a cookie is rejected; the request gets a fresh session. */
+  onInvalid?: (error: SessionError) => void
+  /** The clock, in milliseconds since the epoch; for tests. Default `Date.now`. */
+  now?: () => number
+}
+
+/** Per-request context for {@link Sessions.commit}. */
+export interface CommitContext {
+  /** Whether the request came over HTTPS; decides `Secure` when the cookie option is `'auto'`. */
+  secure?: boolean
+}
+
+/** What {@link createSessions} returns. */
+export interface Sessions<T extends object = SessionData> {
+  /** The session cookie's name. */
+  readonly cookieName: string
+  /** Whether the cookie's `secure` option is `'auto'` (decided per request). */
+  readonly secureAuto: boolean
+  /**
+   * Reads the session from a `Cookie` header. Never throws on bad input: a missing, malformed,
+   * tampered or expired cookie gives a fresh empty session, and the reason goes to `onInvalid`
+   * and {@link Sessions.invalidReason}.
+   */
+  read(cookieHeader: string | null | undefined): Session<T>
+  /**
+   * The `Set-Cookie` values to append for this session: none when nothing needs writing, deletions
+   * when it was emptied or destroyed, a freshly signed cookie (or chunks) otherwise.
+   *
+   * @throws {CookieTooLarge} when the session does not fit; nothing should be sent then.
+   * @throws {TypeError} when the session holds a value that cannot be stored; the message names it.
+   */
+  commit(session: Session<T>, context?: CommitContext): string[]
+  /** Why the cookie this session was read from was rejected, if it was. */
+  invalidReason(session: Session<T>): SessionError | undefined
+  /** Signs session data into a cookie value, exactly as `commit` would. */
+  sign(data: Partial<T>, options?: { now?: Date | number; maxAge?: number }): string
+  /** Verifies a cookie value, exactly as `read` would. Never throws on bad input. */
+  verify(value: string, options?: { now?: Date | number }): VerifyResult<Partial<T>>
+}
+
+// What the manager keeps in a session's meta bag.
+interface Meta {
+  /** How the cookie came in: 0 not at all, -1 as one cookie, n as n chunks. */
+  incoming: number
+  /** Chunk cookies seen beside a single cookie (left over from a larger session): delete them. */
+  strayChunks: number
+  issuedAt?: number
+  expiresAt?: number | undefined
+  stale?: boolean
+  error?: SessionError
+}
+const META = 'frasco'
+
+const DEFAULT_BROWSER_SESSION_LIFETIME = 7 * 24 * 60 * 60
+const DEFAULT_MAX_CHUNKS = 3
+// Upper bound on chunks a request may claim, so a hostile header cannot make read() loop long.
+const MAX_CHUNKS_LIMIT = 10
+
+function assertBoolean(value: unknown, where: string): asserts value is boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`option ${where} is invalid: give true or false`)
+}
+
+/**
+ * Creates a session manager. All options are validated here, once; `read` and `commit` do no
+ * option parsing.
+ *
+ * @example
+ * ```ts
+ * import { createSessions, secretsFromEnv } from 'frasco'
+ *
+ * const sessions = createSessions<{ username: string }>({
+ *   secrets: secretsFromEnv(),
+ *   maxAge: 14 * 24 * 3600,
+ *   cookie: { secure: true },
+ * })
+ * const session = sessions.read(request.headers.cookie)
+ * session.set('username', 'admin')
+ * for (const header of sessions.commit(session)) response.appendHeader('Set-Cookie', header)
+ * ```
+ */
+export function createSessions<T extends object = SessionData>(options: SessionsOptions): Sessions<T> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('createSessions needs an options object: createSessions({ secrets })')
+  }
+  const cookie = options.cookie ?? {}
+  if (typeof cookie !== 'object' || cookie === null) throw new TypeError('option cookie is invalid: give an object of cookie attributes')
+  const name = cookie.name ?? 'session'
+  if (typeof name !== 'string' || name.length === 0) throw new TypeError("option cookie.name is invalid: give a cookie name such as 'session'")
+  const secure = cookie.secure ?? 'auto'
+  if (secure !== 'auto' && typeof secure !== 'boolean') throw new TypeError("option cookie.secure is invalid: give true, false or 'auto'")
+  if (/^__(host|secure)-/i.test(name) && secure !== true) {
+    throw new TypeError(`option cookie.secure is invalid: a cookie named ${name} must be Secure; set cookie.secure to true`)
+  }
+  assertBoolean(cookie.httpOnly, 'cookie.httpOnly')
+  assertBoolean(cookie.partitioned, 'cookie.partitioned')
+
+  const attributes: CookieAttributes = {
+    path: cookie.path ?? '/',
+    httpOnly: cookie.httpOnly ?? true,
+    sameSite: cookie.sameSite ?? 'lax',
+    ...(cookie.domain === undefined ? {} : { domain: cookie.domain }),
+    ...(cookie.partitioned === undefined ? {} : { partitioned: cookie.partitioned }),
+    ...(cookie.priority === undefined ? {} : { priority: cookie.priority }),
+  }
+  // Both variants are compiled (and so validated) now; 'auto' picks one per request.
+  const secureWriter = createCookieWriter(name, { ...attributes, secure: true })
+  const plainWriter = secure === true ? secureWriter : createCookieWriter(name, { ...attributes, secure: false })
+
+  const maxAge = options.maxAge
+  if (maxAge !== undefined) assertSeconds(maxAge, 'maxAge', { allowZero: false })
+  const browserSessionLifetime = options.browserSessionLifetime ?? DEFAULT_BROWSER_SESSION_LIFETIME
+  assertSeconds(browserSessionLifetime, 'browserSessionLifetime', { allowZero: false })
+  const lifetime = Math.floor(maxAge ?? browserSessionLifetime)
+  const idleTimeout = options.idleTimeout
+  if (idleTimeout !== undefined) assertSeconds(idleTimeout, 'idleTimeout', { allowZero: false })
+  const refreshAfter = idleTimeout === undefined ? Infinity : Math.max(1, Math.floor(idleTimeout / 10))
+  assertBoolean(options.rolling, 'rolling')
+  const rolling = options.rolling ?? false
+
+  const chunking = options.chunking ?? true
+  let maxChunks: number
+  if (chunking === true) maxChunks = DEFAULT_MAX_CHUNKS
+  else if (chunking === false) maxChunks = 1
+  else if (typeof chunking === 'object' && chunking !== null && Number.isInteger(chunking.maxChunks) && chunking.maxChunks >= 1 && chunking.maxChunks <= MAX_CHUNKS_LIMIT) {
+    maxChunks = chunking.maxChunks
+  } else {
+    throw new TypeError(`option chunking is invalid: give true, false or { maxChunks: 1 to ${MAX_CHUNKS_LIMIT} }`)
+  }
+
+  const onInvalid = options.onInvalid
+  if (onInvalid !== undefined && typeof onInvalid !== 'function') throw new TypeError('option onInvalid is invalid: give a function (error) => void')
+  const clock = options.now ?? Date.now
+  if (typeof clock !== 'function') throw new TypeError('option now is invalid: give a function returning milliseconds, like Date.now')
+
+  const codec: ObjectCodec = createObjectCodec(
+    {
+      secrets: options.secrets,
+      purpose: `session:${name}`,
+      ...(options.clockTolerance === undefined ? {} : { clockTolerance: options.clockTolerance }),
+      ...(options.compress === undefined ? {} : { compress: options.compress }),
+      // Chunked cookies never exceed maxChunks * 4 KiB; refuse anything longer unread.
+      maxTokenLength: maxChunks * MAX_COOKIE_BYTES,
+    },
+    'createSessions',
+  )
+
+  const nowSeconds = (): number => toSeconds(clock())
+
+  function reject(error: SessionError, meta: Meta): Session<T> {
+    meta.error = error
+    if (onInvalid !== undefined) {
+      try {
+        onInvalid(error)
+      } catch {
+        // A logging callback must not turn a bad cookie into a failed request.
+      }
+    }
+    const session = createSession<T>()
+    Object.assign(getSessionState(session).meta, { [META]: meta })
+    return session
+  }
+
+  function countChunks(header: string, from: number): number {
+    let count = from
+    while (count <= MAX_CHUNKS_LIMIT && getCookie(header, `${name}.${count}`) !== undefined) count++
+    return count
+  }
+
+  function read(cookieHeader: string | null | undefined): Session<T> {
+    const meta: Meta = { incoming: 0, strayChunks: 0 }
+    const header = typeof cookieHeader === 'string' ? cookieHeader : undefined
+    let value = getCookie(header, name)
+    if (value !== undefined) {
+      meta.incoming = -1
+      // Rare: chunks left over from a larger session. Counted so the next commit deletes them.
+      if (header !== undefined && header.includes(`${name}.0=`)) meta.strayChunks = countChunks(header, 0)
+    } else if (header !== undefined) {
+      const first = getCookie(header, `${name}.0`)
+      if (first !== undefined) {
+        const parts = [first]
+        for (let i = 1; i <= maxChunks; i++) {
+          const part = getCookie(header, `${name}.${i}`)
+          if (part === undefined) break
+          parts.push(part)
+        }
+        meta.incoming = parts.length
+        if (parts.length > maxChunks) {
+          meta.incoming = countChunks(header, parts.length)
+          return reject(new CookieTooLarge(parts.join('').length, maxChunks * MAX_COOKIE_BYTES, 'session arrived in more chunks than allowed'), meta)
+        }
+        value = parts.join('')
+      }
+    }
+    if (value === undefined || value === '') {
+      const session = createSession<T>()
+      Object.assign(getSessionState(session).meta, { [META]: meta })
+      return session
+    }
+    const decoded = codec.decode(value, nowSeconds(), idleTimeout)
+    if (decoded instanceof SessionError) return reject(decoded, meta)
+    const data = decoded.value
+    if (typeof data !== 'object' || data === null || Array.isArray(data) || data instanceof Map || data instanceof Set || data instanceof Uint8Array || data instanceof Date) {
+      return reject(new PayloadMalformed('session payload is not an object'), meta)
+    }
+    meta.issuedAt = decoded.token.issuedAt
+    meta.expiresAt = decoded.token.expiresAt
+    meta.stale = decoded.token.key.index !== 0
+    const session = createSession<T>({ data: data as SessionData, isNew: false })
+    Object.assign(getSessionState(session).meta, { [META]: meta })
+    return session
+  }
+
+  function deletions(writer: CookieWriter, meta: Meta, keepSingle: boolean, keepChunks: number): string[] {
+    const headers: string[] = []
+    if (meta.incoming === -1 && !keepSingle) headers.push(writer.expire())
+    const chunksSeen = meta.incoming > 0 ? meta.incoming : meta.strayChunks
+    for (let i = keepChunks; i < chunksSeen; i++) headers.push(writer.expire(`${name}.${i}`))
+    return headers
+  }
+
+  function commit(session: Session<T>, context?: CommitContext): string[] {
+    const state = getSessionState(session)
+    const meta = (state.meta[META] as Meta | undefined) ?? { incoming: 0, strayChunks: 0 }
+    const writer = secure === true || (secure === 'auto' && context?.secure === true) ? secureWriter : plainWriter
+    const data = state.data
+    let empty = true
+    for (const _ in data) {
+      empty = false
+      break
+    }
+
+    if (state.destroyed || empty) {
+      // Nothing to keep: delete whatever cookie came in (including a rejected one, so the browser
+      // stops sending it), and write nothing for a session that never had one.
+      return meta.incoming !== 0 || meta.strayChunks > 0 ? deletions(writer, meta, false, 0) : []
+    }
+
+    const now = nowSeconds()
+    const fresh = state.isNew || state.regenerated || meta.expiresAt === undefined
+    const due =
+      state.modified ||
+      fresh ||
+      meta.stale === true ||
+      rolling ||
+      meta.strayChunks > 0 ||
+      (meta.issuedAt !== undefined && now - meta.issuedAt >= refreshAfter)
+    if (!due) return []
+
+    const expiresAt = fresh ? now + lifetime : (meta.expiresAt as number)
+    const token = codec.encode(data, now, expiresAt)
+    let cookieMaxAge: number | undefined
+    if (maxAge !== undefined) cookieMaxAge = Math.max(1, Math.min(expiresAt - now, idleTimeout ?? Infinity))
+    const lifetimeOption = cookieMaxAge === undefined ? undefined : { maxAge: cookieMaxAge }
+
+    const single = writer.serialize(token, lifetimeOption)
+    if (single.length <= MAX_COOKIE_BYTES) {
+      return [single, ...deletions(writer, meta, true, 0)]
+    }
+    if (maxChunks === 1) throw new CookieTooLarge(single.length, MAX_COOKIE_BYTES, `session cookie of ${single.length} bytes exceeds ${MAX_COOKIE_BYTES} bytes and chunking is off`)
+
+    // Everything in a chunk header but the token slice: name, ".N=", attributes and lifetime.
+    const overhead = single.length - token.length + String(maxChunks - 1).length + 1
+    const capacity = MAX_COOKIE_BYTES - overhead
+    const count = Math.ceil(token.length / capacity)
+    if (count > maxChunks) {
+      throw new CookieTooLarge(token.length + count * overhead, maxChunks * MAX_COOKIE_BYTES, `session of ${token.length} bytes needs ${count} cookies; the limit is ${maxChunks} (option chunking.maxChunks)`)
+    }
+    const headers: string[] = []
+    for (let i = 0; i < count; i++) headers.push(writer.serialize(token.slice(i * capacity, (i + 1) * capacity), lifetimeOption, `${name}.${i}`))
+    return [...headers, ...deletions(writer, meta, false, count)]
+  }
+
+  return {
+    cookieName: name,
+    secureAuto: secure === 'auto',
+    read,
+    commit,
+    invalidReason(session) {
+      return (getSessionState(session).meta[META] as Meta | undefined)?.error
+    },
+    sign(data, signOptions) {
+      const now = toSeconds(signOptions?.now ?? clock())
+      const life = signOptions?.maxAge ?? lifetime
+      assertSeconds(life, 'maxAge')
+      return codec.encode(data, now, now + Math.floor(life))
+    },
+    verify(value, verifyOptions) {
+      const decoded = codec.decode(value, toSeconds(verifyOptions?.now ?? clock()), idleTimeout)
+      if (decoded instanceof SessionError) return { ok: false, error: decoded }
+      return verified(decoded.token, decoded.value as Partial<T>)
+    },
+  }
+}

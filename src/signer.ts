@@ -15,12 +15,14 @@ import {
   DEFAULT_CLOCK_TOLERANCE,
   DEFAULT_MAX_TOKEN_LENGTH,
   TokenCore,
+  type TokenCoreOptions,
   assertPurpose,
   assertSeconds,
   toSeconds,
   type OpenedToken,
 } from './lib/token.js'
 import { ObjectCodec, verified } from './lib/codec.js'
+import { SealedCore } from './lib/seal.js'
 import { DEFAULT_COMPRESS_THRESHOLD, DEFAULT_MAX_PAYLOAD_BYTES } from './serializer.js'
 
 /** The outcome of verifying a token; never thrown. */
@@ -93,6 +95,11 @@ export interface SerializerOptions extends SignerOptions {
   compress?: boolean | { threshold: number }
   /** Largest payload accepted, in bytes after decompression. Default 131072. */
   maxBytes?: number
+  /**
+   * Encrypt with AES-256-GCM (format `e1`) instead of only signing (`f1`): the holder of a token
+   * can then read nothing but its key id. Encrypted and signed tokens never verify as each other.
+   */
+  encrypt?: boolean
 }
 
 /** Signs and verifies objects (JSON plus Date, Uint8Array, BigInt, Map and Set). */
@@ -102,12 +109,7 @@ export interface Serializer<T = unknown> {
   unsign(token: string, options?: VerifyOptions): T
 }
 
-interface Shared {
-  core: TokenCore
-  keyring: Keyring
-}
-
-function setUp(options: SignerOptions, factory: string): Shared {
+function setUp(options: SignerOptions, factory: string): { keyring: Keyring; core: TokenCoreOptions } {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`${factory} needs an options object: ${factory}({ secrets, purpose })`)
   }
@@ -119,7 +121,7 @@ function setUp(options: SignerOptions, factory: string): Shared {
   if (!Number.isSafeInteger(maxTokenLength) || maxTokenLength < 64) {
     throw new TypeError('option maxTokenLength is invalid: give a whole number of characters, at least 64')
   }
-  return { keyring, core: new TokenCore(keyring, { purpose: options.purpose, clockTolerance, maxTokenLength }) }
+  return { keyring, core: { purpose: options.purpose, clockTolerance, maxTokenLength } }
 }
 
 function issueTimes(options: SignOptions | undefined): [issuedAt: number, expiresAt: number | undefined] {
@@ -158,7 +160,8 @@ function unwrap<T>(result: VerifyResult<T>): T {
  * ```
  */
 export function createSigner(options: SignerOptions): Signer {
-  const { core } = setUp(options, 'createSigner')
+  const { keyring, core: coreOptions } = setUp(options, 'createSigner')
+  const core = new TokenCore(keyring, coreOptions)
 
   function verify(token: string, verifyOptions?: VerifyOptions & { encoding?: 'utf8' | 'bytes' }): VerifyResult<string | Uint8Array> {
     const opened = openToken(core, token, verifyOptions)
@@ -231,7 +234,11 @@ export function createSerializer<T = unknown>(options: SerializerOptions): Seria
  * @internal
  */
 export function createObjectCodec(options: SerializerOptions, factory: string): ObjectCodec {
-  const { core } = setUp(options, factory)
+  const { keyring, core: coreOptions } = setUp(options, factory)
+  if (options.encrypt !== undefined && typeof options.encrypt !== 'boolean') {
+    throw new TypeError('option encrypt is invalid: give true to encrypt with AES-256-GCM, or false')
+  }
+  const core = options.encrypt === true ? new SealedCore(keyring, coreOptions) : new TokenCore(keyring, coreOptions)
   const compress = options.compress ?? true
   let compressThreshold: number
   if (compress === true) compressThreshold = DEFAULT_COMPRESS_THRESHOLD

@@ -42,6 +42,7 @@ Options (sign, verify):
   --expires-in SECONDS   sign: make the token expire after SECONDS
   --max-age SECONDS      verify: reject tokens older than SECONDS
   --secrets-file PATH    read secrets from PATH, one per line, newest first
+  --encrypt              sign: encrypt with AES-256-GCM (format e1); verify: expect an encrypted token
 
 Secrets come from FRASCO_SECRETS (comma-separated, newest first) or --secrets-file, never from
 the command line. Make one with: frasco keygen
@@ -113,11 +114,13 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         'expires-in': { type: 'string' },
         'max-age': { type: 'string' },
         'secrets-file': { type: 'string' },
+        encrypt: { type: 'boolean' },
       },
     })
     if (command !== 'sign' && values['expires-in'] !== undefined) throw new UsageError('--expires-in only applies to sign')
     if (command !== 'verify' && values['max-age'] !== undefined) throw new UsageError('--max-age only applies to verify')
     const purpose = values.purpose ?? DEFAULT_CLI_PURPOSE
+    const encrypt = values.encrypt === true
 
     switch (command) {
       case 'keygen': {
@@ -138,7 +141,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         if (typeof value !== 'object' || value === null || Array.isArray(value)) {
           throw new UsageError('stdin must be a JSON object')
         }
-        const serializer = createSerializer({ secrets: keyring, purpose })
+        const serializer = createSerializer({ secrets: keyring, purpose, encrypt })
         io.stdout(`${serializer.sign(value, expiresIn === undefined ? {} : { expiresIn })}\n`)
         return 0
       }
@@ -146,7 +149,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         const keyring = loadSecrets(values['secrets-file'], io.env)
         const maxAge = seconds(values['max-age'], 'max-age')
         const input = await readInput(io)
-        const result = createSerializer({ secrets: keyring, purpose }).verify(input, maxAge === undefined ? {} : { maxAge })
+        const result = createSerializer({ secrets: keyring, purpose, encrypt }).verify(input, maxAge === undefined ? {} : { maxAge })
         if (!result.ok) {
           io.stderr(`invalid token: ${result.error.code}: ${result.error.message}\n`)
           return 1
@@ -173,6 +176,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
 /** What `frasco inspect` shows: everything readable without a secret, marked unverified. */
 export function inspect(token: string): Record<string, unknown> {
+  const sealed = /^e1\.([A-Za-z0-9_-]{1,32})\.[A-Za-z0-9_-]+$/.exec(token)
+  if (sealed !== null) {
+    return {
+      verified: false,
+      format: 'frasco',
+      version: 'e1',
+      encrypted: true,
+      keyId: sealed[1],
+      note: 'the payload and its times are encrypted; only the key id is visible',
+    }
+  }
   const peeked = peekToken(token)
   if (peeked === undefined) return { verified: false, format: 'unknown', note: 'not a Frasco f1 token' }
   let payload: unknown
@@ -189,6 +203,7 @@ export function inspect(token: string): Record<string, unknown> {
     warning: 'UNVERIFIED: anyone can write a token like this; use `frasco verify` to check it',
     format: 'frasco',
     version: peeked.version,
+    encrypted: false,
     keyId: peeked.keyId,
     compressed: (peeked.flags & FLAG_DEFLATE) !== 0,
     issuedAt: date(peeked.issuedAt),

@@ -7,7 +7,7 @@
 import { PayloadMalformed, SessionError } from '../errors.js'
 import type { VerifyResult } from '../signer.js'
 import { decodePayload, encodePayload, type DecodePayloadOptions, type EncodePayloadOptions } from '../serializer.js'
-import { FLAG_DEFLATE, type OpenedToken, type TokenCore } from './token.js'
+import { FLAG_DEFLATE, type OpenedToken, type TokenFormat } from './token.js'
 
 export interface DecodedValue {
   value: unknown
@@ -15,11 +15,11 @@ export interface DecodedValue {
 }
 
 export class ObjectCodec {
-  readonly #core: TokenCore
+  readonly #core: TokenFormat
   readonly #encode: EncodePayloadOptions
   readonly #decode: DecodePayloadOptions
 
-  constructor(core: TokenCore, compressThreshold: number, maxBytes: number) {
+  constructor(core: TokenFormat, compressThreshold: number, maxBytes: number) {
     this.#core = core
     this.#encode = { compressThreshold }
     this.#decode = { maxBytes }

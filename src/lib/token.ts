@@ -69,7 +69,7 @@ interface SigningKey {
 }
 
 /** Signs and opens version-1 tokens for one keyring and purpose; subkeys derived once, here. */
-export class TokenCore {
+export class TokenCore implements TokenFormat {
   readonly #current: SigningKey
   readonly #byId: Map<string, SigningKey>
   readonly #clockTolerance: number
@@ -90,14 +90,7 @@ export class TokenCore {
   }
 
   seal(flags: number, issuedAt: number, expiresAt: number | undefined, payload: Uint8Array): string {
-    const hasExpiry = expiresAt !== undefined
-    const header = 1 + TIME_BYTES + (hasExpiry ? TIME_BYTES : 0)
-    const body = Buffer.allocUnsafe(header + payload.length)
-    body[0] = hasExpiry ? flags | FLAG_EXPIRES : flags & ~FLAG_EXPIRES
-    body.writeUIntBE(issuedAt, 1, TIME_BYTES)
-    if (hasExpiry) body.writeUIntBE(expiresAt, 1 + TIME_BYTES, TIME_BYTES)
-    body.set(payload, header)
-    const signed = this.#current.prefix + body.toString('base64url')
+    const signed = this.#current.prefix + writeBody(flags, issuedAt, expiresAt, payload).toString('base64url')
     return `${signed}.${createHmac('sha256', this.#current.hmacKey).update(signed).digest('base64url')}`
   }
 
@@ -121,23 +114,46 @@ export class TokenCore {
 
     // Authentic from here on; the remaining checks catch our own bugs and format drift.
     const body = decodeBase64url(token.slice(d2 + 1, d3))
-    if (body === undefined || body.length < 1 + TIME_BYTES) return new PayloadMalformed('token body is not valid')
-    const flags = body[0] as number
-    if ((flags & ~KNOWN_FLAGS) !== 0) return new PayloadMalformed('token has unknown flags')
-    const hasExpiry = (flags & FLAG_EXPIRES) !== 0
-    const header = 1 + TIME_BYTES + (hasExpiry ? TIME_BYTES : 0)
-    if (body.length < header) return new PayloadMalformed('token body is truncated')
-    const issuedAt = body.readUIntBE(1, TIME_BYTES)
-    const expiresAt = hasExpiry ? body.readUIntBE(1 + TIME_BYTES, TIME_BYTES) : undefined
-
-    const { now, maxAge } = options
-    const tolerance = this.#clockTolerance
-    if (issuedAt > now + tolerance) return new NotYetValid(new Date(issuedAt * 1000))
-    if (expiresAt !== undefined && now - tolerance >= expiresAt) return new SessionExpired(new Date(expiresAt * 1000))
-    if (maxAge !== undefined && now - tolerance > issuedAt + maxAge) return new SessionExpired(new Date((issuedAt + maxAge) * 1000))
-
-    return { ok: true, flags, issuedAt, expiresAt, payload: body.subarray(header), key: signing.key }
+    if (body === undefined) return new PayloadMalformed('token body is not valid base64url')
+    return readBody(body, signing.key, options, this.#clockTolerance)
   }
+}
+
+/** The body both formats carry (f1 in clear, e1 encrypted): flags, times, payload. */
+export function writeBody(flags: number, issuedAt: number, expiresAt: number | undefined, payload: Uint8Array): Buffer {
+  const hasExpiry = expiresAt !== undefined
+  const header = 1 + TIME_BYTES + (hasExpiry ? TIME_BYTES : 0)
+  const body = Buffer.allocUnsafe(header + payload.length)
+  body[0] = hasExpiry ? flags | FLAG_EXPIRES : flags & ~FLAG_EXPIRES
+  body.writeUIntBE(issuedAt, 1, TIME_BYTES)
+  if (hasExpiry) body.writeUIntBE(expiresAt, 1 + TIME_BYTES, TIME_BYTES)
+  body.set(payload, header)
+  return body
+}
+
+/** Parses an authenticated body and enforces its times. */
+export function readBody(body: Buffer, key: Key, options: OpenOptions, tolerance: number): OpenedToken | SessionError {
+  if (body.length < 1 + TIME_BYTES) return new PayloadMalformed('token body is truncated')
+  const flags = body[0] as number
+  if ((flags & ~KNOWN_FLAGS) !== 0) return new PayloadMalformed('token has unknown flags')
+  const hasExpiry = (flags & FLAG_EXPIRES) !== 0
+  const header = 1 + TIME_BYTES + (hasExpiry ? TIME_BYTES : 0)
+  if (body.length < header) return new PayloadMalformed('token body is truncated')
+  const issuedAt = body.readUIntBE(1, TIME_BYTES)
+  const expiresAt = hasExpiry ? body.readUIntBE(1 + TIME_BYTES, TIME_BYTES) : undefined
+
+  const { now, maxAge } = options
+  if (issuedAt > now + tolerance) return new NotYetValid(new Date(issuedAt * 1000))
+  if (expiresAt !== undefined && now - tolerance >= expiresAt) return new SessionExpired(new Date(expiresAt * 1000))
+  if (maxAge !== undefined && now - tolerance > issuedAt + maxAge) return new SessionExpired(new Date((issuedAt + maxAge) * 1000))
+
+  return { ok: true, flags, issuedAt, expiresAt, payload: body.subarray(header), key }
+}
+
+/** What the object codec needs from a token format (signed f1 or encrypted e1). */
+export interface TokenFormat {
+  seal(flags: number, issuedAt: number, expiresAt: number | undefined, payload: Uint8Array): string
+  open(token: string, options: OpenOptions): OpenedToken | SessionError
 }
 
 /** Reads the unauthenticated parts of a token for `frasco inspect`; never used to make decisions. */

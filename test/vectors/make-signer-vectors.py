@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Independent reference for Frasco's version-1 signed format (docs/format.md).
+"""Independent reference for Frasco's version-1 signed (f1) and encrypted (e1) formats (docs/format.md).
 
-Written from the format description with the Python standard library only, so the golden vectors
+Written from the format description with the Python standard library (and, for e1, the
+`cryptography` package's AES-GCM), so the golden vectors
 in signer.json do not come from the TypeScript code they check. Run: python3 make-signer-vectors.py
 """
 import base64, hashlib, hmac, json, struct, zlib
@@ -69,5 +70,24 @@ vectors["objects"].append({"name": "session", "purpose": "session:session", "jso
 big = json.dumps({"notes": "lorem ipsum dolor sit amet " * 100}, separators=(",", ":")).encode()
 vectors["objects"].append({"name": "compressed", "purpose": "test", "json": big.decode(), "issuedAt": IAT, "expiresAt": None,
                            "compressed": True, "token": sign(SECRET.encode(), "test", deflate_raw(big), IAT, flags=2)})
+
+def seal(secret: bytes, purpose: str, payload: bytes, iat: int, nonce: bytes, exp=None, flags=0) -> str:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # only for the e1 vectors
+    kid = key_id(secret)
+    key = hkdf_sha256(secret, b"frasco/v1/encrypt\0" + purpose.encode("utf-8"))
+    if exp is not None:
+        flags |= 1
+    body = bytes([flags]) + iat.to_bytes(6, "big") + (exp.to_bytes(6, "big") if exp is not None else b"") + payload
+    aad = ("e1." + kid).encode("ascii") + b"\0" + purpose.encode("utf-8")
+    return "e1." + kid + "." + b64u(nonce + AESGCM(key).encrypt(nonce, body, aad))
+
+vectors["sealed"] = []
+for name, purpose, value, exp, nonce in [
+    ("session", "session:session", compact, IAT + 1209600, bytes(range(12))),
+    ("other nonce", "session:session", compact, IAT + 1209600, bytes([0xFF] * 12)),
+    ("empty object", "test", b"{}", None, bytes(12)),
+]:
+    vectors["sealed"].append({"name": name, "purpose": purpose, "json": value.decode(), "issuedAt": IAT, "expiresAt": exp,
+                              "nonce": nonce.hex(), "token": seal(SECRET.encode(), purpose, value, IAT, nonce, exp)})
 
 print(json.dumps(vectors, indent=2, ensure_ascii=False))

@@ -1,0 +1,127 @@
+/**
+ * Frasco's encrypted token format, version 1 (`docs/format.md`):
+ *
+ *   token = "e1" "." kid "." base64url( nonce[12] | ciphertext | gcmTag[16] )
+ *   plaintext = the f1 body: flags:u8 | iat:u48be | [exp:u48be] | payload
+ *   key = HKDF-SHA256(secret, info = "frasco/v1/encrypt" 0x00 purpose), AES-256-GCM
+ *   AAD = ASCII("e1." kid) 0x00 UTF-8(purpose)
+ *
+ * The times live inside the ciphertext, so an encrypted token shows nothing but its version and
+ * key id; GCM authenticates them with the payload. The AAD binds the version, key id and purpose
+ * (for sessions, the cookie name) on top of the per-purpose key.
+ *
+ * @internal
+ */
+import { Buffer } from 'node:buffer'
+import { createCipheriv, createDecipheriv, createSecretKey, randomFillSync, type KeyObject } from 'node:crypto'
+import { decodeBase64url } from '../encoding.js'
+import { PayloadMalformed, PayloadTooLarge, SignatureInvalid, UnknownKey, UnsupportedVersion, type SessionError } from '../errors.js'
+import { deriveSubkey, type Key, type Keyring } from '../keyring.js'
+import { readBody, writeBody, type OpenOptions, type OpenedToken, type TokenCoreOptions, type TokenFormat } from './token.js'
+
+export const SEALED_VERSION = 'e1'
+export const NONCE_BYTES = 12
+export const GCM_TAG_BYTES = 16
+
+/** Where nonces come from; injectable so tests can produce golden vectors. */
+export type NonceSource = (target: Buffer, offset: number) => void
+
+// One randomFillSync call per this many nonces: the syscall and its fixed cost are shared, which
+// keeps randomness from dominating an encrypted round trip (docs/performance.md has the figures).
+const POOL_NONCES = 256
+
+/**
+ * Hands out 96-bit nonces from a buffer refilled with `randomFillSync`. Each slot is used once and
+ * the whole buffer is refilled before any slot is read again, so no nonce is ever handed out twice
+ * (except by the 2⁻⁹⁶-per-pair chance of the random generator itself).
+ */
+export function createNoncePool(size = POOL_NONCES): NonceSource {
+  const pool = Buffer.allocUnsafe(size * NONCE_BYTES)
+  let next = pool.length
+  return (target, offset) => {
+    if (next === pool.length) {
+      randomFillSync(pool)
+      next = 0
+    }
+    pool.copy(target, offset, next, next + NONCE_BYTES)
+    next += NONCE_BYTES
+  }
+}
+
+interface SealingKey {
+  readonly key: Key
+  readonly aesKey: KeyObject
+  readonly prefix: string // "e1.<kid>."
+  readonly aad: Buffer
+}
+
+export interface SealedCoreOptions extends TokenCoreOptions {
+  nonces?: NonceSource
+}
+
+/** Encrypts and opens e1 tokens for one keyring and purpose. */
+export class SealedCore implements TokenFormat {
+  readonly #current: SealingKey
+  readonly #byId = new Map<string, SealingKey>()
+  readonly #clockTolerance: number
+  readonly #maxTokenLength: number
+  readonly #nonces: NonceSource
+
+  constructor(keyring: Keyring, options: SealedCoreOptions) {
+    for (const key of keyring.keys) {
+      this.#byId.set(key.id, {
+        key,
+        aesKey: createSecretKey(deriveSubkey(key, 'encrypt', options.purpose)),
+        prefix: `${SEALED_VERSION}.${key.id}.`,
+        aad: Buffer.concat([Buffer.from(`${SEALED_VERSION}.${key.id}\0`, 'latin1'), Buffer.from(options.purpose, 'utf8')]),
+      })
+    }
+    this.#current = this.#byId.get(keyring.current.id) as SealingKey
+    this.#clockTolerance = options.clockTolerance
+    this.#maxTokenLength = options.maxTokenLength
+    this.#nonces = options.nonces ?? createNoncePool()
+  }
+
+  seal(flags: number, issuedAt: number, expiresAt: number | undefined, payload: Uint8Array): string {
+    const plaintext = writeBody(flags, issuedAt, expiresAt, payload)
+    const out = Buffer.allocUnsafe(NONCE_BYTES + plaintext.length + GCM_TAG_BYTES)
+    this.#nonces(out, 0)
+    const { aesKey, aad, prefix } = this.#current
+    const cipher = createCipheriv('aes-256-gcm', aesKey, out.subarray(0, NONCE_BYTES))
+    cipher.setAAD(aad)
+    const written = cipher.update(plaintext)
+    written.copy(out, NONCE_BYTES)
+    const final = cipher.final()
+    final.copy(out, NONCE_BYTES + written.length)
+    cipher.getAuthTag().copy(out, NONCE_BYTES + plaintext.length)
+    return prefix + out.toString('base64url')
+  }
+
+  open(token: string, options: OpenOptions): OpenedToken | SessionError {
+    if (typeof token !== 'string') return new PayloadMalformed('token is not a string')
+    if (token.length > this.#maxTokenLength) return new PayloadTooLarge(token.length, this.#maxTokenLength)
+    const d1 = token.indexOf('.')
+    if (d1 === -1) return new PayloadMalformed('token has no version field')
+    if (token.slice(0, d1) !== SEALED_VERSION) return new UnsupportedVersion('token is not an encrypted (e1) token')
+    const d2 = token.indexOf('.', d1 + 1)
+    if (d2 === -1 || token.indexOf('.', d2 + 1) !== -1) return new PayloadMalformed('token does not have three fields')
+    const sealing = this.#byId.get(token.slice(d1 + 1, d2))
+    if (sealing === undefined) return new UnknownKey()
+    const sealed = decodeBase64url(token.slice(d2 + 1))
+    if (sealed === undefined || sealed.length < NONCE_BYTES + GCM_TAG_BYTES) return new PayloadMalformed('token body is not valid')
+
+    const decipher = createDecipheriv('aes-256-gcm', sealing.aesKey, sealed.subarray(0, NONCE_BYTES), { authTagLength: GCM_TAG_BYTES })
+    decipher.setAAD(sealing.aad)
+    decipher.setAuthTag(sealed.subarray(sealed.length - GCM_TAG_BYTES))
+    const first = decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - GCM_TAG_BYTES))
+    let plaintext: Buffer
+    try {
+      const last = decipher.final()
+      plaintext = last.length === 0 ? first : Buffer.concat([first, last])
+    } catch {
+      // GCM's tag did not match: tampered, another purpose or cookie name, or another secret.
+      return new SignatureInvalid('authentication tag does not match')
+    }
+    return readBody(plaintext, sealing.key, options, this.#clockTolerance)
+  }
+}

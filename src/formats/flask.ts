@@ -1,0 +1,398 @@
+/**
+ * Flask's session cookie (`SecureCookieSessionInterface`), byte for byte: read a cookie a Flask
+ * app wrote, write one it accepts.
+ *
+ * The cookie is an itsdangerous `URLSafeTimedSerializer` token (salt `cookie-session`, HMAC-SHA1,
+ * `hmac` key derivation) whose payload is Flask's tagged JSON: compact, keys sorted, non-ASCII
+ * escaped, with one-key objects standing for Python types JSON lacks. `docs/flask.md` has the
+ * format and the type mapping:
+ *
+ * | Python | tag | JavaScript |
+ * | --- | --- | --- |
+ * | `tuple` | `" t"` | an array marked by {@link tuple} (see {@link isTuple}) |
+ * | `bytes` | `" b"` | `Uint8Array` |
+ * | `markupsafe.Markup` | `" m"` | {@link Markup} |
+ * | `uuid.UUID` | `" u"` | {@link UUID} |
+ * | `datetime` | `" d"` | `Date` (whole seconds, UTC) |
+ * | one-key dict whose key is a tag | `" di"` | a plain object |
+ *
+ * @module
+ */
+import { Buffer } from 'node:buffer'
+import { PayloadMalformed } from '../errors.js'
+import type { VerifyResult } from '../signer.js'
+import {
+  createItsdangerousSerializer,
+  decodePythonJson,
+  encodePythonJson,
+  type ItsdangerousSecrets,
+  type PythonJsonTagged,
+} from './itsdangerous.js'
+
+/** Flask's default `PERMANENT_SESSION_LIFETIME`, 31 days, in seconds. */
+export const FLASK_DEFAULT_MAX_AGE = 31 * 24 * 60 * 60
+
+/**
+ * JSON payloads shorter than this many bytes are written without trying zlib (Flask always tries).
+ * Measured (docs/flask.md): a deflate call costs 3–6 times the HMAC, and below ~64 bytes it
+ * saves nothing on typical sessions, while from ~64 bytes on Flask's repetitive tagged JSON
+ * often shrinks by a third or more, on every request that carries the cookie.
+ */
+export const FLASK_DEFAULT_COMPRESS_THRESHOLD = 64
+
+/**
+ * A string of HTML that is safe to insert as is (Python's `markupsafe.Markup`). Frasco escapes
+ * nothing: wrap only HTML you trust.
+ *
+ * @example
+ * ```ts
+ * session.notice = new Markup('<b>Saved</b>') // Flask reads a Markup
+ * ```
+ */
+export class Markup {
+  /** The HTML text. */
+  readonly html: string
+
+  constructor(html: string) {
+    if (typeof html !== 'string') throw new TypeError('html is invalid: give the HTML as a string')
+    this.html = html
+  }
+
+  /** The HTML text, as Python's `str(markup)`. */
+  toString(): string {
+    return this.html
+  }
+
+  /** The HTML text, so that `JSON.stringify` writes a string. */
+  toJSON(): string {
+    return this.html
+  }
+}
+
+const UUID_HEX = /^[0-9a-f]{32}$/i
+const UUID_DASHED = /^([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$/i
+
+/**
+ * A UUID value (Python's `uuid.UUID`), so that it stays a UUID and not a string in Flask.
+ *
+ * @example
+ * ```ts
+ * import { randomUUID } from 'node:crypto'
+ * session.token = new UUID(randomUUID())
+ * String(session.token) // '1b4e28ba-2fa1-11d2-883f-0016d3cca427'
+ * ```
+ */
+export class UUID {
+  /** The 32 lower-case hex digits (Python's `uuid.hex`). */
+  readonly hex: string
+
+  /** Takes the dashed form (`8-4-4-4-12`) or 32 hex digits, in any case. */
+  constructor(value: string) {
+    const dashed = typeof value === 'string' ? UUID_DASHED.exec(value) : null
+    const hex = dashed === null ? value : dashed.slice(1).join('')
+    if (typeof hex !== 'string' || !UUID_HEX.test(hex)) {
+      throw new TypeError('value is invalid: give a UUID as 32 hex digits or in the 8-4-4-4-12 form')
+    }
+    this.hex = hex.toLowerCase()
+  }
+
+  /** The dashed lower-case form, as Python's `str(uuid)`. */
+  toString(): string {
+    const h = this.hex
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+  }
+
+  /** The dashed form, so that `JSON.stringify` writes a string. */
+  toJSON(): string {
+    return this.toString()
+  }
+
+  /** Whether `other` is a {@link UUID} with the same value. */
+  equals(other: unknown): boolean {
+    return other instanceof UUID && other.hex === this.hex
+  }
+}
+
+// Arrays that stand for Python tuples. A WeakSet keeps them ordinary arrays (Array.isArray,
+// JSON.stringify, deep equality all work) and lets them be collected like any other value.
+const tuples = new WeakSet<readonly unknown[]>()
+
+/**
+ * Makes an array that Flask reads as a tuple (Flask stores flashed messages as
+ * `(category, message)` tuples). Decoding marks tuples the same way, so a session read and
+ * written back keeps them tuples. Copies of the array (`slice`, spread, `map`) are plain lists.
+ *
+ * @example
+ * ```ts
+ * session._flashes = [tuple('message', 'Welcome back')]
+ * isTuple(session._flashes[0]) // true
+ * ```
+ */
+export function tuple<T extends unknown[]>(...items: T): T {
+  tuples.add(items)
+  return items
+}
+
+/**
+ * Whether `value` is an array marked as a Python tuple by {@link tuple} or by decoding.
+ *
+ * @example
+ * ```ts
+ * isTuple(tuple(1, 2)) // true
+ * isTuple([1, 2]) // false
+ * ```
+ */
+export function isTuple(value: unknown): value is unknown[] {
+  return Array.isArray(value) && tuples.has(value)
+}
+
+const TAG_DICT = ' di'
+const TAG_TUPLE = ' t'
+const TAG_BYTES = ' b'
+const TAG_MARKUP = ' m'
+const TAG_UUID = ' u'
+const TAG_DATETIME = ' d'
+const TAGS = new Set([TAG_DICT, TAG_TUPLE, TAG_BYTES, TAG_MARKUP, TAG_UUID, TAG_DATETIME])
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+// What werkzeug's http_date writes (RFC 9110 §5.6.7 IMF-fixdate, the year always 4 digits).
+const HTTP_DATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT$/
+// Standard base64 (RFC 4648 §4) with padding, as Python's b64encode writes it.
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+const pad = (value: number, width: number): string => String(value).padStart(width, '0')
+
+function httpDate(date: Date): string {
+  const year = date.getUTCFullYear()
+  // Python's datetime stops at 9999; below 100, Flask would read the year back as 19xx or 20xx.
+  if (!(year >= 100 && year <= 9999)) {
+    throw new TypeError('value is invalid: a Date must be valid and within the years 100 to 9999 to survive a trip through Flask')
+  }
+  return `${DAYS[date.getUTCDay()]}, ${pad(date.getUTCDate(), 2)} ${MONTHS[date.getUTCMonth()]} ${pad(year, 4)} ${pad(date.getUTCHours(), 2)}:${pad(date.getUTCMinutes(), 2)}:${pad(date.getUTCSeconds(), 2)} GMT`
+}
+
+function parseHttpDate(text: unknown): Date {
+  const match = typeof text === 'string' ? HTTP_DATE.exec(text) : null
+  if (match === null) throw new PayloadMalformed('payload has a malformed " d" (datetime) tag')
+  const [, day, month, yearText, hour, minute, second] = match.map(Number) as number[]
+  let year = yearText as number
+  // email.utils.parsedate_tz, which Flask reads dates with, maps years below 100 to 1969–2068.
+  if (year < 100) year += year > 68 ? 1900 : 2000
+  const monthIndex = MONTHS.indexOf(match[2] as string)
+  const date = new Date(0)
+  date.setUTCFullYear(year, monthIndex, day)
+  date.setUTCHours(hour as number, minute, second, 0)
+  // Reject what datetime() would: Feb 30, hour 24, second 60 (Date would roll them over).
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== monthIndex || date.getUTCDate() !== day || date.getUTCHours() !== hour || date.getUTCMinutes() !== minute || date.getUTCSeconds() !== second) {
+    throw new PayloadMalformed('payload has an impossible " d" (datetime) tag')
+  }
+  return date
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const prototype: unknown = Object.getPrototypeOf(value)
+  return prototype === null || prototype === Object.prototype
+}
+
+/** The only key of an object whose single (defined) property is named like a tag, else undefined. */
+function soleTagKey(value: Record<string, unknown>): string | undefined {
+  let found: string | undefined
+  for (const key of Object.keys(value)) {
+    if (value[key] === undefined) continue
+    if (found !== undefined) return undefined
+    found = key
+  }
+  return found !== undefined && TAGS.has(found) ? found : undefined
+}
+
+// The order of Flask's TaggedJSONSerializer.default_tags: di, dict, t, list, b, m, u, d.
+function tagValue(value: unknown): PythonJsonTagged | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  if (Array.isArray(value)) return tuples.has(value) ? { key: TAG_TUPLE, inner: Array.from(value) } : undefined
+  if (isPlainObject(value)) {
+    const key = soleTagKey(value)
+    if (key === undefined) return undefined
+    const inner: Record<string, unknown> = Object.create(null) as Record<string, unknown>
+    inner[`${key}__`] = value[key]
+    return { key: TAG_DICT, inner }
+  }
+  if (value instanceof Uint8Array) {
+    return { key: TAG_BYTES, inner: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') }
+  }
+  if (value instanceof Markup) return { key: TAG_MARKUP, inner: value.html }
+  if (value instanceof UUID) return { key: TAG_UUID, inner: value.hex }
+  if (value instanceof Date) return { key: TAG_DATETIME, inner: httpDate(value) }
+  return undefined
+}
+
+function malformedTag(tag: string, why: string): PayloadMalformed {
+  return new PayloadMalformed(`payload has a malformed "${tag}" tag: ${why}`)
+}
+
+function untag(object: Record<string, unknown>): unknown {
+  let key: string | undefined
+  for (const name in object) {
+    if (key !== undefined) return object // two or more keys: a dict
+    key = name
+  }
+  if (key === undefined || !TAGS.has(key)) return object
+  const inner = object[key]
+  switch (key) {
+    case TAG_TUPLE:
+      if (!Array.isArray(inner)) throw malformedTag(key, 'not a list')
+      tuples.add(inner)
+      return inner
+    case TAG_BYTES: {
+      if (typeof inner !== 'string' || !BASE64.test(inner)) throw malformedTag(key, 'not padded base64')
+      const bytes = Buffer.from(inner, 'base64')
+      if (bytes.toString('base64') !== inner) throw malformedTag(key, 'not canonical base64')
+      return new Uint8Array(bytes)
+    }
+    case TAG_MARKUP:
+      if (typeof inner !== 'string') throw malformedTag(key, 'not a string')
+      return new Markup(inner)
+    case TAG_UUID:
+      try {
+        return new UUID(inner as string)
+      } catch {
+        throw malformedTag(key, 'not a UUID')
+      }
+    case TAG_DATETIME:
+      return parseHttpDate(inner)
+    default: {
+      // ' di': {"<tag>__": value} stands for {"<tag>": value}.
+      if (!isPlainObject(inner)) throw malformedTag(key, 'not an object')
+      const names = Object.keys(inner)
+      const name = names[0]
+      if (names.length !== 1 || name === undefined || !name.endsWith('__')) throw malformedTag(key, 'not one key ending in "__"')
+      const dict: Record<string, unknown> = Object.create(null) as Record<string, unknown>
+      dict[name.slice(0, -2)] = inner[name]
+      return dict
+    }
+  }
+}
+
+/**
+ * Writes Flask's tagged JSON (`TaggedJSONSerializer.dumps` inside an app context): compact, keys
+ * in code point order, non-ASCII as `\uXXXX`, the tags of the module table. Values map as
+ * {@link encodePythonJson} describes, plus `Uint8Array`, `Date`, {@link Markup}, {@link UUID} and
+ * {@link tuple}s. Throws `TypeError` for anything Flask could not read back the same.
+ *
+ * @example
+ * ```ts
+ * encodeFlaskJson({ _flashes: [tuple('message', 'Hi')] }) // '{"_flashes":[{" t":["message","Hi"]}]}'
+ * ```
+ */
+export function encodeFlaskJson(value: unknown): string {
+  return encodePythonJson(value, { ensureAscii: true, sortKeys: true, tag: tagValue })
+}
+
+/**
+ * Reads Flask's tagged JSON into the values {@link encodeFlaskJson} writes back unchanged. Objects
+ * are null-prototype objects. Throws {@link PayloadMalformed} for invalid JSON or a malformed tag
+ * (where Flask would raise, or quietly give `None` for a bad date).
+ *
+ * @example
+ * ```ts
+ * decodeFlaskJson('{"id":{" u":"1b4e28ba2fa111d2883f0016d3cca427"}}') // { id: UUID {...} }
+ * ```
+ */
+export function decodeFlaskJson(text: string): unknown {
+  return decodePythonJson(text, { objectHook: untag })
+}
+
+function decodeSession(text: string): Record<string, unknown> {
+  const value = decodeFlaskJson(text)
+  // Flask builds the session with dict(value); anything but an object is refused here.
+  if (!isPlainObject(value)) throw new PayloadMalformed('payload is not a JSON object')
+  return value
+}
+
+/** Options of {@link createFlaskCodec}. */
+export interface FlaskCodecOptions {
+  /** Flask's `SECRET_KEY` (string or bytes), or a list newest first to accept older keys. Not empty. */
+  secrets: ItsdangerousSecrets
+  /** The signing salt, `SecureCookieSessionInterface.salt`. Default `'cookie-session'`. */
+  salt?: string
+  /** `PERMANENT_SESSION_LIFETIME` in seconds; Flask enforces it on every session cookie. Default 31 days. */
+  maxAge?: number
+  /**
+   * Try zlib only for JSON payloads of at least this many bytes (Flask tries always). `false`
+   * never compresses. Default {@link FLASK_DEFAULT_COMPRESS_THRESHOLD}.
+   */
+  compressThreshold?: number | false
+  /** Largest session payload accepted, in bytes of JSON after decompression. Default 131072. */
+  maxBytes?: number
+  /** Longest cookie value accepted, in characters. Default 65536. */
+  maxTokenLength?: number
+  /** Seconds of clock difference tolerated between the Flask and Node hosts. Default 0, as Flask. */
+  clockTolerance?: number
+}
+
+/** Options of {@link FlaskCodec.encode}. */
+export interface FlaskEncodeOptions {
+  /** The signing time: a Date or milliseconds since the epoch. Defaults to now. */
+  now?: Date | number
+}
+
+/** Options of {@link FlaskCodec.decode}. */
+export interface FlaskDecodeOptions {
+  /** The verification time: a Date or milliseconds since the epoch. Defaults to now. */
+  now?: Date | number
+  /** Overrides the codec's `maxAge` for this call. */
+  maxAge?: number
+}
+
+/** Reads and writes the value of Flask's `session` cookie. */
+export interface FlaskCodec {
+  /** Writes a session as Flask would. `_permanent: true` marks a permanent session, as in Flask. */
+  encode(data: Record<string, unknown>, options?: FlaskEncodeOptions): string
+  /** Verifies and reads a session cookie value; never throws for a bad cookie. */
+  decode(value: string, options?: FlaskDecodeOptions): VerifyResult<Record<string, unknown>>
+}
+
+/**
+ * Creates a codec for Flask's default session cookie (`SecureCookieSessionInterface`).
+ *
+ * @example
+ * ```ts
+ * const flask = createFlaskCodec({ secrets: process.env.FLASK_SECRET_KEY! })
+ * const result = flask.decode(cookies.session)
+ * if (result.ok) {
+ *   const data = result.value // { username: 'ada', _flashes: [tuple('message', 'Hi')] }
+ *   setCookie('session', flask.encode({ ...data, visits: 2 }))
+ * }
+ * ```
+ */
+export function createFlaskCodec(options: FlaskCodecOptions): FlaskCodec {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('createFlaskCodec needs an options object: createFlaskCodec({ secrets })')
+  }
+  const maxAge = options.maxAge ?? FLASK_DEFAULT_MAX_AGE
+  if (typeof maxAge !== 'number' || !(maxAge >= 0)) {
+    throw new TypeError('option maxAge is invalid: give a number of seconds, 0 or more (Infinity for no limit)')
+  }
+  const serializer = createItsdangerousSerializer<Record<string, unknown>>({
+    secrets: options.secrets,
+    salt: options.salt ?? 'cookie-session',
+    digest: 'sha1',
+    keyDerivation: 'hmac',
+    timestamped: true,
+    serializer: { dumps: encodeFlaskJson, loads: decodeSession },
+    compressThreshold: options.compressThreshold ?? FLASK_DEFAULT_COMPRESS_THRESHOLD,
+    ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+    ...(options.maxTokenLength === undefined ? {} : { maxTokenLength: options.maxTokenLength }),
+    ...(options.clockTolerance === undefined ? {} : { clockTolerance: options.clockTolerance }),
+  })
+  return {
+    encode(data, encodeOptions) {
+      if (!isPlainObject(data)) throw new TypeError('data is invalid: a Flask session is a plain object')
+      return serializer.dumps(data, encodeOptions)
+    },
+    decode(value, decodeOptions) {
+      return serializer.loads(value, { maxAge: decodeOptions?.maxAge ?? maxAge, ...(decodeOptions?.now === undefined ? {} : { now: decodeOptions.now }) })
+    },
+  }
+}

@@ -122,6 +122,32 @@ const DEFAULT_MAX_CHUNKS = 3
 // Upper bound on chunks a request may claim, so a hostile header cannot make read() loop long.
 const MAX_CHUNKS_LIMIT = 10
 
+// Lifetimes are counted in whole seconds: under one second would issue already-expired cookies.
+function assertLifetime(value: unknown, where: string): asserts value is number {
+  assertSeconds(value, where, { allowZero: false })
+  if (value < 1) throw new TypeError(`option ${where} is invalid: give at least 1 second`)
+}
+
+// cookie.ts names its options as its own (`option path is invalid`, `cookie name is invalid`);
+// say where they live in createSessions' options instead.
+function cookieOptionError(error: unknown): unknown {
+  if (!(error instanceof TypeError)) return error
+  const message = error.message
+    .replace(/^option (\w+) is invalid/, 'option cookie.$1 is invalid')
+    .replace(/^cookie name is invalid/, 'option cookie.name is invalid')
+  return new TypeError(message, { cause: error })
+}
+
+// What read() and verify() accept as session data: a plain object, not another tagged value.
+function isSessionData(data: unknown): data is SessionData {
+  return (
+    typeof data === 'object' &&
+    data !== null &&
+    !Array.isArray(data) &&
+    !(data instanceof Map || data instanceof Set || data instanceof Uint8Array || data instanceof Date)
+  )
+}
+
 function assertBoolean(value: unknown, where: string): asserts value is boolean | undefined {
   if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`option ${where} is invalid: give true or false`)
 }
@@ -169,13 +195,19 @@ export function createSessions<T extends object = SessionData>(options: Sessions
     ...(cookie.priority === undefined ? {} : { priority: cookie.priority }),
   }
   // Both variants are compiled (and so validated) now; 'auto' picks one per request.
-  const secureWriter = createCookieWriter(name, { ...attributes, secure: true })
-  const plainWriter = secure === true ? secureWriter : createCookieWriter(name, { ...attributes, secure: false })
+  let secureWriter: CookieWriter
+  let plainWriter: CookieWriter
+  try {
+    secureWriter = createCookieWriter(name, { ...attributes, secure: true })
+    plainWriter = secure === true ? secureWriter : createCookieWriter(name, { ...attributes, secure: false })
+  } catch (error) {
+    throw cookieOptionError(error)
+  }
 
   const maxAge = options.maxAge
-  if (maxAge !== undefined) assertSeconds(maxAge, 'maxAge', { allowZero: false })
+  if (maxAge !== undefined) assertLifetime(maxAge, 'maxAge')
   const browserSessionLifetime = options.browserSessionLifetime ?? DEFAULT_BROWSER_SESSION_LIFETIME
-  assertSeconds(browserSessionLifetime, 'browserSessionLifetime', { allowZero: false })
+  assertLifetime(browserSessionLifetime, 'browserSessionLifetime')
   const lifetime = Math.floor(maxAge ?? browserSessionLifetime)
   const idleTimeout = options.idleTimeout
   if (idleTimeout !== undefined) assertSeconds(idleTimeout, 'idleTimeout', { allowZero: false })
@@ -250,6 +282,9 @@ export function createSessions<T extends object = SessionData>(options: Sessions
           parts.push(part)
         }
         meta.incoming = parts.length
+        // A gap (a chunk the browser dropped) strands the chunks after it: count them so that
+        // commit deletes them, or they would corrupt a later, shorter chunked session.
+        for (let i = parts.length + 1; i < maxChunks; i++) if (getCookie(header, `${name}.${i}`) !== undefined) meta.incoming = i + 1
         if (parts.length > maxChunks) {
           meta.incoming = countChunks(header, parts.length)
           return reject(new CookieTooLarge(parts.join('').length, maxChunks * MAX_COOKIE_BYTES, 'session arrived in more chunks than allowed'), meta)
@@ -265,13 +300,11 @@ export function createSessions<T extends object = SessionData>(options: Sessions
     const decoded = codec.decode(value, nowSeconds(), idleTimeout)
     if (decoded instanceof SessionError) return reject(decoded, meta)
     const data = decoded.value
-    if (typeof data !== 'object' || data === null || Array.isArray(data) || data instanceof Map || data instanceof Set || data instanceof Uint8Array || data instanceof Date) {
-      return reject(new PayloadMalformed('session payload is not an object'), meta)
-    }
+    if (!isSessionData(data)) return reject(new PayloadMalformed('session payload is not an object'), meta)
     meta.issuedAt = decoded.token.issuedAt
     meta.expiresAt = decoded.token.expiresAt
     meta.stale = decoded.token.key.index !== 0
-    const session = createSession<T>({ data: data as SessionData, isNew: false })
+    const session = createSession<T>({ data, isNew: false })
     Object.assign(getSessionState(session).meta, { [META]: meta })
     return session
   }
@@ -318,14 +351,17 @@ export function createSessions<T extends object = SessionData>(options: Sessions
     if (maxAge !== undefined) cookieMaxAge = Math.max(1, Math.min(expiresAt - now, idleTimeout ?? Infinity))
     const lifetimeOption = cookieMaxAge === undefined ? undefined : { maxAge: cookieMaxAge }
 
-    const single = writer.serialize(token, lifetimeOption)
-    if (single.length <= MAX_COOKIE_BYTES) {
-      return [single, ...deletions(writer, meta, true, 0)]
+    // Measured on an empty value: serialize() itself refuses a token too long for one cookie
+    // (CookieTooLarge), and that token is exactly the one to split into chunks.
+    const bare = writer.serialize('', lifetimeOption).length
+    const singleLength = bare + token.length
+    if (singleLength <= MAX_COOKIE_BYTES) {
+      return [writer.serialize(token, lifetimeOption), ...deletions(writer, meta, true, 0)]
     }
-    if (maxChunks === 1) throw new CookieTooLarge(single.length, MAX_COOKIE_BYTES, `session cookie of ${single.length} bytes exceeds ${MAX_COOKIE_BYTES} bytes and chunking is off`)
+    if (maxChunks === 1) throw new CookieTooLarge(singleLength, MAX_COOKIE_BYTES, `session cookie of ${singleLength} bytes exceeds ${MAX_COOKIE_BYTES} bytes and chunking is off`)
 
     // Everything in a chunk header but the token slice: name, ".N=", attributes and lifetime.
-    const overhead = single.length - token.length + String(maxChunks - 1).length + 1
+    const overhead = bare + String(maxChunks - 1).length + 1
     const capacity = MAX_COOKIE_BYTES - overhead
     const count = Math.ceil(token.length / capacity)
     if (count > maxChunks) {
@@ -353,6 +389,7 @@ export function createSessions<T extends object = SessionData>(options: Sessions
     verify(value, verifyOptions) {
       const decoded = codec.decode(value, toSeconds(verifyOptions?.now ?? clock()), idleTimeout)
       if (decoded instanceof SessionError) return { ok: false, error: decoded }
+      if (!isSessionData(decoded.value)) return { ok: false, error: new PayloadMalformed('session payload is not an object') }
       return verified(decoded.token, decoded.value as Partial<T>)
     },
   }

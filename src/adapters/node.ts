@@ -42,16 +42,14 @@ function isSecure(req: IncomingMessage, trustProxy: boolean): boolean {
 }
 
 function appendVary(res: ServerResponse, headers: OutgoingHttpHeaders | undefined): void {
-  const current = headers?.vary ?? headers?.Vary ?? res.getHeader('Vary')
+  // Header names are case-insensitive: writeHead(200, { VARY: … }) replaces a Vary set before.
+  const key = headers === undefined ? undefined : Object.keys(headers).find((k) => k.toLowerCase() === 'vary')
+  const current = headers !== undefined && key !== undefined ? headers[key] : res.getHeader('Vary')
   const text = Array.isArray(current) ? current.join(', ') : current === undefined ? '' : String(current)
   if (text.trim() === '*' || /(^|,)\s*cookie\s*(,|$)/i.test(text)) return
   const value = text.trim() === '' ? 'Cookie' : `${text}, Cookie`
-  if (headers !== undefined && ('vary' in headers || 'Vary' in headers)) {
-    delete headers.Vary
-    headers.vary = value
-  } else {
-    res.setHeader('Vary', value)
-  }
+  if (headers !== undefined && key !== undefined) headers[key] = value
+  else res.setHeader('Vary', value)
 }
 
 /**
@@ -139,13 +137,18 @@ function attach<T extends object>(sessions: Sessions<T>, req: IncomingMessage, r
     if (!state.committed) {
       state.committed = true
       if (state.session !== undefined) {
-        const headers = args.find((a, i) => i > 0 && typeof a === 'object' && a !== null && !Array.isArray(a)) as
-          | OutgoingHttpHeaders
-          | undefined
+        const index = args.findIndex((a, i) => i > 0 && typeof a === 'object' && a !== null && !Array.isArray(a))
+        // Merge into a copy: apps pass one constant headers object to every response, and one
+        // user's session cookie must never be left in it for the next response.
+        const headers = index === -1 ? undefined : { ...(args[index] as OutgoingHttpHeaders) }
+        if (headers !== undefined) args[index] = headers
         const raw = args.find((a, i) => i > 0 && Array.isArray(a)) as unknown[] | undefined
-        if (raw !== undefined) {
-          // Raw header arrays cannot be merged in place safely; move them onto the response first.
-          for (let i = 0; i + 1 < raw.length; i += 2) res.appendHeader(String(raw[i]), raw[i + 1] as string)
+        if (raw !== undefined && raw.length % 2 === 0) {
+          // Raw header arrays cannot be merged in place safely; move them onto the response first,
+          // as Node would apply them: each name replaces what was set before, and repeats within
+          // the array are kept. (An odd-length array is left for Node to reject.)
+          for (let i = 0; i < raw.length; i += 2) res.removeHeader(String(raw[i]))
+          for (let i = 0; i < raw.length; i += 2) res.appendHeader(String(raw[i]), raw[i + 1] as string)
           args = args.filter((a) => a !== raw)
         }
         apply(sessions, req, res, state.session, trustProxy, headers)

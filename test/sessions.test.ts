@@ -1,0 +1,624 @@
+import { randomBytes } from 'node:crypto'
+import { describe, it, expect, vi } from 'vitest'
+import fc from 'fast-check'
+import { MAX_COOKIE_BYTES, getCookie } from '../src/cookie.js'
+import {
+  CookieTooLarge,
+  NotYetValid,
+  PayloadMalformed,
+  SessionError,
+  SessionExpired,
+  SignatureInvalid,
+  UnknownKey,
+  type SessionErrorCode,
+} from '../src/errors.js'
+import { createSerializer } from '../src/signer.js'
+import { createSessions, type SessionsOptions } from '../src/sessions.js'
+import { CookieJar, isDeletion, parseSetCookie } from './helpers/server.js'
+
+const SECRET = 'frasco-test-secret-0123456789-abcdefghijklmnop'
+const OLD_SECRET = 'frasco-old-secret-9876543210-zyxwvutsrqponmlkj'
+const NOW = Date.UTC(2030, 0, 1) // a fixed clock for every test that signs
+const EPOCH = 'Thu, 01 Jan 1970 00:00:00 GMT'
+
+function clock(start = NOW): { now: () => number; advance(seconds: number): void } {
+  let time = start
+  return { now: () => time, advance: (seconds) => void (time += seconds * 1000) }
+}
+
+/** The Cookie header a browser would send back after receiving `setCookies`. */
+function cookieHeader(setCookies: readonly string[], jar = new CookieJar(() => NOW)): string | undefined {
+  jar.apply(setCookies)
+  return jar.header()
+}
+
+/** A string that DEFLATE cannot shrink below base64url's own overhead: random base64. */
+function incompressible(bytes: number): string {
+  return randomBytes(Math.ceil((bytes * 3) / 4)).toString('base64').slice(0, bytes)
+}
+
+describe('createSessions: option validation', () => {
+  it.each<[name: string, options: Record<string, unknown>]>([
+    ['secrets', { secrets: 'too short' }],
+    ['secrets', { secrets: [] }],
+    ['secrets', { secrets: 'a'.repeat(64) }],
+    ['secrets', { secrets: 42 }],
+    ['secrets[1]', { secrets: [SECRET, 'short'] }],
+    ['secrets[1]', { secrets: [SECRET, SECRET] }],
+    ['cookie', { cookie: 'session' }],
+    ['cookie.name', { cookie: { name: '' } }],
+    ['cookie.name', { cookie: { name: 42 } }],
+    ['cookie.name', { cookie: { name: 'my session' } }],
+    ['cookie.name', { cookie: { name: 'a;b' } }],
+    ['cookie.secure', { cookie: { secure: 'yes' } }],
+    ['cookie.secure', { cookie: { name: '__Host-session' } }],
+    ['cookie.secure', { cookie: { name: '__Host-session', secure: false } }],
+    ['cookie.secure', { cookie: { name: '__host-session', secure: 'auto' } }],
+    ['cookie.secure', { cookie: { name: '__Secure-session', secure: false } }],
+    ['cookie.secure', { cookie: { sameSite: 'none' } }],
+    ['cookie.secure', { cookie: { partitioned: true } }],
+    ['cookie.path', { cookie: { name: '__Host-session', secure: true, path: '/app' } }],
+    ['cookie.domain', { cookie: { name: '__Host-session', secure: true, domain: 'example.com' } }],
+    ['cookie.path', { cookie: { path: 'app' } }],
+    ['cookie.path', { cookie: { path: '/a;b' } }],
+    ['cookie.domain', { cookie: { domain: 'exa mple.com' } }],
+    ['cookie.httpOnly', { cookie: { httpOnly: 'yes' } }],
+    ['cookie.partitioned', { cookie: { partitioned: 1 } }],
+    ['cookie.sameSite', { cookie: { sameSite: 'loose' } }],
+    ['cookie.priority', { cookie: { priority: 'urgent' } }],
+    ['maxAge', { maxAge: 0 }],
+    ['maxAge', { maxAge: -1 }],
+    ['maxAge', { maxAge: Number.NaN }],
+    ['maxAge', { maxAge: Number.POSITIVE_INFINITY }],
+    ['maxAge', { maxAge: '3600' }],
+    ['maxAge', { maxAge: 0.5 }],
+    ['browserSessionLifetime', { browserSessionLifetime: 0 }],
+    ['browserSessionLifetime', { browserSessionLifetime: '1d' }],
+    ['idleTimeout', { idleTimeout: 0 }],
+    ['idleTimeout', { idleTimeout: -5 }],
+    ['idleTimeout', { idleTimeout: '5m' }],
+    ['rolling', { rolling: 'yes' }],
+    ['rolling', { rolling: 1 }],
+    ['chunking', { chunking: 'yes' }],
+    ['chunking', { chunking: { maxChunks: 0 } }],
+    ['chunking', { chunking: { maxChunks: 11 } }],
+    ['chunking', { chunking: { maxChunks: 1.5 } }],
+    ['chunking', { chunking: {} }],
+    ['compress', { compress: 'yes' }],
+    ['compress', { compress: { threshold: -1 } }],
+    ['clockTolerance', { clockTolerance: -1 }],
+    ['clockTolerance', { clockTolerance: '60' }],
+    ['onInvalid', { onInvalid: 'console.warn' }],
+    ['now', { now: NOW }],
+  ])('rejects an invalid %s: %j', (name, options) => {
+    const create = () => createSessions({ secrets: SECRET, ...options } as unknown as SessionsOptions)
+    expect(create).toThrow(TypeError)
+    const pattern = new RegExp(`^option ${name.replace(/[.[\]]/g, '\\$&')} is invalid: `)
+    expect(create).toThrow(pattern)
+  })
+
+  it('rejects a missing options object', () => {
+    expect(() => createSessions(undefined as unknown as SessionsOptions)).toThrow(TypeError)
+    expect(() => createSessions(null as unknown as SessionsOptions)).toThrow(TypeError)
+  })
+
+  it('accepts every valid option together', () => {
+    const sessions = createSessions({
+      secrets: [SECRET, OLD_SECRET],
+      cookie: { name: '__Host-sid', secure: true, httpOnly: true, sameSite: 'strict', partitioned: true, priority: 'high' },
+      maxAge: 3600,
+      browserSessionLifetime: 600,
+      idleTimeout: 900,
+      rolling: true,
+      chunking: { maxChunks: 4 },
+      compress: { threshold: 10 },
+      clockTolerance: 5,
+      onInvalid: () => {},
+      now: Date.now,
+    })
+    expect(sessions.cookieName).toBe('__Host-sid')
+    expect(sessions.secureAuto).toBe(false)
+  })
+
+  it('defaults to a cookie named session with secure decided per request', () => {
+    const sessions = createSessions({ secrets: SECRET })
+    expect(sessions.cookieName).toBe('session')
+    expect(sessions.secureAuto).toBe(true)
+  })
+})
+
+describe('createSessions: read and commit', () => {
+  const sessions = createSessions<{ user?: string; n?: number }>({ secrets: SECRET, now: () => NOW })
+
+  it('writes nothing for an untouched new session, or one only looked at', () => {
+    expect(sessions.commit(sessions.read(undefined))).toEqual([])
+    expect(sessions.commit(sessions.read(null))).toEqual([])
+    expect(sessions.commit(sessions.read('other=1'))).toEqual([])
+    const looked = sessions.read('')
+    expect(looked.get('user')).toBeUndefined()
+    expect(looked.accessed).toBe(true)
+    expect(sessions.commit(looked)).toEqual([])
+  })
+
+  it('writes nothing for an untouched valid session, or one only read', () => {
+    const header = `session=${sessions.sign({ user: 'ada' })}`
+    expect(sessions.commit(sessions.read(header))).toEqual([])
+    const read = sessions.read(header)
+    expect(read.get('user')).toBe('ada')
+    expect(read.isNew).toBe(false)
+    expect(sessions.commit(read)).toEqual([])
+  })
+
+  it('writes one cookie with the default attributes when data is set', () => {
+    const session = sessions.read(undefined)
+    session.set('user', 'ada')
+    const headers = sessions.commit(session)
+    expect(headers).toHaveLength(1)
+    const cookie = parseSetCookie(headers[0] as string)
+    expect(cookie.name).toBe('session')
+    expect(cookie.attributes).toEqual({ path: '/', httponly: true, samesite: 'Lax' })
+    // The value is the signed token that read() accepts.
+    expect(sessions.read(`session=${cookie.value}`).get('user')).toBe('ada')
+  })
+
+  it('adds Secure when the request was secure and cookie.secure is auto', () => {
+    const session = sessions.read(undefined)
+    session.set('user', 'ada')
+    expect(parseSetCookie(sessions.commit(session, { secure: true })[0] as string).attributes.secure).toBe(true)
+    expect(parseSetCookie(sessions.commit(session, { secure: false })[0] as string).attributes.secure).toBeUndefined()
+  })
+
+  it('honours secure: true and secure: false whatever the request', () => {
+    const always = createSessions({ secrets: SECRET, cookie: { secure: true } })
+    const never = createSessions({ secrets: SECRET, cookie: { secure: false } })
+    for (const [manager, expected] of [
+      [always, true],
+      [never, undefined],
+    ] as const) {
+      const session = manager.read(undefined)
+      session.set('x', 1)
+      expect(parseSetCookie(manager.commit(session, { secure: false })[0] as string).attributes.secure).toBe(expected)
+      expect(parseSetCookie(manager.commit(session, { secure: true })[0] as string).attributes.secure).toBe(expected)
+    }
+  })
+
+  it('deletes the cookie when the session is emptied', () => {
+    const session = sessions.read(`session=${sessions.sign({ user: 'ada' })}`)
+    expect(session.pop('user')).toBe('ada')
+    expect(sessions.commit(session)).toEqual([`session=; Path=/; Expires=${EPOCH}; Max-Age=0; HttpOnly; SameSite=Lax`])
+  })
+
+  it('deletes the cookie on destroy() and on clear()', () => {
+    const destroyed = sessions.read(`session=${sessions.sign({ user: 'ada' })}`)
+    destroyed.destroy()
+    const cleared = sessions.read(`session=${sessions.sign({ user: 'ada' })}`)
+    cleared.clear()
+    for (const session of [destroyed, cleared]) {
+      const headers = sessions.commit(session)
+      expect(headers).toHaveLength(1)
+      expect(isDeletion(parseSetCookie(headers[0] as string))).toBe(true)
+    }
+  })
+
+  it('writes nothing when a new session is emptied before commit', () => {
+    const session = sessions.read(undefined)
+    session.set('user', 'ada')
+    session.delete('user')
+    expect(sessions.commit(session)).toEqual([])
+    const destroyed = sessions.read(undefined)
+    destroyed.destroy()
+    expect(sessions.commit(destroyed)).toEqual([])
+  })
+
+  // Untyped, so that any key may be stored.
+  const untyped = createSessions({ secrets: SECRET, now: () => NOW })
+
+  it('round trips every stored type through the cookie', () => {
+    const session = untyped.read(undefined)
+    const value = {
+      date: new Date(NOW),
+      bytes: new Uint8Array([0, 1, 255]),
+      big: 2n ** 70n,
+      map: new Map([['a', 1]]),
+      set: new Set(['x']),
+      nested: { list: [1, 'two', null, true] },
+      text: 'héllo, wörld; "quoted" \u{1F600}',
+    }
+    for (const [key, v] of Object.entries(value)) session.set(key, v)
+    const again = untyped.read(cookieHeader(untyped.commit(session)))
+    expect(again.isNew).toBe(false)
+    expect(again.toJSON()).toEqual(value)
+  })
+
+  it('keeps keys such as __proto__ as plain data without touching Object.prototype', () => {
+    const session = untyped.read(undefined)
+    session.set('__proto__', { polluted: true })
+    session.set('constructor', 'c')
+    const again = untyped.read(cookieHeader(untyped.commit(session)))
+    expect(again.get('__proto__')).toEqual({ polluted: true })
+    expect(again.get('constructor')).toBe('c')
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
+  it('re-signs a session whose stored object changed in place once touch() is called', () => {
+    const managed = createSessions<{ cart: string[] }>({ secrets: SECRET, now: () => NOW })
+    const session = managed.read(`session=${managed.sign({ cart: ['tea'] })}`)
+    session.get('cart')?.push('milk')
+    expect(managed.commit(session)).toEqual([])
+    session.touch()
+    expect(managed.read(cookieHeader(managed.commit(session))).get('cart')).toEqual(['tea', 'milk'])
+  })
+})
+
+describe('createSessions: invalid cookies', () => {
+  const other = createSessions({ secrets: SECRET, cookie: { name: 'other' }, now: () => NOW })
+
+  function tokens() {
+    const sessions = createSessions({ secrets: SECRET, now: () => NOW })
+    const good = sessions.sign({ user: 'ada' })
+    const [version, kid, body, tag] = good.split('.') as [string, string, string, string]
+    const flip = (text: string, at: number) => text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1)
+    return { sessions, good, version, kid, body, tag, flip }
+  }
+
+  it.each<[string, (t: ReturnType<typeof tokens>) => string, SessionErrorCode, new (...args: never[]) => SessionError]>([
+    ['a tampered body', (t) => `${t.version}.${t.kid}.${t.flip(t.body, 12)}.${t.tag}`, 'ERR_SESSION_SIGNATURE_INVALID', SignatureInvalid],
+    ['a tampered tag', (t) => `${t.version}.${t.kid}.${t.body}.${t.flip(t.tag, 3)}`, 'ERR_SESSION_SIGNATURE_INVALID', SignatureInvalid],
+    ['a truncated token', (t) => t.good.slice(0, -4), 'ERR_SESSION_SIGNATURE_INVALID', SignatureInvalid],
+    ['garbage', () => 'not-a-token', 'ERR_SESSION_MALFORMED', PayloadMalformed],
+    ['an unknown key id', (t) => `${t.version}.AAAAAAAA.${t.body}.${t.tag}`, 'ERR_SESSION_UNKNOWN_KEY', UnknownKey],
+    ['a token for another cookie name', () => other.sign({ user: 'ada' }), 'ERR_SESSION_SIGNATURE_INVALID', SignatureInvalid],
+    ['an expired token', (t) => t.sessions.sign({ user: 'ada' }, { now: NOW - 3600_000, maxAge: 60 }), 'ERR_SESSION_EXPIRED', SessionExpired],
+    ['a future-dated token', (t) => t.sessions.sign({ user: 'ada' }, { now: NOW + 86_400_000 }), 'ERR_SESSION_NOT_YET_VALID', NotYetValid],
+  ])('rejects %s: onInvalid and invalidReason get the typed error', (_, make, code, type) => {
+    const t = tokens()
+    const onInvalid = vi.fn()
+    const sessions = createSessions({ secrets: SECRET, now: () => NOW, onInvalid })
+    const session = sessions.read(`session=${make(t)}`)
+    expect(session.isNew).toBe(true)
+    expect(session.keys()).toEqual([])
+    expect(onInvalid).toHaveBeenCalledTimes(1)
+    const error = onInvalid.mock.calls[0]?.[0] as SessionError
+    expect(error).toBeInstanceOf(type)
+    expect(error.code).toBe(code)
+    expect(sessions.invalidReason(session)).toBe(error)
+    // The same verdict from verify(), which reads exactly as read() does.
+    const verified = sessions.verify(make(t))
+    expect(verified.ok).toBe(false)
+    if (!verified.ok) expect(verified.error.code).toBe(code)
+    // The browser is told to drop the rejected cookie.
+    const headers = sessions.commit(session)
+    expect(headers).toHaveLength(1)
+    expect(isDeletion(parseSetCookie(headers[0] as string))).toBe(true)
+  })
+
+  it('rejects a signed payload that is not an object, in read and in verify alike', () => {
+    const serializer = createSerializer({ secrets: SECRET, purpose: 'session:session' })
+    const onInvalid = vi.fn()
+    const sessions = createSessions({ secrets: SECRET, now: () => NOW, onInvalid })
+    for (const value of [[1, 2], 'text', 42, null, new Map([['a', 1]]), new Date(NOW)]) {
+      const token = serializer.sign(value, { now: NOW, expiresIn: 60 })
+      const session = sessions.read(`session=${token}`)
+      expect(session.isNew).toBe(true)
+      expect(sessions.invalidReason(session)?.code).toBe('ERR_SESSION_MALFORMED')
+      const verified = sessions.verify(token)
+      expect(verified.ok).toBe(false)
+      if (!verified.ok) expect(verified.error.code).toBe('ERR_SESSION_MALFORMED')
+    }
+    expect(onInvalid).toHaveBeenCalledTimes(6)
+  })
+
+  it('swallows exceptions thrown by onInvalid', () => {
+    const onInvalid = vi.fn(() => {
+      throw new Error('logger down')
+    })
+    const sessions = createSessions({ secrets: SECRET, now: () => NOW, onInvalid })
+    const session = sessions.read('session=garbage')
+    expect(onInvalid).toHaveBeenCalledTimes(1)
+    expect(session.isNew).toBe(true)
+    expect(sessions.invalidReason(session)?.code).toBe('ERR_SESSION_MALFORMED')
+  })
+
+  it('does not call onInvalid for a missing, empty or valid cookie', () => {
+    const onInvalid = vi.fn()
+    const sessions = createSessions({ secrets: SECRET, now: () => NOW, onInvalid })
+    for (const header of [undefined, '', 'session=', 'a=1', `session=${sessions.sign({ a: 1 })}`]) {
+      expect(sessions.invalidReason(sessions.read(header))).toBeUndefined()
+    }
+    expect(onInvalid).not.toHaveBeenCalled()
+  })
+
+  it('never throws on arbitrary Cookie headers, and always commits cleanly', () => {
+    const sessions = createSessions({ secrets: SECRET, now: () => NOW, onInvalid: () => {} })
+    const good = sessions.sign({ user: 'ada' })
+    const header = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 200 }),
+      fc.string({ unit: fc.constantFrom('session', '.0', '.1', '=', ';', ' ', '"', 'f1', '.', good.slice(0, 20), '%', '\u0000'), maxLength: 30 }).map((s) => s),
+      fc.tuple(fc.nat(good.length), fc.string({ maxLength: 5 })).map(([at, junk]) => `session=${good.slice(0, at)}${junk}${good.slice(at)}`),
+    )
+    fc.assert(
+      fc.property(header, (h) => {
+        const session = sessions.read(h)
+        // Whatever came in, the session is usable and commits without throwing.
+        session.set('probe', 1)
+        expect(sessions.commit(session).length).toBeGreaterThan(0)
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
+
+describe('createSessions: sign and verify', () => {
+  const time = clock()
+  const sessions = createSessions<{ user: string }>({ secrets: SECRET, maxAge: 3600, now: time.now })
+
+  it('sign() makes exactly the token commit() writes, and read() accepts it', () => {
+    const session = sessions.read(undefined)
+    session.set('user', 'ada')
+    const committed = getCookie(cookieHeader(sessions.commit(session)), 'session')
+    expect(committed).toBe(sessions.sign({ user: 'ada' }))
+    expect(sessions.read(`session=${committed}`).toJSON()).toEqual({ user: 'ada' })
+  })
+
+  it('verify() reports what read() sees', () => {
+    const token = sessions.sign({ user: 'ada' })
+    const result = sessions.verify(token)
+    expect(result).toMatchObject({ ok: true, value: { user: 'ada' }, stale: false })
+    if (!result.ok) throw new Error('unreachable')
+    expect(result.issuedAt.getTime()).toBe(NOW)
+    expect(result.expiresAt?.getTime()).toBe(NOW + 3600_000)
+    expect(sessions.read(`session=${token}`).toJSON()).toEqual(result.value)
+  })
+
+  it('sign() takes its own clock and lifetime; verify() its own clock', () => {
+    const token = sessions.sign({ user: 'ada' }, { now: NOW - 7200_000, maxAge: 60 })
+    expect(sessions.verify(token).ok).toBe(false)
+    expect(sessions.verify(token, { now: NOW - 7200_000 + 30_000 }).ok).toBe(true)
+    expect(sessions.read(`session=${token}`).isNew).toBe(true)
+  })
+
+  it('verify() marks a token signed with an older secret as stale', () => {
+    const old = createSessions({ secrets: OLD_SECRET, now: time.now }).sign({ user: 'ada' })
+    const rotated = createSessions({ secrets: [SECRET, OLD_SECRET], now: time.now })
+    expect(rotated.verify(old)).toMatchObject({ ok: true, stale: true })
+  })
+})
+
+describe('createSessions: values that cannot be stored', () => {
+  class User {
+    constructor(readonly name: string) {}
+  }
+  const cycle: Record<string, unknown> = { name: 'loop' }
+  cycle.self = cycle
+
+  it.each<[string, unknown]>([
+    ['a function', () => 'hi'],
+    ['a cycle', cycle],
+    ['a class instance', new User('ada')],
+    ['a symbol', Symbol('s')],
+    ['NaN', Number.NaN],
+    ['a nested function', { deep: { fn() {} } }],
+  ])('refuses %s at commit with a TypeError naming the key, writing nothing', (_, value) => {
+    const sessions = createSessions({ secrets: SECRET, now: () => NOW })
+    const session = sessions.read(`session=${sessions.sign({ user: 'ada' })}`)
+    session.set('profileData', value)
+    let thrown: unknown
+    let headers: string[] | undefined
+    try {
+      headers = sessions.commit(session)
+    } catch (error) {
+      thrown = error
+    }
+    expect(headers).toBeUndefined()
+    expect(thrown).toBeInstanceOf(TypeError)
+    expect((thrown as TypeError).message).toContain('profileData')
+    // Fixing the value makes the same session committable.
+    session.set('profileData', 'ok')
+    expect(sessions.read(cookieHeader(sessions.commit(session))).get('profileData')).toBe('ok')
+  })
+})
+
+describe('createSessions: chunking', () => {
+  const sessions = createSessions<{ blob: string }>({ secrets: SECRET, now: () => NOW, maxAge: 3600 })
+
+  function commitBlob(size: number, header?: string) {
+    const session = sessions.read(header)
+    session.set('blob', incompressible(size))
+    return { value: session.get('blob'), headers: sessions.commit(session) }
+  }
+
+  it('splits a 10 KB session into session.0..N, each header within 4096 bytes, and reads it back', () => {
+    const { value, headers } = commitBlob(10_000)
+    const cookies = headers.map(parseSetCookie)
+    expect(cookies.map((c) => c.name)).toEqual(['session.0', 'session.1', 'session.2'])
+    for (const header of headers) expect(header.length).toBeLessThanOrEqual(MAX_COOKIE_BYTES)
+    for (const cookie of cookies) expect(cookie.attributes).toMatchObject({ path: '/', 'max-age': '3600', httponly: true })
+    const again = sessions.read(cookieHeader(headers))
+    expect(again.isNew).toBe(false)
+    expect(again.get('blob')).toBe(value)
+  })
+
+  it('accepts the chunks in any header order', () => {
+    const { value, headers } = commitBlob(10_000)
+    const pairs = headers.map(parseSetCookie).map((c) => `${c.name}=${c.value}`)
+    const again = sessions.read([...pairs].reverse().join('; '))
+    expect(again.get('blob')).toBe(value)
+  })
+
+  it('shrinking to one cookie deletes every stale chunk', () => {
+    const big = cookieHeader(commitBlob(10_000).headers)
+    const session = sessions.read(big)
+    session.set('blob', 'small')
+    const cookies = sessions.commit(session).map(parseSetCookie)
+    expect(cookies.map((c) => [c.name, isDeletion(c)])).toEqual([
+      ['session', false],
+      ['session.0', true],
+      ['session.1', true],
+      ['session.2', true],
+    ])
+  })
+
+  it('shrinking from three chunks to two deletes only the third', () => {
+    const big = cookieHeader(commitBlob(10_000).headers)
+    const session = sessions.read(big)
+    session.set('blob', incompressible(5_000))
+    const cookies = sessions.commit(session).map(parseSetCookie)
+    expect(cookies.map((c) => [c.name, isDeletion(c)])).toEqual([
+      ['session.0', false],
+      ['session.1', false],
+      ['session.2', true],
+    ])
+  })
+
+  it('growing from one cookie to chunks deletes the single cookie', () => {
+    const small = cookieHeader(commitBlob(10).headers)
+    expect(small).toMatch(/^session=/)
+    const { headers } = commitBlob(10_000, small)
+    expect(headers.map(parseSetCookie).map((c) => [c.name, isDeletion(c)])).toEqual([
+      ['session.0', false],
+      ['session.1', false],
+      ['session.2', false],
+      ['session', true],
+    ])
+  })
+
+  it('deletes chunks left over beside a single cookie, even when the session was not changed', () => {
+    const single = sessions.sign({ blob: 'x' })
+    const session = sessions.read(`session.0=old; session=${single}; session.1=old`)
+    expect(session.get('blob')).toBe('x')
+    const cookies = sessions.commit(session).map(parseSetCookie)
+    expect(cookies.map((c) => [c.name, isDeletion(c)])).toEqual([
+      ['session', false],
+      ['session.0', true],
+      ['session.1', true],
+    ])
+  })
+
+  it('deletes chunks stranded behind a missing one, so they cannot corrupt a later session', () => {
+    const [first, , third] = commitBlob(10_000).headers.map(parseSetCookie)
+    const header = `session.0=${first?.value}; session.2=${third?.value}`
+    const session = sessions.read(header)
+    expect(session.isNew).toBe(true)
+    session.set('blob', incompressible(5_000))
+    const cookies = sessions.commit(session).map(parseSetCookie)
+    expect(cookies.map((c) => [c.name, isDeletion(c)])).toEqual([
+      ['session.0', false],
+      ['session.1', false],
+      ['session.2', true],
+    ])
+  })
+
+  it('throws CookieTooLarge for a session that does not fit in 3 chunks', () => {
+    const session = sessions.read(undefined)
+    session.set('blob', incompressible(20_000))
+    expect(() => sessions.commit(session)).toThrow(CookieTooLarge)
+    try {
+      sessions.commit(session)
+    } catch (error) {
+      expect((error as CookieTooLarge).code).toBe('ERR_SESSION_COOKIE_TOO_LARGE')
+      expect((error as CookieTooLarge).limit).toBe(3 * MAX_COOKIE_BYTES)
+    }
+  })
+
+  it('honours chunking.maxChunks', () => {
+    const five = createSessions({ secrets: SECRET, now: () => NOW, chunking: { maxChunks: 5 } })
+    const session = five.read(undefined)
+    const blob = incompressible(16_000)
+    session.set('blob', blob)
+    const headers = five.commit(session)
+    expect(headers.length).toBeGreaterThan(3)
+    expect(headers.length).toBeLessThanOrEqual(5)
+    for (const header of headers) expect(header.length).toBeLessThanOrEqual(MAX_COOKIE_BYTES)
+    expect(five.read(cookieHeader(headers)).get('blob')).toBe(blob)
+    // The default manager refuses that many chunks.
+    const onInvalid = vi.fn()
+    const three = createSessions({ secrets: SECRET, now: () => NOW, onInvalid })
+    expect(three.read(cookieHeader(headers)).isNew).toBe(true)
+    expect(onInvalid.mock.calls[0]?.[0]).toBeInstanceOf(CookieTooLarge)
+  })
+
+  it('throws CookieTooLarge past one cookie when chunking is off', () => {
+    const off = createSessions({ secrets: SECRET, now: () => NOW, chunking: false })
+    const session = off.read(undefined)
+    session.set('blob', incompressible(5_000))
+    expect(() => off.commit(session)).toThrow(CookieTooLarge)
+    session.set('blob', incompressible(3_000))
+    const headers = off.commit(session)
+    expect(headers).toHaveLength(1)
+    expect((headers[0] as string).length).toBeLessThanOrEqual(MAX_COOKIE_BYTES)
+  })
+
+  it('keeps a session just under one cookie in one cookie, and just over in two chunks', () => {
+    // Find the largest value that still fits one Set-Cookie header, by growing it.
+    const uncompressed = createSessions({ secrets: SECRET, now: () => NOW, compress: false })
+    let size = 2_900
+    let last: string[] = []
+    for (;;) {
+      const session = uncompressed.read(undefined)
+      session.set('blob', 'x'.repeat(size + 1))
+      const headers = uncompressed.commit(session)
+      if (headers.length > 1) break
+      last = headers
+      size++
+    }
+    expect(last).toHaveLength(1)
+    expect((last[0] as string).length).toBeLessThanOrEqual(MAX_COOKIE_BYTES)
+    const session = uncompressed.read(undefined)
+    session.set('blob', 'x'.repeat(size + 1))
+    const chunks = uncompressed.commit(session)
+    expect(chunks.map((h) => parseSetCookie(h).name)).toEqual(['session.0', 'session.1'])
+    for (const header of chunks) expect(header.length).toBeLessThanOrEqual(MAX_COOKIE_BYTES)
+    expect(uncompressed.read(cookieHeader(chunks)).get('blob')).toBe('x'.repeat(size + 1))
+  })
+})
+
+describe('createSessions: expiry with an injected clock', () => {
+  it('expires a browser-session cookie at browserSessionLifetime', () => {
+    const time = clock()
+    const onInvalid = vi.fn()
+    const sessions = createSessions({ secrets: SECRET, now: time.now, browserSessionLifetime: 600, clockTolerance: 0, onInvalid })
+    const session = sessions.read(undefined)
+    session.set('a', 1)
+    const headers = sessions.commit(session)
+    expect(parseSetCookie(headers[0] as string).attributes['max-age']).toBeUndefined()
+    expect(parseSetCookie(headers[0] as string).attributes.expires).toBeUndefined()
+    const header = cookieHeader(headers)
+    time.advance(599)
+    expect(sessions.read(header).get('a')).toBe(1)
+    time.advance(1)
+    expect(sessions.read(header).isNew).toBe(true)
+    expect(onInvalid.mock.calls[0]?.[0]).toBeInstanceOf(SessionExpired)
+  })
+
+  it('re-issues an idle-timeout session at most every tenth of the timeout', () => {
+    const time = clock()
+    const sessions = createSessions({ secrets: SECRET, now: time.now, idleTimeout: 600 })
+    const session = sessions.read(undefined)
+    session.set('a', 1)
+    let header = cookieHeader(sessions.commit(session))
+    time.advance(59)
+    expect(sessions.commit(sessions.read(header))).toEqual([])
+    time.advance(1)
+    const again = sessions.commit(sessions.read(header))
+    expect(again).toHaveLength(1)
+    header = cookieHeader(again)
+    expect(sessions.verify(getCookie(header, 'session') as string)).toMatchObject({ ok: true })
+  })
+
+  it('regenerate() issues a new identity with a new expiry', () => {
+    const time = clock()
+    const sessions = createSessions({ secrets: SECRET, now: time.now, maxAge: 3600 })
+    const first = sessions.read(undefined)
+    first.set('a', 1)
+    const header = cookieHeader(sessions.commit(first))
+    time.advance(1800)
+    const session = sessions.read(header)
+    session.regenerate()
+    session.set('b', 2)
+    const token = getCookie(cookieHeader(sessions.commit(session)), 'session') as string
+    const result = sessions.verify(token)
+    expect(result).toMatchObject({ ok: true, value: { b: 2 } })
+    if (result.ok) expect(result.expiresAt?.getTime()).toBe(NOW + (1800 + 3600) * 1000)
+  })
+})

@@ -6,11 +6,12 @@
  */
 import { createCookieWriter, getCookie, MAX_COOKIE_BYTES, type CookieAttributes, type CookiePriority, type CookieSameSite, type CookieWriter } from './cookie.js'
 import { CookieTooLarge, PayloadMalformed, SessionError } from './errors.js'
-import { verified, type ObjectCodec } from './lib/codec.js'
+import { FLASK_DEFAULT_MAX_AGE } from './formats/flask.js'
+import { createSessionCodec, type SessionCodec } from './lib/session-codec.js'
 import { assertSeconds, toSeconds } from './lib/token.js'
 import type { Keyring, SecretsInput } from './keyring.js'
 import { createSession, getSessionState, type Session, type SessionData } from './session.js'
-import { createObjectCodec, type VerifyResult } from './signer.js'
+import type { VerifyResult } from './signer.js'
 
 /** The session cookie's name and attributes. */
 export interface SessionCookieOptions {
@@ -60,6 +61,17 @@ export interface SessionsOptions {
    * header limit. `false`: a session over one cookie throws `CookieTooLarge` at commit.
    */
   chunking?: boolean | { maxChunks: number }
+  /**
+   * Encrypt sessions with AES-256-GCM (format `e1`), so the client cannot read them. Default
+   * `false` (signed only: readable, not alterable). See docs/security.md.
+   */
+  encrypt?: boolean
+  /**
+   * The cookie format: `'frasco'` (default) or `'flask'`, to read and write Flask's
+   * `SecureCookieSessionInterface` cookies (then `secrets` is Flask's `SECRET_KEY`, then its
+   * `SECRET_KEY_FALLBACKS`). See docs/flask.md.
+   */
+  format?: 'frasco' | 'flask'
   /** Compress large payloads (see `createSerializer`). Default `true`. */
   compress?: boolean | { threshold: number }
   /** Seconds of clock difference tolerated between servers. Default 60. */
@@ -206,7 +218,8 @@ export function createSessions<T extends object = SessionData>(options: Sessions
 
   const maxAge = options.maxAge
   if (maxAge !== undefined) assertLifetime(maxAge, 'maxAge')
-  const browserSessionLifetime = options.browserSessionLifetime ?? DEFAULT_BROWSER_SESSION_LIFETIME
+  // Flask checks every cookie against PERMANENT_SESSION_LIFETIME (31 days by default); match it.
+  const browserSessionLifetime = options.browserSessionLifetime ?? (options.format === 'flask' ? FLASK_DEFAULT_MAX_AGE : DEFAULT_BROWSER_SESSION_LIFETIME)
   assertLifetime(browserSessionLifetime, 'browserSessionLifetime')
   const lifetime = Math.floor(maxAge ?? browserSessionLifetime)
   const idleTimeout = options.idleTimeout
@@ -230,17 +243,24 @@ export function createSessions<T extends object = SessionData>(options: Sessions
   const clock = options.now ?? Date.now
   if (typeof clock !== 'function') throw new TypeError('option now is invalid: give a function returning milliseconds, like Date.now')
 
-  const codec: ObjectCodec = createObjectCodec(
-    {
-      secrets: options.secrets,
-      purpose: `session:${name}`,
-      ...(options.clockTolerance === undefined ? {} : { clockTolerance: options.clockTolerance }),
-      ...(options.compress === undefined ? {} : { compress: options.compress }),
-      // Chunked cookies never exceed maxChunks * 4 KiB; refuse anything longer unread.
-      maxTokenLength: maxChunks * MAX_COOKIE_BYTES,
-    },
-    'createSessions',
-  )
+  const format = options.format ?? 'frasco'
+  if (format !== 'frasco' && format !== 'flask') throw new TypeError("option format is invalid: give 'frasco' (the default) or 'flask'")
+  if (options.encrypt !== undefined && typeof options.encrypt !== 'boolean') {
+    throw new TypeError('option encrypt is invalid: give true to encrypt with AES-256-GCM, or false')
+  }
+  const codec: SessionCodec = createSessionCodec({
+    format,
+    secrets: options.secrets,
+    purpose: `session:${name}`,
+    encrypt: options.encrypt === true,
+    clockTolerance: options.clockTolerance,
+    compress: options.compress,
+    // Chunked cookies never exceed maxChunks * 4 KiB; refuse anything longer unread.
+    maxTokenLength: maxChunks * MAX_COOKIE_BYTES,
+  })
+  // Frasco tokens carry the absolute expiry; Flask's carry only an issue time, so there the
+  // lifetime is an age limit on every read, as in Flask itself.
+  const maxReadAge = codec.absoluteExpiry ? idleTimeout : Math.min(idleTimeout ?? Infinity, lifetime)
 
   const nowSeconds = (): number => toSeconds(clock())
 
@@ -297,13 +317,13 @@ export function createSessions<T extends object = SessionData>(options: Sessions
       Object.assign(getSessionState(session).meta, { [META]: meta })
       return session
     }
-    const decoded = codec.decode(value, nowSeconds(), idleTimeout)
+    const decoded = codec.decode(value, nowSeconds(), maxReadAge)
     if (decoded instanceof SessionError) return reject(decoded, meta)
     const data = decoded.value
     if (!isSessionData(data)) return reject(new PayloadMalformed('session payload is not an object'), meta)
-    meta.issuedAt = decoded.token.issuedAt
-    meta.expiresAt = decoded.token.expiresAt
-    meta.stale = decoded.token.key.index !== 0
+    meta.issuedAt = decoded.issuedAt
+    meta.expiresAt = decoded.expiresAt
+    meta.stale = decoded.stale
     const session = createSession<T>({ data, isNew: false })
     Object.assign(getSessionState(session).meta, { [META]: meta })
     return session
@@ -335,7 +355,7 @@ export function createSessions<T extends object = SessionData>(options: Sessions
     }
 
     const now = nowSeconds()
-    const fresh = state.isNew || state.regenerated || meta.expiresAt === undefined
+    const fresh = state.isNew || state.regenerated || (codec.absoluteExpiry && meta.expiresAt === undefined)
     const due =
       state.modified ||
       fresh ||
@@ -345,10 +365,13 @@ export function createSessions<T extends object = SessionData>(options: Sessions
       (meta.issuedAt !== undefined && now - meta.issuedAt >= refreshAfter)
     if (!due) return []
 
-    const expiresAt = fresh ? now + lifetime : (meta.expiresAt as number)
+    const expiresAt = !codec.absoluteExpiry ? undefined : fresh ? now + lifetime : (meta.expiresAt as number)
     const token = codec.encode(data, now, expiresAt)
     let cookieMaxAge: number | undefined
-    if (maxAge !== undefined) cookieMaxAge = Math.max(1, Math.min(expiresAt - now, idleTimeout ?? Infinity))
+    // Flask sends Expires for permanent sessions (`_permanent` in the data); we do the same.
+    if (maxAge !== undefined || (format === 'flask' && data._permanent === true)) {
+      cookieMaxAge = Math.max(1, Math.min((expiresAt ?? now + lifetime) - now, idleTimeout ?? Infinity))
+    }
     const lifetimeOption = cookieMaxAge === undefined ? undefined : { maxAge: cookieMaxAge }
 
     // Measured on an empty value: serialize() itself refuses a token too long for one cookie
@@ -384,13 +407,20 @@ export function createSessions<T extends object = SessionData>(options: Sessions
       const now = toSeconds(signOptions?.now ?? clock())
       const life = signOptions?.maxAge ?? lifetime
       assertSeconds(life, 'maxAge')
-      return codec.encode(data, now, now + Math.floor(life))
+      return codec.encode(data, now, codec.absoluteExpiry ? now + Math.floor(life) : undefined)
     },
     verify(value, verifyOptions) {
-      const decoded = codec.decode(value, toSeconds(verifyOptions?.now ?? clock()), idleTimeout)
+      const decoded = codec.decode(value, toSeconds(verifyOptions?.now ?? clock()), maxReadAge)
       if (decoded instanceof SessionError) return { ok: false, error: decoded }
       if (!isSessionData(decoded.value)) return { ok: false, error: new PayloadMalformed('session payload is not an object') }
-      return verified(decoded.token, decoded.value as Partial<T>)
+      return {
+        ok: true,
+        value: decoded.value as Partial<T>,
+        issuedAt: new Date(decoded.issuedAt * 1000),
+        expiresAt: decoded.expiresAt === undefined ? undefined : new Date(decoded.expiresAt * 1000),
+        keyId: decoded.keyId,
+        stale: decoded.stale,
+      }
     },
   }
 }

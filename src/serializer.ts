@@ -66,6 +66,8 @@ export interface EncodePayloadOptions {
    * Defaults to {@link DEFAULT_COMPRESS_THRESHOLD}.
    */
   compressThreshold?: number
+  /** The name of the value in error messages (`value at session.cart[0] is …`). Default `'value'`. */
+  path?: string
 }
 
 /** Options of {@link decodePayload}. */
@@ -285,7 +287,8 @@ function setToWire(set: Set<unknown>, depth: number): unknown {
 
 function describeInstance(proto: unknown): string {
   try {
-    const name = (proto as { constructor?: { name?: unknown } }).constructor?.name
+    // Only an own `constructor`: Object.create({}) would otherwise claim to be an Object.
+    const name = Object.hasOwn(proto as object, 'constructor') ? (proto as { constructor?: { name?: unknown } }).constructor?.name : undefined
     if (typeof name === 'string' && name !== '') return `an instance of ${name} (convert it to a plain object first)`
   } catch {
     // A hostile prototype (a Proxy, a throwing getter) gets the generic description.
@@ -372,11 +375,12 @@ export function parse(text: string): unknown {
   }
   try {
     // Every tag and escape is an object key starting with `$`, which JSON may also spell `\u0024`,
-    // so text with neither `$` nor `\` has nothing to decode: only its depth is left to check, and
-    // text this short cannot nest deeper than MAX_DEPTH. (Single-character searches on purpose:
-    // indexOf('"$') measured ~10× slower than two of them.)
+    // so text with neither `$` nor `\` has nothing to decode: only its depth and numbers are left
+    // to check. Text this short cannot nest deeper than MAX_DEPTH, and can only hold a number
+    // beyond the double range (read as Infinity) in exponent form. (Single-character searches on
+    // purpose: indexOf('"$') measured ~10× slower than two of them.)
     if (text.indexOf('$') === -1 && text.indexOf('\\') === -1) {
-      if (text.length > 2 * MAX_DEPTH) checkDepth(value, 0)
+      if (text.length > 2 * MAX_DEPTH || EXPONENT.test(text)) checkDepth(value, 0)
       return value
     }
     return fromWire(value, 0)
@@ -386,20 +390,34 @@ export function parse(text: string): unknown {
   }
 }
 
-// The lighter twin of fromWire for values known to hold no tags.
+// A digit followed by an exponent marker: the only way short JSON text can overflow a double.
+const EXPONENT = /[0-9][eE]/
+
+// The lighter twin of fromWire for values known to hold no tags: depth and numbers only.
 function checkDepth(value: unknown, depth: number): void {
-  if (typeof value !== 'object' || value === null) return
+  if (typeof value !== 'object' || value === null) {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw notFinite()
+    return
+  }
   if (depth >= MAX_DEPTH) throw tooDeep()
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) checkDepth(value[i], depth + 1)
   } else {
+    // for-in measured ~15% faster than Object.keys here; inherited enumerable keys (only present if
+    // Object.prototype was polluted) would merely be checked too.
     const object = value as Record<string, unknown>
-    for (const key of Object.keys(object)) checkDepth(object[key], depth + 1)
+    for (const key in object) checkDepth(object[key], depth + 1)
   }
 }
 
 function tooDeep(): PayloadMalformed {
   return new PayloadMalformed(`payload is nested deeper than ${MAX_DEPTH} levels`)
+}
+
+// JSON.parse reads 1e400 (or 400 digits) as Infinity, which stringify never writes: accepting it
+// would hand the app a session that its next commit refuses to write back.
+function notFinite(): PayloadMalformed {
+  return new PayloadMalformed('payload has a number beyond the range of a double')
 }
 
 function malformedTag(tag: string, why: string): PayloadMalformed {
@@ -408,7 +426,10 @@ function malformedTag(tag: string, why: string): PayloadMalformed {
 
 // `value` is fresh from JSON.parse and owned by us, so containers are decoded in place.
 function fromWire(value: unknown, depth: number): unknown {
-  if (typeof value !== 'object' || value === null) return value
+  if (typeof value !== 'object' || value === null) {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw notFinite()
+    return value
+  }
   if (Array.isArray(value)) return arrayFromWire(value, depth)
   const object = value as Record<string, unknown>
   const keys = Object.keys(object)
@@ -524,7 +545,7 @@ function tagFromWire(tag: string, content: unknown, depth: number): unknown {
  */
 export function encodePayload(value: unknown, options: EncodePayloadOptions = {}): EncodedPayload {
   const threshold = compressThresholdOf(options.compressThreshold)
-  const bytes = encodeUtf8(stringify(value))
+  const bytes = encodeUtf8(stringify(value, options.path))
   if (bytes.length >= threshold) {
     const deflated = deflateRawSync(bytes)
     if (deflated.length < bytes.length) return { bytes: deflated, compressed: true }

@@ -5,10 +5,10 @@
  * @module
  */
 import { createCookieWriter, getCookie, MAX_COOKIE_BYTES, type CookieAttributes, type CookiePriority, type CookieSameSite, type CookieWriter } from './cookie.js'
-import { CookieTooLarge, PayloadMalformed, SessionError } from './errors.js'
+import { CookieTooLarge, PayloadMalformed, SessionError, SessionExpired } from './errors.js'
 import { FLASK_DEFAULT_MAX_AGE } from './formats/flask.js'
-import { createSessionCodec, type SessionCodec } from './lib/session-codec.js'
-import { assertSeconds, toSeconds } from './lib/token.js'
+import { createSessionCodec, type DecodedSession, type SessionCodec } from './lib/session-codec.js'
+import { assertSeconds, DEFAULT_CLOCK_TOLERANCE, toSeconds } from './lib/token.js'
 import type { Keyring, SecretsInput } from './keyring.js'
 import { createSession, getSessionState, type Session, type SessionData } from './session.js'
 import type { VerifyResult } from './signer.js'
@@ -37,7 +37,7 @@ export interface SessionCookieOptions {
 
 /** Options of {@link createSessions}. */
 export interface SessionsOptions {
-  /** One secret or a list, newest first (at least 32 bytes each). */
+  /** One secret or a list, newest first (at least 32 bytes each; any length with format `'flask'`). */
   secrets: SecretsInput | Keyring
   cookie?: SessionCookieOptions
   /**
@@ -46,7 +46,10 @@ export interface SessionsOptions {
    * `Max-Age`), whose signed lifetime is still capped by `browserSessionLifetime`.
    */
   maxAge?: number
-  /** Signed lifetime cap for browser-session cookies (no `maxAge`), in seconds. Default 7 days. */
+  /**
+   * Signed lifetime cap for browser-session cookies (no `maxAge`), in seconds. Default 7 days; with
+   * format `'flask'`, 31 days, as Flask's `PERMANENT_SESSION_LIFETIME`, an age limit on every cookie.
+   */
   browserSessionLifetime?: number
   /**
    * Seconds of inactivity after which the session expires (sliding). Activity re-issues the
@@ -58,7 +61,8 @@ export interface SessionsOptions {
   /**
    * Split sessions larger than one cookie (4096 bytes) across `name.0`, `name.1`, …
    * Default `true` with at most 3 chunks, which keeps the Cookie header well under Node's 16 KiB
-   * header limit. `false`: a session over one cookie throws `CookieTooLarge` at commit.
+   * header limit. `false`: a session over one cookie throws `CookieTooLarge` at commit. With
+   * format `'flask'` the default is `false`: Flask reads the single `session` cookie only.
    */
   chunking?: boolean | { maxChunks: number }
   /**
@@ -228,7 +232,8 @@ export function createSessions<T extends object = SessionData>(options: Sessions
   assertBoolean(options.rolling, 'rolling')
   const rolling = options.rolling ?? false
 
-  const chunking = options.chunking ?? true
+  // Flask reads one cookie: a Flask-format session split into chunks would log the user out there.
+  const chunking = options.chunking ?? options.format !== 'flask'
   let maxChunks: number
   if (chunking === true) maxChunks = DEFAULT_MAX_CHUNKS
   else if (chunking === false) maxChunks = 1
@@ -261,6 +266,17 @@ export function createSessions<T extends object = SessionData>(options: Sessions
   // Frasco tokens carry the absolute expiry; Flask's carry only an issue time, so there the
   // lifetime is an age limit on every read, as in Flask itself.
   const maxReadAge = codec.absoluteExpiry ? idleTimeout : Math.min(idleTimeout ?? Infinity, lifetime)
+  const clockTolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE
+
+  // commit always signs an expiry into Frasco tokens, but createSerializer with the session purpose
+  // can mint one without: cap its age at the lifetime, or it would never expire (and every commit
+  // would re-issue it with a fresh lifetime).
+  function decode(value: string, now: number): DecodedSession | SessionError {
+    const decoded = codec.decode(value, now, maxReadAge)
+    if (decoded instanceof SessionError || !codec.absoluteExpiry || decoded.expiresAt !== undefined) return decoded
+    const end = decoded.issuedAt + lifetime
+    return now - clockTolerance > end ? new SessionExpired(new Date(end * 1000)) : decoded
+  }
 
   const nowSeconds = (): number => toSeconds(clock())
 
@@ -317,7 +333,7 @@ export function createSessions<T extends object = SessionData>(options: Sessions
       Object.assign(getSessionState(session).meta, { [META]: meta })
       return session
     }
-    const decoded = codec.decode(value, nowSeconds(), maxReadAge)
+    const decoded = decode(value, nowSeconds())
     if (decoded instanceof SessionError) return reject(decoded, meta)
     const data = decoded.value
     if (!isSessionData(data)) return reject(new PayloadMalformed('session payload is not an object'), meta)
@@ -410,7 +426,7 @@ export function createSessions<T extends object = SessionData>(options: Sessions
       return codec.encode(data, now, codec.absoluteExpiry ? now + Math.floor(life) : undefined)
     },
     verify(value, verifyOptions) {
-      const decoded = codec.decode(value, toSeconds(verifyOptions?.now ?? clock()), maxReadAge)
+      const decoded = decode(value, toSeconds(verifyOptions?.now ?? clock()))
       if (decoded instanceof SessionError) return { ok: false, error: decoded }
       if (!isSessionData(decoded.value)) return { ok: false, error: new PayloadMalformed('session payload is not an object') }
       return {

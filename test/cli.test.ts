@@ -3,9 +3,11 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FLASK_DEFAULT_MAX_AGE, createFlaskCodec, decodeFlaskJson } from '../src/formats/flask.js'
 import { DEFAULT_CLI_PURPOSE, main } from '../src/lib/cli.js'
 import { createSerializer } from '../src/signer.js'
+import { describeFlask, normalizeSpec, py, startOracle, toSpec, type Oracle, type Spec } from './flask/python.js'
 
 const secret = randomBytes(32).toString('base64url')
 const oldSecret = randomBytes(32).toString('base64url')
@@ -136,6 +138,161 @@ describe('frasco inspect', () => {
 
   it('says so when the input is not a Frasco token', async () => {
     expect(JSON.parse((await run(['inspect'], 'garbage', {})).stdout)).toMatchObject({ verified: false, format: 'unknown' })
+  })
+})
+
+const FLASK_KEY = 'flask-cli-secret-key'
+const flaskEnv = { FRASCO_SECRETS: FLASK_KEY }
+const flask = createFlaskCodec({ secrets: FLASK_KEY })
+
+describe('frasco --format flask', () => {
+  it('signs Flask tagged JSON from stdin and verifies it back as Flask tagged JSON', async () => {
+    const input = '{"b":1,"a":{" t":[1,"\u00e9",{" b":"AP8="}]},"m":{" m":"<b>x</b>"},"_permanent":true}'
+    const signed = await run(['sign', '--format', 'flask'], input, flaskEnv)
+    expect(signed).toMatchObject({ code: 0, stderr: '' })
+    expect(signed.stdout).toMatch(/^\.?[\w-]+\.[\w-]+\.[\w-]{27}\n$/)
+    expect(flask.decode(signed.stdout.trim())).toMatchObject({ ok: true, value: { b: 1, _permanent: true } })
+    const verified = await run(['verify', '--format', 'flask'], signed.stdout, flaskEnv)
+    expect(verified).toMatchObject({ code: 0, stderr: '' })
+    // Compact, keys sorted, ASCII only: exactly what Flask itself would write.
+    expect(verified.stdout).toBe('{"_permanent":true,"a":{" t":[1,"\\u00e9",{" b":"AP8="}]},"b":1,"m":{" m":"<b>x</b>"}}\n')
+  })
+
+  it('verifies with the fallback keys, newest first, from FRASCO_SECRETS or a secrets file', async () => {
+    const old = createFlaskCodec({ secrets: 'the-old-flask-key' }).encode({ user: 7 })
+    expect((await run(['verify', '--format', 'flask'], old, { FRASCO_SECRETS: `${FLASK_KEY},the-old-flask-key` })).stdout).toBe('{"user":7}\n')
+    const dir = mkdtempSync(join(tmpdir(), 'frasco-cli-'))
+    const file = join(dir, 'secrets')
+    writeFileSync(file, `# SECRET_KEY, then SECRET_KEY_FALLBACKS\n${FLASK_KEY}\nthe-old-flask-key\n`)
+    expect((await run(['verify', '--format', 'flask', '--secrets-file', file], old, {})).stdout).toBe('{"user":7}\n')
+    expect((await run(['verify', '--format', 'flask'], old, flaskEnv)).stderr).toContain('ERR_SESSION_SIGNATURE_INVALID')
+  })
+
+  it('takes short Flask keys (no 32-byte minimum) but warns on stderr, without showing the key', async () => {
+    const signed = await run(['sign', '--format', 'flask'], '{"a":1}', { FRASCO_SECRETS: 'dev' })
+    expect(signed.code).toBe(0)
+    expect(signed.stderr).toMatch(/^frasco: warning: Flask secret 1 of 1 has only 3 bytes/)
+    expect(signed.stderr).not.toContain("'dev'")
+    expect(createFlaskCodec({ secrets: 'dev' }).decode(signed.stdout.trim())).toMatchObject({ ok: true, value: { a: 1 } })
+    const verified = await run(['verify', '--format', 'flask'], signed.stdout, { FRASCO_SECRETS: `${FLASK_KEY},dev` })
+    expect(verified.code).toBe(0)
+    expect(verified.stderr).toContain('Flask secret 2 of 2 has only 3 bytes')
+    expect((await run(['verify', '--format', 'flask'], flask.encode({ a: 1 }), { FRASCO_SECRETS: 'x'.repeat(16) + ',' + FLASK_KEY })).stderr).toBe('')
+  })
+
+  it('verify --max-age is PERMANENT_SESSION_LIFETIME, 31 days by default, with 60 s of clock tolerance', async () => {
+    const now = Date.now()
+    const at = (secondsAgo: number) => flask.encode({ a: 1 }, { now: now - secondsAgo * 1000 })
+    expect((await run(['verify', '--format', 'flask'], at(FLASK_DEFAULT_MAX_AGE - 5), flaskEnv)).code).toBe(0)
+    const expired = await run(['verify', '--format', 'flask'], at(FLASK_DEFAULT_MAX_AGE + 120), flaskEnv)
+    expect(expired).toMatchObject({ code: 1, stdout: '' })
+    expect(expired.stderr).toContain('ERR_SESSION_EXPIRED')
+    expect((await run(['verify', '--format', 'flask', '--max-age', '600'], at(3600), flaskEnv)).code).toBe(1)
+    expect((await run(['verify', '--format', 'flask', '--max-age', '7200'], at(3600), flaskEnv)).code).toBe(0)
+    expect((await run(['verify', '--format', 'flask'], at(-3600), flaskEnv)).stderr).toContain('ERR_SESSION_NOT_YET_VALID')
+  })
+
+  it.each([
+    ['an unknown format', ['sign', '--format', 'django'], '{}', flaskEnv],
+    ['--encrypt', ['sign', '--format', 'flask', '--encrypt'], '{}', flaskEnv],
+    ['--purpose', ['verify', '--format', 'flask', '--purpose', 'x'], 'a.b.c', flaskEnv],
+    ['--expires-in', ['sign', '--format', 'flask', '--expires-in', '60'], '{}', flaskEnv],
+    ['a JSON list', ['sign', '--format', 'flask'], '[1]', flaskEnv],
+    ['a JSON string', ['sign', '--format', 'flask'], '"text"', flaskEnv],
+    ['not JSON', ['sign', '--format', 'flask'], '{nope', flaskEnv],
+    ['a malformed tag', ['sign', '--format', 'flask'], '{"t":{" t":5}}', flaskEnv],
+    ['a top-level tag', ['sign', '--format', 'flask'], '{" m":"<b>x</b>"}', flaskEnv],
+    ['no secrets', ['verify', '--format', 'flask'], 'a.b.c', {}],
+    ['an empty secrets list', ['sign', '--format', 'flask'], '{}', { FRASCO_SECRETS: ' , ' }],
+  ])('exits 2 with the usage for %s', async (_, argv, input, env) => {
+    const result = await run(argv, input, env)
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('Usage: frasco')
+    expect(result.stdout).toBe('')
+  })
+
+  it('inspect recognises a Flask cookie and shows its payload and signing time, UNVERIFIED', async () => {
+    const cookie = flask.encode({ username: 'admin', _permanent: true }, { now: 1_800_000_000_000 })
+    const shown = JSON.parse((await run(['inspect'], cookie, {})).stdout)
+    expect(shown).toMatchObject({
+      verified: false,
+      format: 'flask',
+      compressed: false,
+      issuedAt: '2027-01-15T08:00:00.000Z',
+      permanent: true,
+      payload: { _permanent: true, username: 'admin' },
+    })
+    expect(shown.warning).toMatch(/UNVERIFIED/)
+    expect(JSON.parse((await run(['inspect', '--format', 'flask'], cookie, {})).stdout)).toEqual(shown)
+    // Compressed: shown inflated, tags as Flask writes them.
+    const big = flask.encode({ _flashes: Array.from({ length: 8 }, () => ['message', 'Saved']) })
+    expect(big.startsWith('.')).toBe(true)
+    expect(JSON.parse((await run(['inspect'], big, {})).stdout)).toMatchObject({ compressed: true, payload: { _flashes: Array(8).fill(['message', 'Saved']) } })
+    // Forced to the other format, it is not a token of that format.
+    expect(JSON.parse((await run(['inspect', '--format', 'frasco'], cookie, {})).stdout)).toMatchObject({ format: 'unknown' })
+    expect(JSON.parse((await run(['inspect', '--format', 'flask'], 'garbage', {})).stdout)).toMatchObject({ format: 'unknown' })
+    expect((await run(['inspect', '--max-age', '5'], cookie, {})).code).toBe(2)
+  })
+
+  it('inspect shows a payload that does not decode, with the reason', async () => {
+    const signer = createFlaskCodec({ secrets: FLASK_KEY })
+    const good = signer.encode({ a: 1 })
+    const bad = Buffer.from('{"t":{" t":5}}').toString('base64url') + good.slice(good.indexOf('.'))
+    expect(JSON.parse((await run(['inspect'], bad, {})).stdout)).toMatchObject({ format: 'flask', payload: { t: { ' t': 5 } }, payloadError: 'ERR_SESSION_MALFORMED' })
+  })
+})
+
+describeFlask('frasco --format flask against real Flask (oracle)', () => {
+  let oracle: Oracle
+  beforeAll(() => {
+    oracle = startOracle()
+  })
+  afterAll(() => oracle?.close())
+  const nowS = () => Math.floor(Date.now() / 1000)
+
+  const SESSION = py.dict({
+    username: py.str('ada'),
+    t: py.tuple(py.int(1), py.str('two')),
+    b: py.bytes('00ff'),
+    m: py.markup('<i>hi</i>'),
+    u: py.uuid('1b4e28ba2fa111d2883f0016d3cca427'),
+    d: py.datetime('2024-02-29T12:34:56+00:00'),
+    di: py.dict({ ' t': py.int(1) }),
+    s: py.str('é ☃ 😀'),
+  })
+
+  it('verifies cookies Flask wrote (plain, permanent, flashes, compressed), printing exactly the JSON Flask signed', async () => {
+    const made = await oracle.run<{ cookie: string }>([
+      { op: 'flask_save', secret_key: FLASK_KEY, session: SESSION, now: nowS() },
+      { op: 'flask_save', secret_key: FLASK_KEY, session: py.dict({ username: py.str('ada') }), permanent: true, now: nowS() },
+      { op: 'flask_save', secret_key: FLASK_KEY, session: py.dict({}), flash: [['error', 'Bad'], ['message', 'Hi']], now: nowS() },
+      { op: 'flask_save', secret_key: FLASK_KEY, session: py.dict({ items: py.list(...Array.from({ length: 50 }, (_, i) => py.tuple(py.int(i), py.str('item')))) }), now: nowS() },
+    ])
+    const views = await oracle.run<{ session: Spec }>(made.map((m) => ({ op: 'flask_open', secret_key: FLASK_KEY, cookie: m.cookie, now: nowS() })))
+    expect(made[3]?.cookie.startsWith('.')).toBe(true)
+    for (const [i, { cookie }] of made.entries()) {
+      const result = await run(['verify', '--format', 'flask'], cookie, flaskEnv)
+      expect(result).toMatchObject({ code: 0, stderr: '' })
+      expect(normalizeSpec(toSpec(decodeFlaskJson(result.stdout)))).toEqual(normalizeSpec(views[i]?.session as Spec))
+      if (!cookie.startsWith('.')) expect(result.stdout).toBe(`${Buffer.from(cookie.slice(0, cookie.indexOf('.')), 'base64url').toString()}\n`)
+      const shown = JSON.parse((await run(['inspect'], cookie, {})).stdout)
+      expect(shown).toMatchObject({ format: 'flask', verified: false, payload: JSON.parse(result.stdout) })
+    }
+    const wrong = await run(['verify', '--format', 'flask'], made[0]?.cookie, { FRASCO_SECRETS: 'another-key-entirely' })
+    expect(wrong.code).toBe(1)
+  })
+
+  it('signs cookies that Flask opens with the Python types of the tagged JSON', async () => {
+    const input = '{"username":"ada","t":{" t":[1,"two"]},"b":{" b":"AP8="},"m":{" m":"<i>hi</i>"},"u":{" u":"1b4e28ba2fa111d2883f0016d3cca427"},"d":{" d":"Thu, 29 Feb 2024 12:34:56 GMT"},"di":{" di":{" t__":1}},"s":"\\u00e9 \\u2603 \\ud83d\\ude00","_permanent":true}'
+    const signed = await run(['sign', '--format', 'flask'], input, flaskEnv)
+    expect(signed.code).toBe(0)
+    const [view] = await oracle.run<{ session: Spec; permanent: boolean; loads_error: string | null }>([
+      { op: 'flask_open', secret_key: FLASK_KEY, cookie: signed.stdout.trim(), now: nowS() },
+    ])
+    expect(view?.loads_error).toBeNull()
+    expect(view?.permanent).toBe(true)
+    const expected = py.dict([...(SESSION[1] as Array<[string, Spec]>), ['_permanent', py.bool(true)]])
+    expect(normalizeSpec(view?.session as Spec)).toEqual(normalizeSpec(expected))
   })
 })
 

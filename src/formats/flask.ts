@@ -167,7 +167,8 @@ function httpDate(date: Date): string {
   const year = date.getUTCFullYear()
   // Python's datetime stops at 9999; below 100, Flask would read the year back as 19xx or 20xx.
   if (!(year >= 100 && year <= 9999)) {
-    throw new TypeError('value is invalid: a Date must be valid and within the years 100 to 9999 to survive a trip through Flask')
+    // Only ever thrown from the tag hook, which reports it with the value's path.
+    throw new TypeError('a Date must be valid and within the years 100 to 9999 to survive a trip through Flask')
   }
   return `${DAYS[date.getUTCDay()]}, ${pad(date.getUTCDate(), 2)} ${MONTHS[date.getUTCMonth()]} ${pad(year, 4)} ${pad(date.getUTCHours(), 2)}:${pad(date.getUTCMinutes(), 2)}:${pad(date.getUTCSeconds(), 2)} GMT`
 }
@@ -278,15 +279,18 @@ function untag(object: Record<string, unknown>): unknown {
  * Writes Flask's tagged JSON (`TaggedJSONSerializer.dumps` inside an app context): compact, keys
  * in code point order, non-ASCII as `\uXXXX`, the tags of the module table. Values map as
  * {@link encodePythonJson} describes, plus `Uint8Array`, `Date`, {@link Markup}, {@link UUID} and
- * {@link tuple}s. Throws `TypeError` for anything Flask could not read back the same.
+ * {@link tuple}s. Throws `TypeError` for anything Flask could not read back the same, naming
+ * where it is under `path` (default `'value'`).
  *
  * @example
  * ```ts
  * encodeFlaskJson({ _flashes: [tuple('message', 'Hi')] }) // '{"_flashes":[{" t":["message","Hi"]}]}'
+ * encodeFlaskJson({ seen: new Set() }, 'session')
+ * // TypeError: value at session.seen is invalid: Set has no JSON form here; …
  * ```
  */
-export function encodeFlaskJson(value: unknown): string {
-  return encodePythonJson(value, { ensureAscii: true, sortKeys: true, tag: tagValue })
+export function encodeFlaskJson(value: unknown, path?: string): string {
+  return encodePythonJson(value, { ensureAscii: true, sortKeys: true, tag: tagValue, ...(path === undefined ? {} : { path }) })
 }
 
 /**
@@ -335,6 +339,8 @@ export interface FlaskCodecOptions {
 export interface FlaskEncodeOptions {
   /** The signing time: a Date or milliseconds since the epoch. Defaults to now. */
   now?: Date | number
+  /** The data's name in error messages (`value at session.cart[0] is invalid: …`). Default `'value'`. */
+  path?: string
 }
 
 /** Options of {@link FlaskCodec.decode}. */

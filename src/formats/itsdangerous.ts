@@ -93,8 +93,11 @@ export interface ItsdangerousSigner {
 
 /** The text serializer below the signature, like the `serializer` argument of itsdangerous. */
 export interface ItsdangerousTextSerializer {
-  /** Turns a value into text; throws `TypeError` for values it cannot represent. */
-  dumps(value: unknown): string
+  /**
+   * Turns a value into text; throws `TypeError` for values it cannot represent. `path`, when
+   * given, is the value's name for error messages (`value at session.cart[0] is invalid: …`).
+   */
+  dumps(value: unknown, path?: string): string
   /** Turns text back into a value; throws (preferably a {@link SessionError}) for bad text. */
   loads(text: string): unknown
 }
@@ -117,8 +120,11 @@ export interface ItsdangerousSerializerOptions extends ItsdangerousSignerOptions
 
 /** Dumps and loads values the way itsdangerous's `URLSafeSerializer` / `URLSafeTimedSerializer` do. */
 export interface ItsdangerousSerializer<T = unknown> {
-  /** Serializes, compresses if that helps, and signs. Throws `TypeError` for values that cannot be serialized. */
-  dumps(value: T, options?: ItsdangerousSignOptions): string
+  /**
+   * Serializes, compresses if that helps, and signs. Throws `TypeError` for values that cannot be
+   * serialized, naming where they are under `options.path` (default `'value'`).
+   */
+  dumps(value: T, options?: ItsdangerousSignOptions & { path?: string }): string
   /** Verifies and deserializes; never throws for a bad token. The value is not validated against `T`. */
   loads(token: string, options?: ItsdangerousVerifyOptions): VerifyResult<T>
 }
@@ -423,7 +429,8 @@ export function createItsdangerousSerializer<T = unknown>(options: ItsdangerousS
 
   return {
     dumps(value, signOptions) {
-      const text = serializer.dumps(value)
+      const path = signOptions?.path
+      const text = path === undefined ? serializer.dumps(value) : serializer.dumps(value, path)
       if (typeof text !== 'string' || !text.isWellFormed()) {
         throw new TypeError('value is invalid: the serializer must return well-formed text (no lone surrogates)')
       }
@@ -468,9 +475,12 @@ export interface PythonJsonEncodeOptions {
   sortKeys?: boolean
   /**
    * Called on every value before it is written. Return `undefined` to write the value as usual, or
-   * `{ key, inner }` to write `{"key": inner}` instead (how Flask's tagged JSON works).
+   * `{ key, inner }` to write `{"key": inner}` instead (how Flask's tagged JSON works). A
+   * `TypeError` it throws is reported with the value's path, its message as the reason.
    */
   tag?: (value: unknown) => PythonJsonTagged | undefined
+  /** The name of the value in error messages (`value at session.cart[0] is invalid: …`). Default `'value'`. */
+  path?: string
 }
 
 /** Options of {@link decodePythonJson}. */
@@ -547,6 +557,25 @@ function typeName(value: unknown): string {
   return (value as { constructor?: { name?: string } }).constructor?.name ?? 'object'
 }
 
+// Thrown inside the writer and turned into a TypeError at the top: each container adds its key or
+// index while the stack unwinds, so the path costs nothing until something is refused.
+class Rejection {
+  readonly segments: Array<string | number> = []
+  constructor(readonly reason: string) {}
+}
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
+
+function describeRejection(rejection: Rejection, root: string): string {
+  if (rejection.segments.length === 0) return `${root} is invalid: ${rejection.reason}`
+  let path = root
+  for (const segment of rejection.segments.reverse()) {
+    if (typeof segment === 'number') path += `[${segment}]`
+    else path += IDENTIFIER.test(segment) ? `.${segment}` : `[${JSON.stringify(segment)}]`
+  }
+  return `value at ${path} is invalid: ${rejection.reason}`
+}
+
 class PythonJsonWriter {
   readonly #ensureAscii: boolean
   readonly #sortKeys: boolean
@@ -560,7 +589,7 @@ class PythonJsonWriter {
   }
 
   write(value: unknown, depth: number): string {
-    const tagged = this.#tag?.(value)
+    const tagged = this.#tagOf(value)
     if (tagged !== undefined) {
       return `{${writeString(tagged.key, this.#ensureAscii)}:${this.#enter(value, depth, () => this.write(tagged.inner, depth + 1))}}`
     }
@@ -578,13 +607,23 @@ class PythonJsonWriter {
         if (Array.isArray(value)) return this.#enter(value, depth, () => this.#array(value, depth))
         if (isPlainObject(value)) return this.#enter(value, depth, () => this.#object(value, depth))
     }
-    throw new TypeError(`value is invalid: ${typeName(value)} has no JSON form here; convert it to a string, number, array or plain object`)
+    throw new Rejection(`${typeName(value)} has no JSON form here; convert it to a string, number, array or plain object`)
+  }
+
+  #tagOf(value: unknown): PythonJsonTagged | undefined {
+    if (this.#tag === undefined) return undefined
+    try {
+      return this.#tag(value)
+    } catch (error) {
+      if (error instanceof TypeError) throw new Rejection(error.message)
+      throw error
+    }
   }
 
   #enter(value: unknown, depth: number, write: () => string): string {
-    if (depth >= MAX_DEPTH) throw new TypeError(`value is invalid: it nests deeper than ${MAX_DEPTH} levels`)
+    if (depth >= MAX_DEPTH) throw new Rejection(`it nests deeper than ${MAX_DEPTH} levels`)
     if (typeof value !== 'object' || value === null) return write()
-    if (this.#path.has(value)) throw new TypeError('value is invalid: it contains a circular reference')
+    if (this.#path.has(value)) throw new Rejection('it refers back to a value that contains it (a circular reference)')
     this.#path.add(value)
     try {
       return write()
@@ -595,10 +634,16 @@ class PythonJsonWriter {
 
   #array(value: readonly unknown[], depth: number): string {
     const parts: string[] = []
-    for (let i = 0; i < value.length; i++) {
-      const item = value[i]
-      if (item === undefined) throw new TypeError('value is invalid: arrays cannot hold undefined (Python has no such value)')
-      parts.push(this.write(item, depth + 1))
+    let i = 0
+    try {
+      for (; i < value.length; i++) {
+        const item = value[i]
+        if (item === undefined) throw new Rejection('arrays cannot hold undefined (Python has no such value)')
+        parts.push(this.write(item, depth + 1))
+      }
+    } catch (error) {
+      if (error instanceof Rejection) error.segments.push(i)
+      throw error
     }
     return `[${parts.join(',')}]`
   }
@@ -607,10 +652,16 @@ class PythonJsonWriter {
     const keys = Object.keys(value)
     if (this.#sortKeys) keys.sort(compareCodePoints)
     const parts: string[] = []
-    for (const key of keys) {
-      const item = value[key]
-      // Like JSON.stringify, a property set to undefined is left out.
-      if (item !== undefined) parts.push(`${writeString(key, this.#ensureAscii)}:${this.write(item, depth + 1)}`)
+    let key = ''
+    try {
+      for (key of keys) {
+        const item = value[key]
+        // Like JSON.stringify, a property set to undefined is left out.
+        if (item !== undefined) parts.push(`${writeString(key, this.#ensureAscii)}:${this.write(item, depth + 1)}`)
+      }
+    } catch (error) {
+      if (error instanceof Rejection) error.segments.push(key)
+      throw error
     }
     return `{${parts.join(',')}}`
   }
@@ -630,7 +681,12 @@ class PythonJsonWriter {
  * ```
  */
 export function encodePythonJson(value: unknown, options: PythonJsonEncodeOptions = {}): string {
-  return new PythonJsonWriter(options).write(value, 0)
+  try {
+    return new PythonJsonWriter(options).write(value, 0)
+  } catch (error) {
+    if (error instanceof Rejection) throw new TypeError(describeRejection(error, options.path ?? 'value'))
+    throw error
+  }
 }
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/y
@@ -828,6 +884,6 @@ export function decodePythonJson(text: string, options: PythonJsonDecodeOptions 
 
 // itsdangerous's _CompactJSON: json.dumps(obj, ensure_ascii=False, separators=(',', ':')).
 const COMPACT_JSON: ItsdangerousTextSerializer = {
-  dumps: (value) => encodePythonJson(value),
+  dumps: (value, path) => encodePythonJson(value, path === undefined ? {} : { path }),
   loads: (text) => decodePythonJson(text),
 }

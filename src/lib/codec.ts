@@ -25,8 +25,9 @@ export class ObjectCodec {
     this.#decode = { maxBytes }
   }
 
-  encode(value: unknown, issuedAt: number, expiresAt: number | undefined): string {
-    const { bytes, compressed } = encodePayload(value, this.#encode)
+  /** `path` names the value in the TypeError thrown for something that cannot be stored. */
+  encode(value: unknown, issuedAt: number, expiresAt: number | undefined, path?: string): string {
+    const { bytes, compressed } = encodePayload(value, path === undefined ? this.#encode : { ...this.#encode, path })
     return this.#core.seal(compressed ? FLAG_DEFLATE : 0, issuedAt, expiresAt, bytes)
   }
 

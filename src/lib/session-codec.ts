@@ -4,11 +4,13 @@
  *
  * @internal
  */
-import { SessionError } from '../errors.js'
-import { createFlaskCodec } from '../formats/flask.js'
+import { Buffer } from 'node:buffer'
+import { CookieTooLarge, SessionError } from '../errors.js'
+import { createFlaskCodec, encodeFlaskJson, isTuple, tuple } from '../formats/flask.js'
 import type { Keyring, SecretsInput } from '../keyring.js'
 import { createObjectCodec } from '../signer.js'
 import type { VerifyResult } from '../signer.js'
+import { DEFAULT_CLOCK_TOLERANCE } from './token.js'
 
 export interface DecodedSession {
   value: unknown
@@ -35,6 +37,12 @@ export interface SessionCodecOptions {
   maxTokenLength: number
 }
 
+// The Flask codec's default payload cap (JSON bytes after inflating), for reading and writing.
+const FLASK_MAX_PAYLOAD_BYTES = 131_072
+
+// What a value that cannot be stored is called in the TypeError: `value at session.cart[0] is …`.
+const SESSION_PATH = 'session'
+
 export function createSessionCodec(options: SessionCodecOptions): SessionCodec {
   if (options.format === 'flask') return flaskCodec(options)
   const codec = createObjectCodec(
@@ -50,7 +58,7 @@ export function createSessionCodec(options: SessionCodecOptions): SessionCodec {
   )
   return {
     absoluteExpiry: true,
-    encode: (data, issuedAt, expiresAt) => codec.encode(data, issuedAt, expiresAt),
+    encode: (data, issuedAt, expiresAt) => codec.encode(data, issuedAt, expiresAt, SESSION_PATH),
     decode(value, now, maxAge) {
       const decoded = codec.decode(value, now, maxAge)
       if (decoded instanceof SessionError) return decoded
@@ -66,16 +74,38 @@ function flaskCodec(options: SessionCodecOptions): SessionCodec {
     throw new TypeError("option secrets is invalid: for format 'flask' give Flask's SECRET_KEY (then its SECRET_KEY_FALLBACKS) as strings or bytes")
   }
   const compress = options.compress
-  const flask = createFlaskCodec({
+  let compressThreshold: number | false | undefined
+  if (compress === false) compressThreshold = false
+  else if (typeof compress === 'object' && compress !== null && Number.isSafeInteger(compress.threshold) && compress.threshold >= 0) compressThreshold = compress.threshold
+  else if (compress !== undefined && compress !== true) {
+    throw new TypeError('option compress is invalid: give true, false or { threshold: bytes } with a non-negative threshold')
+  }
+  const shared = {
     secrets: flaskSecrets(options.secrets as SecretsInput),
     maxAge: Number.POSITIVE_INFINITY, // the manager passes the age limit on every decode
-    maxTokenLength: options.maxTokenLength,
-    ...(options.clockTolerance === undefined ? {} : { clockTolerance: options.clockTolerance }),
-    ...(compress === undefined || compress === true ? {} : { compressThreshold: compress === false ? false : compress.threshold }),
-  })
+    maxBytes: FLASK_MAX_PAYLOAD_BYTES,
+    // The codec alone defaults to 0, as Flask; a session manager shares cookies with a Flask app on
+    // another host, whose clock may be a second ahead: keep createSessions' documented 60 s.
+    clockTolerance: options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE,
+    ...(compressThreshold === undefined ? {} : { compressThreshold }),
+  }
+  const flask = createFlaskCodec({ ...shared, maxTokenLength: options.maxTokenLength })
+  // Writing is not capped by the token length: commit measures the cookie and throws
+  // CookieTooLarge itself, as for Frasco's format (the codec would throw a bare RangeError).
+  const writer = createFlaskCodec({ ...shared, maxTokenLength: Number.MAX_SAFE_INTEGER })
   return {
     absoluteExpiry: false,
-    encode: (data, issuedAt) => flask.encode(data as Record<string, unknown>, { now: issuedAt * 1000 }),
+    encode(data, issuedAt) {
+      const flaskData = withFlashTuples(data as Record<string, unknown>)
+      try {
+        return writer.encode(flaskData, { now: issuedAt * 1000, path: SESSION_PATH })
+      } catch (error) {
+        // Only the payload cap is left: a session that inflates beyond what any reader accepts.
+        if (!(error instanceof RangeError)) throw error
+        const size = Buffer.byteLength(encodeFlaskJson(flaskData), 'utf8')
+        throw new CookieTooLarge(size, FLASK_MAX_PAYLOAD_BYTES, `session payload of ${size} bytes exceeds ${FLASK_MAX_PAYLOAD_BYTES} bytes, more than a reader inflates`)
+      }
+    },
     decode(value, now, maxAge) {
       const result: VerifyResult<Record<string, unknown>> = flask.decode(value, {
         now: now * 1000,
@@ -91,6 +121,18 @@ function flaskCodec(options: SessionCodecOptions): SessionCodec {
       }
     },
   }
+}
+
+const isFlashPair = (entry: unknown): entry is [string, string] =>
+  Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && typeof entry[1] === 'string'
+
+// flash() stores (category, message) tuples, and get_flashed_messages hands them to the Flask app
+// as they are; session.flash() stores plain arrays (the Frasco format has no tuples). Write them
+// as tuples, on a copy: the session's own data is not touched.
+function withFlashTuples(data: Record<string, unknown>): Record<string, unknown> {
+  const flashes = data._flashes
+  if (!Array.isArray(flashes) || !flashes.some((entry) => isFlashPair(entry) && !isTuple(entry))) return data
+  return { ...data, _flashes: flashes.map((entry: unknown) => (isFlashPair(entry) && !isTuple(entry) ? tuple(...entry) : entry)) }
 }
 
 // Flask's keys are whatever the Flask app has: strings or bytes, no key ids, no minimum length.

@@ -10,29 +10,31 @@ Python values travel as typed specs, so types survive the trip in both direction
   ["markup", html] ["uuid", hex32] ["datetime", isoformat]
 
 Operations (every one takes "now", the Unix time in whole seconds that itsdangerous sees):
-  {"op": "flask_save", "secret_key", "session": dict spec, "permanent"?: bool, "flash"?: [[category, message]...]}
+  {"op": "flask_save", "secret_key", "session": dict spec, "permanent"?: bool, "flash"?: [[category, message]...], "salt"?: str,
+   "fallbacks"?: [keys oldest -> newest]}
       -> {"cookie": str | null}   via app.session_interface.save_session in a request context
   {"op": "flask_dumps", "secret_key", "session": spec}
       -> {"cookie": str}          via the session interface's signing serializer (any value, even {})
-  {"op": "flask_open", "secret_key", "cookie", "lifetime"?: seconds, "salt"?: str}
+  {"op": "flask_open", "secret_key", "cookie", "lifetime"?: seconds, "salt"?: str, "fallbacks"?: [keys]}
       -> {"session": spec | null, "permanent": bool, "open_error": name | null, "loads_error": name | null}
   {"op": "its", "kind": "URLSafeTimedSerializer" | "URLSafeSerializer" | "Signer" | "TimestampSigner",
    "secret_key": key or [keys oldest -> newest], "salt"?, "digest"?, "key_derivation"?, "sep"?,
    "action": "dumps" | "loads", "value"?: spec (serializers) or str (signers), "token"?, "max_age"?}
       -> {"token": str} | {"value": spec or str} | {"error": name}
-A key is a str, or {"hex": "..."} for bytes.
+A key is a str, or {"hex": "..."} for bytes. "fallbacks" installs rotating.py's session interface,
+which gives Flask 2.2 the SECRET_KEY_FALLBACKS of Flask 3.1.
 """
 import hashlib
 import json
 import sys
-import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Flask, flash
 from flask import session as flask_session
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import Signer, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
-from markupsafe import Markup
+from rotating import RotatingSessionInterface
+from specs import build, describe
 
 NOW = [0]
 # itsdangerous reads the clock only here (int(time.time())); pin it for reproducible tokens.
@@ -47,77 +49,24 @@ def key(k):
     return k
 
 
-def build(spec):
-    kind = spec[0]
-    if kind == "none":
-        return None
-    if kind == "bool":
-        return bool(spec[1])
-    if kind == "int":
-        return int(spec[1])
-    if kind == "float":
-        return float(spec[1])
-    if kind == "str":
-        return spec[1]
-    if kind == "bytes":
-        return bytes.fromhex(spec[1])
-    if kind == "list":
-        return [build(x) for x in spec[1]]
-    if kind == "tuple":
-        return tuple(build(x) for x in spec[1])
-    if kind == "dict":
-        return {k: build(v) for k, v in spec[1]}
-    if kind == "markup":
-        return Markup(spec[1])
-    if kind == "uuid":
-        return uuid.UUID(spec[1])
-    if kind == "datetime":
-        return datetime.fromisoformat(spec[1])
-    raise ValueError(f"unknown spec {kind!r}")
-
-
-def describe(value):
-    if value is None:
-        return ["none"]
-    if isinstance(value, bool):
-        return ["bool", value]
-    if isinstance(value, int):
-        return ["int", str(value)]
-    if isinstance(value, float):
-        return ["float", repr(value)]
-    if isinstance(value, Markup):
-        return ["markup", str(value)]
-    if isinstance(value, str):
-        return ["str", value]
-    if isinstance(value, bytes):
-        return ["bytes", value.hex()]
-    if isinstance(value, tuple):
-        return ["tuple", [describe(x) for x in value]]
-    if isinstance(value, list):
-        return ["list", [describe(x) for x in value]]
-    if isinstance(value, dict):
-        return ["dict", [[k if isinstance(k, str) else repr(k), describe(v)] for k, v in value.items()]]
-    if isinstance(value, uuid.UUID):
-        return ["uuid", value.hex]
-    if isinstance(value, datetime):
-        return ["datetime", value.isoformat()]
-    return ["unknown", type(value).__name__, repr(value)]
-
-
-def make_app(secret_key, lifetime=None, salt=None):
+def make_app(secret_key, lifetime=None, salt=None, fallbacks=None):
     app = Flask("oracle")
     app.secret_key = key(secret_key)
     if lifetime is not None:
         app.permanent_session_lifetime = timedelta(seconds=lifetime)
     # session_interface is a class attribute shared by every app: give this one its own.
     app.session_interface = SecureCookieSessionInterface()
+    if fallbacks is not None:
+        # Flask 2.2 has no SECRET_KEY_FALLBACKS: the session interface docs/flask.md shows adds it.
+        app.config["SECRET_KEY_FALLBACKS"] = [key(k) for k in fallbacks]
+        app.session_interface = RotatingSessionInterface()
     if salt is not None:
         app.session_interface.salt = salt
     return app
 
 
 def flask_save(op):
-    app = make_app(op["secret_key"])
+    app = make_app(op["secret_key"], salt=op.get("salt"), fallbacks=op.get("fallbacks"))
     with app.test_request_context("/"):
         # The request context opened the session; flash() writes to that one.
         session = flask_session._get_current_object()
@@ -142,7 +91,7 @@ def flask_dumps(op):
 
 
 def flask_open(op):
-    app = make_app(op["secret_key"], op.get("lifetime"), op.get("salt"))
+    app = make_app(op["secret_key"], op.get("lifetime"), op.get("salt"), op.get("fallbacks"))
     cookie = op["cookie"]
     result = {"session": None, "permanent": False, "open_error": None, "loads_error": None}
     try:

@@ -1,0 +1,117 @@
+/**
+ * Frasco inside Express 5, through the node adapter's middleware: Flask's login tutorial over a
+ * real socket, plus the ways Express itself writes headers (res.cookie, res.vary, res.redirect,
+ * its error handler).
+ */
+import { randomBytes } from 'node:crypto'
+import express, { type ErrorRequestHandler } from 'express'
+import { describe, expect, it } from 'vitest'
+import { sessionMiddleware } from '../../src/adapters/node.js'
+import { isSessionError } from '../../src/errors.js'
+import { createSessions, type Sessions } from '../../src/sessions.js'
+import { CookieJar, formPost, startServer, useTestServers } from '../helpers/server.js'
+import './express-session.js'
+import { expectLoginFlow, setCookies } from './flow.js'
+
+useTestServers()
+
+const secrets = [randomBytes(32).toString('base64url')]
+
+// --- recipe: Express (docs/frameworks.md) ---------------------------------------------------------
+type LoginData = { username: string }
+
+function createApp(sessions: Sessions<LoginData>) {
+  const app = express()
+  app.use(sessionMiddleware(sessions))
+  app.use(express.urlencoded({ extended: false }))
+
+  app.get('/', (req, res) => {
+    res.vary('Accept-Language')
+    const username = req.session.username
+    // Plain text: the name is user input, never to be pasted into HTML unescaped.
+    res.type('text').send(username === undefined ? 'You are not logged in' : `Logged in as ${username}`)
+  })
+
+  app.post('/login', (req, res) => {
+    const username = typeof req.body?.username === 'string' ? req.body.username.trim() : ''
+    if (username === '') {
+      res.status(400).send('A username is required')
+      return
+    }
+    req.session.regenerate() // a new identity on login, against session fixation
+    req.session.username = username
+    res.cookie('theme', 'dark') // the app's own cookie travels with the session's
+    res.redirect(303, '/')
+  })
+
+  app.post('/logout', (req, res) => {
+    req.session.pop('username')
+    res.redirect(303, '/')
+  })
+  return app
+}
+// --- end recipe -------------------------------------------------------------------------------------
+
+describe('Express 5', () => {
+  it("runs Flask's login tutorial: log in, see the name, log out", async () => {
+    const sessions = createSessions<LoginData>({ secrets })
+    const server = await startServer(createApp(sessions))
+    await expectLoginFlow(server.origin, sessions)
+  })
+
+  it('keeps cookies and Vary set by res.cookie, res.append and res.set before the commit', async () => {
+    const sessions = createSessions<LoginData>({ secrets })
+    const app = express()
+    app.use(sessionMiddleware(sessions))
+    app.get('/', (req, res) => {
+      req.session.username = 'admin'
+      res.cookie('a', '1')
+      res.append('Set-Cookie', 'b=2; Path=/')
+      res.set('Vary', 'Origin')
+      res.json({ ok: true })
+    })
+    const server = await startServer(app)
+    const response = await fetch(server.url('/'))
+    expect(setCookies(response).map((cookie) => cookie.name)).toEqual(['a', 'b', 'session'])
+    expect(response.headers.get('vary')).toBe('Origin, Cookie')
+    expect(await response.json()).toEqual({ ok: true })
+  })
+
+  it("turns a session that cannot be stored into the error handler's response, with no session cookie", async () => {
+    const sessions = createSessions<LoginData>({ secrets, chunking: false })
+    const app = express()
+    app.use(sessionMiddleware(sessions))
+    app.get('/big', async (req, res) => {
+      await Promise.resolve()
+      req.session.username = randomBytes(8192).toString('hex') // beyond one cookie, chunking off
+      res.send('stored')
+    })
+    const onError: ErrorRequestHandler = (error, _req, res, _next) => {
+      res.status(500).send(isSessionError(error) ? error.code : 'unexpected')
+    }
+    app.use(onError)
+    const server = await startServer(app)
+    const response = await fetch(server.url('/big'))
+    expect(response.status).toBe(500)
+    expect(await response.text()).toBe('ERR_SESSION_COOKIE_TOO_LARGE')
+    expect(response.headers.getSetCookie()).toEqual([])
+  })
+
+  it('sets Secure from X-Forwarded-Proto only with trustProxy, as the app says it sits behind a proxy', async () => {
+    const sessions = createSessions<LoginData>({ secrets }) // cookie.secure: 'auto'
+    const app = express()
+    app.set('trust proxy', 'loopback')
+    app.use(sessionMiddleware(sessions, { trustProxy: true }))
+    app.use(express.urlencoded({ extended: false }))
+    app.post('/login', (req, res) => {
+      req.session.username = String(req.body.username)
+      res.send(req.protocol)
+    })
+    const server = await startServer(app)
+    const jar = new CookieJar()
+    const init = formPost({ username: 'admin' })
+    const response = await jar.fetch(server.url('/login'), { ...init, headers: { ...init.headers, 'x-forwarded-proto': 'https' } })
+    expect(await response.text()).toBe('https')
+    expect(setCookies(response)[0]?.attributes.secure).toBe(true)
+  })
+})

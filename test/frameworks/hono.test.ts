@@ -1,0 +1,154 @@
+/**
+ * Frasco inside Hono 4 through the Fetch adapter, served by `@hono/node-server` over a real
+ * socket. A Hono middleware reads the session from `c.req.raw` and, after `await next()`, commits
+ * it onto `c.res`.
+ */
+import { randomBytes } from 'node:crypto'
+import { getRequestListener } from '@hono/node-server'
+import { Hono } from 'hono'
+import { setCookie } from 'hono/cookie'
+import { createMiddleware } from 'hono/factory'
+import { describe, expect, it } from 'vitest'
+import { commitSession, readSession } from '../../src/adapters/fetch.js'
+import type { Session } from '../../src/session.js'
+import { createSessions, type Sessions } from '../../src/sessions.js'
+import { CookieJar, formPost, startServer, useTestServers } from '../helpers/server.js'
+import { expectLoginFlow, setCookies, varyOf } from './flow.js'
+
+useTestServers()
+
+const secrets = [randomBytes(32).toString('base64url')]
+
+// --- recipe: Hono (docs/frameworks.md) ------------------------------------------------------------
+type LoginData = { username: string }
+type Env = { Variables: { session: Session<LoginData> } }
+
+function sessionsMiddleware(sessions: Sessions<LoginData>, options: { trustProxy?: boolean } = {}) {
+  return createMiddleware<Env>(async (c, next) => {
+    const session = readSession(sessions, c.req.raw)
+    c.set('session', session)
+    await next()
+    const response = commitSession(sessions, session, c.res, { ...options, request: c.req.raw })
+    if (response !== c.res) {
+      // The handler returned a Response with immutable headers (a fetch() result,
+      // Response.redirect()), so commitSession made a copy. Assigning c.res would merge the old
+      // headers back over it, Set-Cookie and Vary included: clear it first.
+      c.res = undefined
+      c.res = response
+    }
+  })
+}
+
+function createApp(sessions: Sessions<LoginData>) {
+  const app = new Hono<Env>()
+  app.use(sessionsMiddleware(sessions))
+
+  app.get('/', (c) => {
+    c.header('Vary', 'Accept-Language')
+    const username = c.get('session').username
+    return c.text(username === undefined ? 'You are not logged in' : `Logged in as ${username}`)
+  })
+
+  app.post('/login', async (c) => {
+    const body = await c.req.parseBody()
+    const username = typeof body.username === 'string' ? body.username.trim() : ''
+    if (username === '') return c.text('A username is required', 400)
+    const session = c.get('session')
+    session.regenerate() // a new identity on login, against session fixation
+    session.username = username
+    setCookie(c, 'theme', 'dark') // the app's own cookie travels with the session's
+    return c.redirect('/', 303)
+  })
+
+  app.post('/logout', (c) => {
+    c.get('session').pop('username')
+    return c.redirect('/', 303)
+  })
+  return app
+}
+// --- end recipe -------------------------------------------------------------------------------------
+
+describe('Hono 4 on @hono/node-server', () => {
+  it("runs Flask's login tutorial: log in, see the name, log out", async () => {
+    const sessions = createSessions<LoginData>({ secrets })
+    const server = await startServer(getRequestListener(createApp(sessions).fetch))
+    await expectLoginFlow(server.origin, sessions)
+  })
+
+  it('commits onto a response with immutable headers (a proxied fetch) without losing its Set-Cookie and Vary, or ours', async () => {
+    const upstream = await startServer((_req, res) => {
+      res.setHeader('Set-Cookie', ['up=1; Path=/'])
+      res.setHeader('Vary', 'Accept-Encoding')
+      res.end('from upstream')
+    })
+    const sessions = createSessions<LoginData>({ secrets })
+    const app = createApp(sessions)
+    app.get('/proxy', async (c) => {
+      c.get('session').username = 'proxied'
+      return fetch(upstream.url('/')) // headers of a fetch() result are immutable
+    })
+    app.get('/moved', (c) => {
+      c.get('session').username = 'moved'
+      return Response.redirect(new URL('/', c.req.url), 302) // immutable too
+    })
+    const server = await startServer(getRequestListener(app.fetch))
+
+    const proxied = await fetch(server.url('/proxy'))
+    expect(await proxied.text()).toBe('from upstream')
+    expect(setCookies(proxied).map((cookie) => cookie.name)).toEqual(['up', 'session'])
+    expect(proxied.headers.get('vary')).toBe('Accept-Encoding, Cookie')
+
+    const moved = await fetch(server.url('/moved'), { redirect: 'manual' })
+    expect(moved.status).toBe(302)
+    expect(setCookies(moved).map((cookie) => cookie.name)).toEqual(['session'])
+  })
+
+  it("keeps cookies set by an outer middleware after next(), through Hono's c.header", async () => {
+    const sessions = createSessions<LoginData>({ secrets })
+    const app = new Hono<Env>()
+    app.use(async (c, next) => {
+      await next()
+      setCookie(c, 'outer', '3') // after the session was committed
+    })
+    app.use(sessionsMiddleware(sessions))
+    app.get('/', (c) => {
+      c.get('session').username = 'admin'
+      setCookie(c, 'a', '1')
+      return c.json({ ok: true })
+    })
+    const server = await startServer(getRequestListener(app.fetch))
+    const response = await fetch(server.url('/'))
+    expect(setCookies(response).map((cookie) => cookie.name)).toEqual(['a', 'session', 'outer'])
+    expect(varyOf(response)).toEqual(['cookie'])
+  })
+
+  it("writes no session cookie when the handler throws (Hono's error response)", async () => {
+    const sessions = createSessions<LoginData>({ secrets, chunking: false })
+    const app = createApp(sessions)
+    app.get('/big', (c) => {
+      c.get('session').username = randomBytes(8192).toString('hex') // beyond one cookie, chunking off
+      return c.text('stored')
+    })
+    app.onError((error, c) => c.text(error instanceof Error ? error.name : 'error', 500))
+    const server = await startServer(getRequestListener(app.fetch))
+    const big = await fetch(server.url('/big'))
+    expect(big.status).toBe(500)
+    expect(await big.text()).toBe('CookieTooLarge')
+    expect(big.headers.getSetCookie()).toEqual([])
+  })
+
+  it('sets Secure from X-Forwarded-Proto with trustProxy', async () => {
+    const sessions = createSessions<LoginData>({ secrets }) // cookie.secure: 'auto'
+    const app = new Hono<Env>()
+    app.use(sessionsMiddleware(sessions, { trustProxy: true }))
+    app.post('/login', (c) => {
+      c.get('session').username = 'admin'
+      return c.text('ok')
+    })
+    const server = await startServer(getRequestListener(app.fetch))
+    const jar = new CookieJar()
+    const init = formPost({ username: 'admin' })
+    const response = await jar.fetch(server.url('/login'), { ...init, headers: { ...init.headers, 'x-forwarded-proto': 'https' } })
+    expect(setCookies(response)[0]?.attributes.secure).toBe(true)
+  })
+})

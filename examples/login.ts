@@ -50,11 +50,13 @@ export function createApp(secrets: string[] = loadSecrets()) {
   return withSessions(sessions, async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     if (path === '/' && req.method === 'GET') {
+      // Flashed messages show once, as in Flask's tutorial: reading them removes them.
+      const flashes = req.session.consumeFlashes().map(({ message }) => `<p class="flash">${escapeHtml(message)}</p>`).join('')
       const username = req.session.get('username')
       if (username !== undefined) {
-        return page(res, `<p>Logged in as ${escapeHtml(username)}</p><form method="post" action="/logout"><button>Log out</button></form>`)
+        return page(res, `${flashes}<p>Logged in as ${escapeHtml(username)}</p><form method="post" action="/logout"><button>Log out</button></form>`)
       }
-      return page(res, '<p>You are not logged in</p><p><a href="/login">Log in</a></p>')
+      return page(res, `${flashes}<p>You are not logged in</p><p><a href="/login">Log in</a></p>`)
     }
     if (path === '/login' && req.method === 'GET') {
       return page(res, '<form method="post"><p><input type="text" name="username" required autofocus><p><button>Login</button></form>')
@@ -65,6 +67,7 @@ export function createApp(secrets: string[] = loadSecrets()) {
       // A new identity on login guards against session fixation.
       req.session.regenerate()
       req.session.set('username', username.slice(0, 100))
+      req.session.flash('You were logged in')
       return redirect(res, '/')
     }
     if (path === '/logout' && (req.method === 'POST' || req.method === 'GET')) {

@@ -280,8 +280,9 @@ type PrefixRules<N extends string, Base extends CookieAttributes> = [Extract<Low
 
 type IsPrefixed<N extends string> = [Extract<Lowercase<N>, HostPrefix | SecurePrefix>] extends [never] ? false : true
 
-/** Options are required for a prefixed name (they must at least say `secure: true`), optional otherwise. */
-type OptionsArgument<N extends string, Options> = IsPrefixed<N> extends true ? [options: Options] : [options?: Options]
+/** The options parameter of a cookie function: required for `__Host-`/`__Secure-` names, optional otherwise
+ * (a prefixed name must at least say `secure: true`). */
+export type OptionsArgument<N extends string, Options> = IsPrefixed<N> extends true ? [options: Options] : [options?: Options]
 
 /**
  * {@link SetCookieOptions} narrowed by the cookie name's prefix (RFC 6265bis §4.1.3): for a literal

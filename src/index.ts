@@ -22,6 +22,7 @@ export {
   type Key,
   type Keyring,
   type KeyringEntry,
+  type KeyringOptions,
   type Secret,
   type SecretsInput,
 } from './keyring.js'
@@ -62,6 +63,7 @@ export {
   type CookiePriority,
   type CookieSameSite,
   type CookieWriter,
+  type OptionsArgument,
   type ParseCookieOptions,
   type SetCookieOptions,
 } from './cookie.js'

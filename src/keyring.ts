@@ -91,6 +91,7 @@ function isEntry(value: unknown): value is KeyringEntry {
   return typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && 'secret' in value
 }
 
+/** Options of {@link createKeyring}. */
 export interface KeyringOptions {
   /**
    * Minimum secret length in bytes (default {@link MIN_SECRET_BYTES}). Lowered only by formats that

@@ -751,7 +751,7 @@ export function createSession<T extends object = SessionData>(
 }
 
 /**
- * Whether `value` is a session made by {@link createSession}.
+ * Whether `value` is a Frasco session (as handed out by `createSessions().read()` and the adapters).
  *
  * @example
  * ```ts

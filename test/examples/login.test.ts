@@ -40,12 +40,23 @@ describe('examples/login.ts', () => {
     const cookie = cookieOf(login)
     expect(cookie).toMatch(/^session=f1\./)
 
+    // The first page after login shows the flashed message once, and rewrites the cookie without it.
     const home = await fetch(`${base}/`, { headers: { cookie } })
-    expect(await home.text()).toContain('Logged in as admin')
+    const homeText = await home.text()
+    expect(homeText).toContain('<p class="flash">You were logged in</p>')
+    expect(homeText).toContain('Logged in as admin')
     expect(home.headers.get('vary')).toBe('Cookie')
-    expect(home.headers.getSetCookie()).toEqual([])
+    const seen = cookieOf(home)
+    expect(seen).toMatch(/^session=f1\./)
 
-    const logout = await fetch(`${base}/logout`, { method: 'POST', headers: { cookie }, redirect: 'manual' })
+    const again = await fetch(`${base}/`, { headers: { cookie: seen } })
+    const againText = await again.text()
+    expect(againText).toContain('Logged in as admin')
+    expect(againText).not.toContain('You were logged in')
+    expect(again.headers.get('vary')).toBe('Cookie')
+    expect(again.headers.getSetCookie()).toEqual([])
+
+    const logout = await fetch(`${base}/logout`, { method: 'POST', headers: { cookie: seen }, redirect: 'manual' })
     expect(logout.status).toBe(303)
     const deletion = logout.headers.getSetCookie()
     expect(deletion).toHaveLength(1)

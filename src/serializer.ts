@@ -68,6 +68,12 @@ export interface EncodePayloadOptions {
   compressThreshold?: number
   /** The name of the value in error messages (`value at session.cart[0] is …`). Default `'value'`. */
   path?: string
+  /**
+   * Refuse (with {@link PayloadTooLarge}) a value whose JSON is longer than this many bytes: the most a
+   * reader accepts after inflating, so nothing is written that would be rejected on the way back.
+   * Defaults to {@link DEFAULT_MAX_PAYLOAD_BYTES}.
+   */
+  maxBytes?: number
 }
 
 /** Options of {@link decodePayload}. */
@@ -535,6 +541,7 @@ function tagFromWire(tag: string, content: unknown, depth: number): unknown {
  * is at least `compressThreshold` bytes long and DEFLATE makes it strictly shorter.
  *
  * @throws {TypeError} for an invalid option, or a value {@link stringify} refuses.
+ * @throws {PayloadTooLarge} when the JSON is longer than `maxBytes`, which no reader would accept.
  *
  * @example
  * ```ts
@@ -546,6 +553,10 @@ function tagFromWire(tag: string, content: unknown, depth: number): unknown {
 export function encodePayload(value: unknown, options: EncodePayloadOptions = {}): EncodedPayload {
   const threshold = compressThresholdOf(options.compressThreshold)
   const bytes = encodeUtf8(stringify(value, options.path))
+  const maxBytes = maxBytesOf(options.maxBytes)
+  if (bytes.length > maxBytes) {
+    throw new PayloadTooLarge(bytes.length, maxBytes, `value of ${bytes.length} bytes (as JSON) exceeds maxBytes (${maxBytes}), the most a reader accepts`)
+  }
   if (bytes.length >= threshold) {
     const deflated = deflateRawSync(bytes)
     if (deflated.length < bytes.length) return { bytes: deflated, compressed: true }

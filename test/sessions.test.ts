@@ -622,3 +622,30 @@ describe('createSessions: expiry with an injected clock', () => {
     if (result.ok) expect(result.expiresAt?.getTime()).toBe(NOW + (1800 + 3600) * 1000)
   })
 })
+
+describe('the payload cap on writing', () => {
+  it('refuses at commit a session that compresses small but would inflate past what read() accepts', async () => {
+    const { createSessions } = await import('../src/sessions.js')
+    const sessions = createSessions({ secrets: 'x'.repeat(8) + 'abcdefghijklmnopqrstuvwxyz012345' })
+    const session = sessions.read(undefined)
+    session.set('zeros', '0'.repeat(200_000))
+    let thrown: unknown
+    try {
+      sessions.commit(session)
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toMatchObject({ code: 'ERR_SESSION_COOKIE_TOO_LARGE', limit: 131_072 })
+    session.set('zeros', '0'.repeat(100_000)) // compresses to a few hundred bytes, and reads back
+    const [cookie] = sessions.commit(session)
+    const back = sessions.read(cookie!.split(';')[0])
+    expect(back.get('zeros')).toHaveLength(100_000)
+  })
+
+  it('makes createSerializer refuse to sign what it would refuse to verify', async () => {
+    const { createSerializer } = await import('../src/signer.js')
+    const serializer = createSerializer({ secrets: 'x'.repeat(8) + 'abcdefghijklmnopqrstuvwxyz012345', purpose: 'p', maxBytes: 1000 })
+    expect(() => serializer.sign({ text: 'a'.repeat(2000) })).toThrow(/exceeds maxBytes \(1000\)/)
+    expect(serializer.unsign(serializer.sign({ text: 'a'.repeat(900) }))).toEqual({ text: 'a'.repeat(900) })
+  })
+})

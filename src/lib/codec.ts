@@ -21,7 +21,7 @@ export class ObjectCodec {
 
   constructor(core: TokenFormat, compressThreshold: number, maxBytes: number) {
     this.#core = core
-    this.#encode = { compressThreshold }
+    this.#encode = { compressThreshold, maxBytes }
     this.#decode = { maxBytes }
   }
 

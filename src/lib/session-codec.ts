@@ -5,7 +5,7 @@
  * @internal
  */
 import { Buffer } from 'node:buffer'
-import { CookieTooLarge, SessionError } from '../errors.js'
+import { CookieTooLarge, PayloadTooLarge, SessionError } from '../errors.js'
 import { createFlaskCodec, encodeFlaskJson, isTuple, tuple } from '../formats/flask.js'
 import type { Keyring, SecretsInput } from '../keyring.js'
 import { createObjectCodec } from '../signer.js'
@@ -58,7 +58,15 @@ export function createSessionCodec(options: SessionCodecOptions): SessionCodec {
   )
   return {
     absoluteExpiry: true,
-    encode: (data, issuedAt, expiresAt) => codec.encode(data, issuedAt, expiresAt, SESSION_PATH),
+    encode(data, issuedAt, expiresAt) {
+      try {
+        return codec.encode(data, issuedAt, expiresAt, SESSION_PATH)
+      } catch (error) {
+        // The payload cap: a session that compresses small but inflates beyond what read() accepts.
+        if (!(error instanceof PayloadTooLarge)) throw error
+        throw new CookieTooLarge(error.size, error.limit, `session of ${error.size} bytes (as JSON) exceeds ${error.limit} bytes, more than a reader inflates`)
+      }
+    },
     decode(value, now, maxAge) {
       const decoded = codec.decode(value, now, maxAge)
       if (decoded instanceof SessionError) return decoded

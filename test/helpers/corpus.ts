@@ -16,6 +16,7 @@ import { createKeyring } from '../../src/keyring.js'
 import { SealedCore } from '../../src/lib/seal.js'
 import { FLAG_DEFLATE, TokenCore } from '../../src/lib/token.js'
 import { createSessions, type Sessions, type SessionsOptions } from '../../src/sessions.js'
+import { decodeChunked } from './server.js'
 
 export type FormatName = 'signed' | 'encrypted' | 'flask'
 export const FORMAT_NAMES: readonly FormatName[] = ['signed', 'encrypted', 'flask']
@@ -286,20 +287,7 @@ export async function rawCookieRequest(port: number, path: string, cookieLines: 
   const statusLine = data.subarray(0, data.indexOf('\r\n')).toString('latin1')
   const headers = data.subarray(0, split).toString('latin1').toLowerCase()
   let body: Buffer = data.subarray(split + 4)
-  if (/\r\ntransfer-encoding: chunked/.test(headers)) body = dechunk(body)
+  if (/\r\ntransfer-encoding: chunked/.test(headers)) body = decodeChunked(body)
   return { status: Number(statusLine.split(' ')[1]), body: body.toString('utf8') }
 }
 
-function dechunk(body: Buffer): Buffer {
-  const parts: Buffer[] = []
-  let offset = 0
-  for (;;) {
-    const lineEnd = body.indexOf('\r\n', offset)
-    if (lineEnd === -1) break
-    const size = Number.parseInt(body.subarray(offset, lineEnd).toString('latin1'), 16)
-    if (!(size > 0)) break
-    parts.push(body.subarray(lineEnd + 2, lineEnd + 2 + size))
-    offset = lineEnd + 2 + size + 2
-  }
-  return Buffer.concat(parts)
-}

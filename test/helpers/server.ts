@@ -238,7 +238,8 @@ export interface RawResponse {
   setCookies: string[]
 }
 
-function decodeChunked(body: Buffer): Buffer {
+/** Reassembles an HTTP/1.1 chunked body (RFC 9112 §7.1) read off a raw socket. */
+export function decodeChunked(body: Buffer): Buffer {
   const parts: Buffer[] = []
   let offset = 0
   for (;;) {

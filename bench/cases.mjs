@@ -1,0 +1,201 @@
+// The figures of the benchmark: each pairs a Frasco operation with its floor (bench/floors.mjs)
+// on the same payload.
+
+import { randomBytes } from 'node:crypto'
+import { createSerializer, createSessions } from '../dist/index.js'
+import { COOKIE_NAME, MAX_AGE, createGcmFloor, createHmacFloor, createItsdangerousFloor } from './floors.mjs'
+
+// The public `frasco/flask` entry point, or the module behind it in builds that predate it.
+const { createFlaskCodec } = await import('../dist/flask.js').catch(() => import('../dist/formats/flask.js'))
+
+/** A typical session: who is logged in, their roles, a CSRF token, when they logged in. */
+export function typicalPayload() {
+  return {
+    username: 'admin',
+    userId: 42,
+    roles: ['admin', 'editor'],
+    csrf: randomBytes(16).toString('hex'),
+    createdAt: Date.now(),
+  }
+}
+
+// Other cookies around the session, as a browser would send them; both sides parse the same text.
+export function cookieHeader(value) {
+  return `lang=en; ${COOKIE_NAME}=${value}; theme=dark`
+}
+
+/** The value of the first Set-Cookie header, fed back as the next request's cookie. */
+export function setCookieValue(setCookie) {
+  return setCookie.slice(setCookie.indexOf('=') + 1, setCookie.indexOf(';'))
+}
+
+function secret() {
+  return randomBytes(32).toString('base64url')
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(`benchmark fixture is broken: ${message}`)
+}
+
+/** Whether createSessions accepts `encrypt: true` in this build (it writes e1 tokens then). */
+export function sessionsCanEncrypt(secrets) {
+  try {
+    return createSessions({ secrets, encrypt: true }).sign({ a: 1 }).startsWith('e1.')
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Builds every microbenchmark pair. Each entry: id, label, target (a ratio and whether it is a
+ * ceiling or a floor), the Frasco function and the floor function.
+ */
+export function buildCases() {
+  const payload = typicalPayload()
+  const cases = []
+
+  // 1. Native signed format (f1, HMAC-SHA256).
+  {
+    const secrets = [secret()]
+    const sessions = createSessions({ secrets, maxAge: MAX_AGE })
+    // The codec createSessions uses: purpose `session:<cookie name>`.
+    const serializer = createSerializer({ secrets, purpose: `session:${COOKIE_NAME}` })
+    const floor = createHmacFloor()
+    const token = serializer.sign(payload, { expiresIn: MAX_AGE })
+    const floorToken = floor.encode(payload)
+    check(sessions.verify(token).ok, 'serializer and sessions disagree')
+    const header = cookieHeader(sessions.sign(payload))
+    const floorHeader = cookieHeader(floorToken)
+    const roundTrip = () => {
+      const session = sessions.read(header)
+      session.set('userId', 43)
+      return sessions.commit(session)[0]
+    }
+    check(sessions.read(header).get('username') === 'admin', 'sessions.read')
+    check(roundTrip().includes('Max-Age='), 'sessions.commit')
+    check(floor.roundTrip(floorHeader, 'userId', 43).startsWith(`${COOKIE_NAME}=`), 'floor round trip')
+    cases.push(
+      {
+        id: 'signed-encode',
+        label: 'signed: encode',
+        detail: 'createSerializer().sign vs JSON + base64url + HMAC-SHA256',
+        target: 1.25,
+        frasco: () => serializer.sign(payload, { expiresIn: MAX_AGE }),
+        floor: () => floor.encode(payload),
+      },
+      {
+        id: 'signed-decode',
+        label: 'signed: decode',
+        detail: 'createSerializer().unsign vs split + HMAC + timingSafeEqual + base64url + JSON.parse',
+        target: 1.25,
+        frasco: () => serializer.unsign(token),
+        floor: () => floor.decode(floorToken),
+      },
+      {
+        id: 'signed-roundtrip',
+        label: 'signed: round trip',
+        detail: 'sessions.read(Cookie) + session.set + sessions.commit vs the same by hand',
+        target: 1.25,
+        frasco: roundTrip,
+        floor: () => floor.roundTrip(floorHeader, 'userId', 43),
+      },
+    )
+  }
+
+  // 2. Encrypted format (e1, AES-256-GCM).
+  {
+    const secrets = [secret()]
+    const floor = createGcmFloor({ nonces: 'pool' })
+    const floorToken = floor.encode(payload)
+    check(floor.decode(floorToken).csrf === payload.csrf, 'GCM floor')
+    if (sessionsCanEncrypt(secrets)) {
+      const sessions = createSessions({ secrets, maxAge: MAX_AGE, encrypt: true })
+      const header = cookieHeader(sessions.sign(payload))
+      const floorHeader = cookieHeader(floorToken)
+      cases.push({
+        id: 'encrypted-roundtrip',
+        label: 'encrypted: round trip',
+        detail: 'createSessions({ encrypt: true }) read + set + commit vs AES-256-GCM by hand (pooled nonces)',
+        target: 1.25,
+        frasco: () => {
+          const session = sessions.read(header)
+          session.set('userId', 43)
+          return sessions.commit(session)[0]
+        },
+        floor: () => floor.roundTrip(floorHeader, 'userId', 43),
+      })
+    } else {
+      const serializer = createSerializer({ secrets, purpose: `session:${COOKIE_NAME}`, encrypt: true })
+      const token = serializer.sign(payload, { expiresIn: MAX_AGE })
+      check(token.startsWith('e1.'), 'encrypted serializer')
+      cases.push({
+        id: 'encrypted-roundtrip',
+        label: 'encrypted: round trip',
+        detail: 'createSerializer({ encrypt: true }) unsign + change + sign vs AES-256-GCM by hand (pooled nonces)',
+        target: 1.25,
+        frasco: () => {
+          const data = serializer.unsign(token)
+          data.userId = 43
+          return serializer.sign(data, { expiresIn: MAX_AGE })
+        },
+        floor: () => {
+          const data = floor.decode(floorToken)
+          data.userId = 43
+          return floor.encode(data)
+        },
+      })
+    }
+  }
+
+  // 3. Flask's session cookie (itsdangerous, HMAC-SHA1).
+  {
+    const flaskSecret = secret()
+    const flask = createFlaskCodec({ secrets: flaskSecret })
+    const floor = createItsdangerousFloor({ secret: flaskSecret })
+    const cookie = flask.encode(payload)
+    const floorCookie = floor.encode(payload)
+    check(flask.decode(cookie).ok, 'Flask codec')
+    // The floor writes what Frasco writes when Frasco does not compress: the same bytes.
+    check(flask.decode(floorCookie).ok && floor.decode(cookie) !== undefined, 'Flask floor does not interoperate')
+    cases.push({
+      id: 'flask-roundtrip',
+      label: 'Flask: round trip',
+      detail: 'createFlaskCodec decode + change + encode vs itsdangerous by hand (HMAC-SHA1, sorted JSON)',
+      target: 1.5,
+      frasco: () => {
+        const result = flask.decode(cookie)
+        if (!result.ok) throw result.error
+        result.value.userId = 43
+        return flask.encode(result.value)
+      },
+      floor: () => {
+        const data = floor.decode(floorCookie)
+        data.userId = 43
+        return floor.encode(data)
+      },
+    })
+  }
+
+  // 4. Keyring of 16: a token of the oldest key, verified by all 16 or by that key alone.
+  {
+    const secrets = Array.from({ length: 16 }, secret)
+    const oldest = secrets[15]
+    const purpose = `session:${COOKIE_NAME}`
+    const ring16 = createSerializer({ secrets, purpose })
+    const ring1 = createSerializer({ secrets: [oldest], purpose })
+    const token = ring1.sign(payload, { expiresIn: MAX_AGE })
+    const result = ring16.verify(token)
+    check(result.ok && result.stale, 'keyring of 16')
+    cases.push({
+      id: 'keyring-16',
+      label: 'keyring of 16: verify oldest',
+      detail: 'verify with 16 secrets vs with 1 (same token, signed by the oldest)',
+      target: 1.1,
+      floorName: '1-key ring',
+      frasco: () => ring16.verify(token),
+      floor: () => ring1.verify(token),
+    })
+  }
+
+  return { payload, cases }
+}

@@ -22,7 +22,6 @@ export {
   type Key,
   type Keyring,
   type KeyringEntry,
-  type KeyringOptions,
   type Secret,
   type SecretsInput,
 } from './keyring.js'

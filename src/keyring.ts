@@ -91,14 +91,6 @@ function isEntry(value: unknown): value is KeyringEntry {
   return typeof value === 'object' && value !== null && !(value instanceof Uint8Array) && 'secret' in value
 }
 
-/** Options of {@link createKeyring}. */
-export interface KeyringOptions {
-  /**
-   * Minimum secret length in bytes (default {@link MIN_SECRET_BYTES}). Lowered only by formats that
-   * must accept another system's existing keys (Flask); never lower it for Frasco's own format.
-   */
-  minSecretBytes?: number
-}
 
 /**
  * Validates secrets once and builds a keyring. Throws a `TypeError` naming the fix for an empty
@@ -110,21 +102,17 @@ export interface KeyringOptions {
  * keyring.current.id // the id new tokens carry
  * ```
  */
-export function createKeyring(secrets: SecretsInput | Keyring, options: KeyringOptions = {}): Keyring {
+export function createKeyring(secrets: SecretsInput | Keyring): Keyring {
   if (isKeyring(secrets)) return secrets
   const list: ReadonlyArray<Secret | KeyringEntry> = Array.isArray(secrets) ? secrets : [secrets as Secret | KeyringEntry]
   if (list.length === 0) throw new TypeError(`option secrets is invalid: give at least one secret; ${KEYGEN_HINT}`)
-  const strict = options.minSecretBytes === undefined
   const keys: Key[] = []
   const byId = new Map<string, Key>()
   list.forEach((item, index) => {
     const where = Array.isArray(secrets) ? `secrets[${index}]` : 'secrets'
     const entry = isEntry(item) ? item : { secret: item }
     const secret = toBytes(entry.secret, where)
-    if (strict) assertStrong(secret, where)
-    else if (secret.length === 0 || secret.length < (options.minSecretBytes ?? 0)) {
-      throw new TypeError(`option ${where} is invalid: the secret is empty or too short; ${KEYGEN_HINT}`)
-    }
+    assertStrong(secret, where)
     let id: string
     if (entry.id !== undefined) {
       if (typeof entry.id !== 'string' || !KEY_ID.test(entry.id)) {

@@ -5,7 +5,7 @@
  * @module
  */
 import { createCookieWriter, getCookie, MAX_COOKIE_BYTES, type CookieAttributes, type CookiePriority, type CookieSameSite, type CookieWriter } from './cookie.js'
-import { CookieTooLarge, PayloadMalformed, SessionError, SessionExpired } from './errors.js'
+import { CookieTooLarge, PayloadMalformed, PayloadTooLarge, SessionError, SessionExpired } from './errors.js'
 import { FLASK_DEFAULT_MAX_AGE } from './formats/flask.js'
 import { createSessionCodec, type DecodedSession, type SessionCodec } from './lib/session-codec.js'
 import { assertSeconds, DEFAULT_CLOCK_TOLERANCE, toSeconds } from './lib/token.js'
@@ -188,7 +188,7 @@ function assertBoolean(value: unknown, where: string): asserts value is boolean 
  */
 export function createSessions<T extends object = SessionData>(options: SessionsOptions): Sessions<T> {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError('createSessions needs an options object: createSessions({ secrets })')
+    throw new TypeError('options are invalid: createSessions needs an options object, e.g. createSessions({ secrets })')
   }
   const cookie = options.cookie ?? {}
   if (typeof cookie !== 'object' || cookie === null) throw new TypeError('option cookie is invalid: give an object of cookie attributes')
@@ -226,8 +226,9 @@ export function createSessions<T extends object = SessionData>(options: Sessions
   const browserSessionLifetime = options.browserSessionLifetime ?? (options.format === 'flask' ? FLASK_DEFAULT_MAX_AGE : DEFAULT_BROWSER_SESSION_LIFETIME)
   assertLifetime(browserSessionLifetime, 'browserSessionLifetime')
   const lifetime = Math.floor(maxAge ?? browserSessionLifetime)
-  const idleTimeout = options.idleTimeout
-  if (idleTimeout !== undefined) assertSeconds(idleTimeout, 'idleTimeout', { allowZero: false })
+  if (options.idleTimeout !== undefined) assertLifetime(options.idleTimeout, 'idleTimeout')
+  // Whole seconds, like every other lifetime: Max-Age takes an integer.
+  const idleTimeout = options.idleTimeout === undefined ? undefined : Math.floor(options.idleTimeout)
   const refreshAfter = idleTimeout === undefined ? Infinity : Math.max(1, Math.floor(idleTimeout / 10))
   assertBoolean(options.rolling, 'rolling')
   const rolling = options.rolling ?? false
@@ -268,14 +269,16 @@ export function createSessions<T extends object = SessionData>(options: Sessions
   const maxReadAge = codec.absoluteExpiry ? idleTimeout : Math.min(idleTimeout ?? Infinity, lifetime)
   const clockTolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE
 
-  // commit always signs an expiry into Frasco tokens, but createSerializer with the session purpose
-  // can mint one without: cap its age at the lifetime, or it would never expire (and every commit
-  // would re-issue it with a fresh lifetime).
+  // A Frasco token's expiry is capped at the current lifetime from its last write: a token minted
+  // without one (createSerializer with the session purpose) would otherwise never expire, and
+  // sessions issued before maxAge was lowered would keep their old, longer expiry.
   function decode(value: string, now: number): DecodedSession | SessionError {
     const decoded = codec.decode(value, now, maxReadAge)
-    if (decoded instanceof SessionError || !codec.absoluteExpiry || decoded.expiresAt !== undefined) return decoded
-    const end = decoded.issuedAt + lifetime
-    return now - clockTolerance > end ? new SessionExpired(new Date(end * 1000)) : decoded
+    if (decoded instanceof SessionError || !codec.absoluteExpiry) return decoded
+    const cap = decoded.issuedAt + lifetime
+    if (decoded.expiresAt !== undefined && decoded.expiresAt <= cap) return decoded
+    if (now - clockTolerance >= cap) return new SessionExpired(new Date(cap * 1000))
+    return { ...decoded, expiresAt: cap }
   }
 
   const nowSeconds = (): number => toSeconds(clock())
@@ -290,7 +293,7 @@ export function createSessions<T extends object = SessionData>(options: Sessions
       }
     }
     const session = createSession<T>()
-    Object.assign(getSessionState(session).meta, { [META]: meta })
+    getSessionState(session).meta[META] = meta
     return session
   }
 
@@ -323,14 +326,14 @@ export function createSessions<T extends object = SessionData>(options: Sessions
         for (let i = parts.length + 1; i < maxChunks; i++) if (getCookie(header, `${name}.${i}`) !== undefined) meta.incoming = i + 1
         if (parts.length > maxChunks) {
           meta.incoming = countChunks(header, parts.length)
-          return reject(new CookieTooLarge(parts.join('').length, maxChunks * MAX_COOKIE_BYTES, 'session arrived in more chunks than allowed'), meta)
+          return reject(new PayloadTooLarge(parts.join('').length, maxChunks * MAX_COOKIE_BYTES, 'session arrived in more chunks than allowed'), meta)
         }
         value = parts.join('')
       }
     }
     if (value === undefined || value === '') {
       const session = createSession<T>()
-      Object.assign(getSessionState(session).meta, { [META]: meta })
+      getSessionState(session).meta[META] = meta
       return session
     }
     const decoded = decode(value, nowSeconds())
@@ -341,7 +344,7 @@ export function createSessions<T extends object = SessionData>(options: Sessions
     meta.expiresAt = decoded.expiresAt
     meta.stale = decoded.stale
     const session = createSession<T>({ data, isNew: false })
-    Object.assign(getSessionState(session).meta, { [META]: meta })
+    getSessionState(session).meta[META] = meta
     return session
   }
 
@@ -392,6 +395,7 @@ export function createSessions<T extends object = SessionData>(options: Sessions
 
     // Measured on an empty value: serialize() itself refuses a token too long for one cookie
     // (CookieTooLarge), and that token is exactly the one to split into chunks.
+    // Measured without the token: serialize() itself refuses a value too long for one cookie.
     const bare = writer.serialize('', lifetimeOption).length
     const singleLength = bare + token.length
     if (singleLength <= MAX_COOKIE_BYTES) {

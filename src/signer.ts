@@ -14,6 +14,8 @@ import { createKeyring, type Keyring, type SecretsInput } from './keyring.js'
 import {
   DEFAULT_CLOCK_TOLERANCE,
   DEFAULT_MAX_TOKEN_LENGTH,
+  FLAG_EXPIRES,
+  MAX_SECONDS,
   TokenCore,
   type TokenCoreOptions,
   assertPurpose,
@@ -111,7 +113,7 @@ export interface Serializer<T = unknown> {
 
 function setUp(options: SignerOptions, factory: string): { keyring: Keyring; core: TokenCoreOptions } {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`${factory} needs an options object: ${factory}({ secrets, purpose })`)
+    throw new TypeError(`options are invalid: ${factory} needs an options object, e.g. ${factory}({ secrets, purpose })`)
   }
   const keyring = createKeyring(options.secrets)
   assertPurpose(options.purpose)
@@ -129,7 +131,9 @@ function issueTimes(options: SignOptions | undefined): [issuedAt: number, expire
   const expiresIn = options?.expiresIn
   if (expiresIn === undefined) return [issuedAt, undefined]
   assertSeconds(expiresIn, 'expiresIn')
-  return [issuedAt, issuedAt + Math.floor(expiresIn)]
+  const expiresAt = issuedAt + Math.floor(expiresIn)
+  if (expiresAt > MAX_SECONDS) throw new TypeError('option expiresIn is invalid: the expiry falls beyond the year 8,900,000; give fewer seconds')
+  return [issuedAt, expiresAt]
 }
 
 function openToken(core: TokenCore, token: string, options: VerifyOptions | undefined): OpenedToken | SessionError {
@@ -166,6 +170,9 @@ export function createSigner(options: SignerOptions): Signer {
   function verify(token: string, verifyOptions?: VerifyOptions & { encoding?: 'utf8' | 'bytes' }): VerifyResult<string | Uint8Array> {
     const opened = openToken(core, token, verifyOptions)
     if (opened instanceof SessionError) return { ok: false, error: opened }
+    if (opened.flags !== 0 && opened.flags !== FLAG_EXPIRES) {
+      return { ok: false, error: new PayloadMalformed('token holds an object; verify it with createSerializer') }
+    }
     if (verifyOptions?.encoding === 'bytes') return verified(opened, new Uint8Array(opened.payload))
     const text = decodeUtf8(opened.payload)
     if (text === undefined) return { ok: false, error: new PayloadMalformed('token value is not valid UTF-8') }
@@ -233,7 +240,7 @@ export function createSerializer<T = unknown>(options: SerializerOptions): Seria
  *
  * @internal
  */
-export function createObjectCodec(options: SerializerOptions, factory: string): ObjectCodec {
+export function createObjectCodec(options: SerializerOptions, factory: string, path?: string): ObjectCodec {
   const { keyring, core: coreOptions } = setUp(options, factory)
   if (options.encrypt !== undefined && typeof options.encrypt !== 'boolean') {
     throw new TypeError('option encrypt is invalid: give true to encrypt with AES-256-GCM, or false')
@@ -243,14 +250,14 @@ export function createObjectCodec(options: SerializerOptions, factory: string): 
   let compressThreshold: number
   if (compress === true) compressThreshold = DEFAULT_COMPRESS_THRESHOLD
   else if (compress === false) compressThreshold = Number.POSITIVE_INFINITY
-  else if (typeof compress === 'object' && compress !== null && typeof compress.threshold === 'number' && compress.threshold >= 0) {
+  else if (typeof compress === 'object' && compress !== null && Number.isSafeInteger(compress.threshold) && compress.threshold >= 0) {
     compressThreshold = compress.threshold
   } else {
-    throw new TypeError('option compress is invalid: give true, false or { threshold: bytes } with a non-negative threshold')
+    throw new TypeError('option compress is invalid: give true, false or { threshold: bytes } with a whole, non-negative number of bytes')
   }
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > 2 ** 31 - 1) {
     throw new TypeError('option maxBytes is invalid: give a positive whole number of bytes')
   }
-  return new ObjectCodec(core, compressThreshold, maxBytes)
+  return new ObjectCodec(core, compressThreshold, maxBytes, path)
 }

@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import { MAX_COOKIE_BYTES, getCookie } from '../src/cookie.js'
 import {
   CookieTooLarge,
+  PayloadTooLarge,
   NotYetValid,
   PayloadMalformed,
   SessionError,
@@ -12,7 +13,7 @@ import {
   UnknownKey,
   type SessionErrorCode,
 } from '../src/errors.js'
-import { createSerializer } from '../src/signer.js'
+import { createSerializer, createSigner } from '../src/signer.js'
 import { createSessions, type SessionsOptions } from '../src/sessions.js'
 import { CookieJar, isDeletion, parseSetCookie } from './helpers/server.js'
 
@@ -535,7 +536,7 @@ describe('createSessions: chunking', () => {
     const onInvalid = vi.fn()
     const three = createSessions({ secrets: SECRET, now: () => NOW, onInvalid })
     expect(three.read(cookieHeader(headers)).isNew).toBe(true)
-    expect(onInvalid.mock.calls[0]?.[0]).toBeInstanceOf(CookieTooLarge)
+    expect(onInvalid.mock.calls[0]?.[0]).toBeInstanceOf(PayloadTooLarge)
   })
 
   it('throws CookieTooLarge past one cookie when chunking is off', () => {
@@ -647,5 +648,41 @@ describe('the payload cap on writing', () => {
     const serializer = createSerializer({ secrets: 'x'.repeat(8) + 'abcdefghijklmnopqrstuvwxyz012345', purpose: 'p', maxBytes: 1000 })
     expect(() => serializer.sign({ text: 'a'.repeat(2000) })).toThrow(/exceeds maxBytes \(1000\)/)
     expect(serializer.unsign(serializer.sign({ text: 'a'.repeat(900) }))).toEqual({ text: 'a'.repeat(900) })
+  })
+})
+
+describe('review fixes', () => {
+  it('does not read a createSigner token as a session, even under the session purpose', () => {
+    const sessions = createSessions({ secrets: SECRET })
+    const forged = createSigner({ secrets: SECRET, purpose: 'session:session' }).sign('{"username":"admin"}')
+    const session = sessions.read(`session=${forged}`)
+    expect(session.size).toBe(0)
+    expect(sessions.invalidReason(session)?.code).toBe('ERR_SESSION_MALFORMED')
+  })
+
+  it('caps existing sessions when maxAge is lowered', () => {
+    let now = NOW
+    const long = createSessions({ secrets: SECRET, maxAge: 30 * 86_400, now: () => now })
+    const session = long.read(undefined)
+    session.set('user', 'ada')
+    const cookie = long.commit(session)[0]!.split(';')[0]!
+    const short = createSessions({ secrets: SECRET, maxAge: 3600, clockTolerance: 0, now: () => now })
+    now = NOW + 1800_000
+    const within = short.read(cookie)
+    expect(within.get('user')).toBe('ada')
+    within.set('seen', true)
+    expect(short.commit(within)[0]).toMatch(/Max-Age=1800;/)
+    now = NOW + 3600_000
+    const after = short.read(cookie)
+    expect(after.size).toBe(0)
+    expect(short.invalidReason(after)?.code).toBe('ERR_SESSION_EXPIRED')
+  })
+
+  it('uses whole seconds of a fractional idleTimeout instead of failing every commit', () => {
+    const sessions = createSessions({ secrets: SECRET, maxAge: 3600, idleTimeout: 90.5 })
+    const session = sessions.read(undefined)
+    session.set('user', 'ada')
+    expect(sessions.commit(session)[0]).toMatch(/Max-Age=90;/)
+    expect(() => createSessions({ secrets: SECRET, idleTimeout: 0.5 })).toThrow(/option idleTimeout is invalid/)
   })
 })

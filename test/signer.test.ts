@@ -329,3 +329,31 @@ describe('createSerializer', () => {
     expect(() => createSerializer({ secrets: secret, purpose: 'x', ...(extra as object) })).toThrow(new RegExp(`option ${name.split(' ')[0]} is invalid`))
   })
 })
+
+describe('review fixes', () => {
+  const secret = strong()
+  const signer = createSigner({ secrets: secret, purpose: 'p' })
+  const serializer = createSerializer({ secrets: secret, purpose: 'p' })
+
+  it('rejects a tag character replaced by one whose low byte is the same (c + 0x100)', () => {
+    const token = signer.sign('x')
+    for (let i = token.lastIndexOf('.') + 1; i < token.length; i++) {
+      const twin = String.fromCharCode(token.charCodeAt(i) + 0x100)
+      expect(signer.verify(token.slice(0, i) + twin + token.slice(i + 1)).ok).toBe(false)
+    }
+  })
+
+  it('never accepts a string token as an object token of the same purpose, or the other way round', () => {
+    expect(codeOf(serializer.verify(signer.sign('{"user":"admin"}')))).toBe('ERR_SESSION_MALFORMED')
+    expect(codeOf(signer.verify(serializer.sign({ user: 'admin' })))).toBe('ERR_SESSION_MALFORMED')
+    expect(codeOf(signer.verify(signer.sign('{"user":"admin"}')))).toBe('ok')
+  })
+
+  it('refuses an expiry beyond what the format holds with a TypeError', () => {
+    expect(() => signer.sign('x', { expiresIn: 2 ** 48 })).toThrow(/option expiresIn is invalid/)
+  })
+
+  it('rejects a fractional compress threshold at construction', () => {
+    expect(() => createSerializer({ secrets: secret, purpose: 'p', compress: { threshold: 10.5 } })).toThrow(/option compress is invalid/)
+  })
+})

@@ -15,9 +15,9 @@
 import { Buffer } from 'node:buffer'
 import { createCipheriv, createDecipheriv, createSecretKey, randomFillSync, type KeyObject } from 'node:crypto'
 import { decodeBase64url } from '../encoding.js'
-import { PayloadMalformed, PayloadTooLarge, SignatureInvalid, UnknownKey, UnsupportedVersion, type SessionError } from '../errors.js'
+import { PayloadMalformed, SignatureInvalid, type SessionError } from '../errors.js'
 import { deriveSubkey, type Key, type Keyring } from '../keyring.js'
-import { readBody, writeBody, type OpenOptions, type OpenedToken, type TokenCoreOptions, type TokenFormat } from './token.js'
+import { locate, readBody, writeBody, type OpenOptions, type OpenedToken, type TokenCoreOptions, type TokenFormat } from './token.js'
 
 export const SEALED_VERSION = 'e1'
 export const NONCE_BYTES = 12
@@ -98,15 +98,12 @@ export class SealedCore implements TokenFormat {
   }
 
   open(token: string, options: OpenOptions): OpenedToken | SessionError {
-    if (typeof token !== 'string') return new PayloadMalformed('token is not a string')
-    if (token.length > this.#maxTokenLength) return new PayloadTooLarge(token.length, this.#maxTokenLength)
-    const d1 = token.indexOf('.')
-    if (d1 === -1) return new PayloadMalformed('token has no version field')
-    if (token.slice(0, d1) !== SEALED_VERSION) return new UnsupportedVersion('token is not an encrypted (e1) token')
-    const d2 = token.indexOf('.', d1 + 1)
-    if (d2 === -1 || token.indexOf('.', d2 + 1) !== -1) return new PayloadMalformed('token does not have three fields')
-    const sealing = this.#byId.get(token.slice(d1 + 1, d2))
-    if (sealing === undefined) return new UnknownKey()
+    const located = locate(token, SEALED_VERSION, 3, this.#maxTokenLength, this.#byId)
+    if (!('entry' in located)) return located
+    const sealing = located.entry
+    const d2 = located.dots[1] as number
+    // Decoded before authentication, so only the canonical form may pass: a second spelling of
+    // the same bytes would be a different token that GCM accepts.
     const sealed = decodeBase64url(token.slice(d2 + 1))
     if (sealed === undefined || sealed.length < NONCE_BYTES + GCM_TAG_BYTES) return new PayloadMalformed('token body is not valid')
 

@@ -55,12 +55,13 @@ export function createSessionCodec(options: SessionCodecOptions): SessionCodec {
       ...(options.compress === undefined ? {} : { compress: options.compress }),
     },
     'createSessions',
+    SESSION_PATH,
   )
   return {
     absoluteExpiry: true,
     encode(data, issuedAt, expiresAt) {
       try {
-        return codec.encode(data, issuedAt, expiresAt, SESSION_PATH)
+        return codec.encode(data, issuedAt, expiresAt)
       } catch (error) {
         // The payload cap: a session that compresses small but inflates beyond what read() accepts.
         if (!(error instanceof PayloadTooLarge)) throw error

@@ -3,6 +3,7 @@
  *
  *   token = "f1" "." kid "." body "." tag
  *   body  = base64url( flags:u8 | iat:u48be | [exp:u48be] | payload )
+ *   flags = bit 0 expiry present, bit 1 payload deflated, bit 2 payload is an object (tagged JSON)
  *   tag   = base64url( HMAC-SHA256( subkey(secret, purpose), "f1" "." kid "." body ) )
  *
  * base64url has no ".", so splitting on "." is unambiguous. The tag covers the version, key id,
@@ -12,7 +13,7 @@
  */
 import { Buffer } from 'node:buffer'
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
-import { decodeBase64url } from '../encoding.js'
+import { decodeBase64url, isBase64url } from '../encoding.js'
 import {
   NotYetValid,
   PayloadMalformed,
@@ -28,13 +29,19 @@ import { deriveSubkey, type Key, type Keyring } from '../keyring.js'
 export const VERSION = 'f1'
 
 /** Flag bits of the body's first byte. Unknown bits make a token malformed. */
-export const FLAG_EXPIRES = 0b01
-export const FLAG_DEFLATE = 0b10
-const KNOWN_FLAGS = FLAG_EXPIRES | FLAG_DEFLATE
+export const FLAG_EXPIRES = 0b001
+export const FLAG_DEFLATE = 0b010
+/**
+ * The payload is an object serialized by `createSerializer`/sessions, not a string or bytes from
+ * `createSigner`. Inside the MAC, so a signer's token can never pass as a session (or any object
+ * token) of the same purpose, and the other way round.
+ */
+export const FLAG_OBJECT = 0b100
+const KNOWN_FLAGS = FLAG_EXPIRES | FLAG_DEFLATE | FLAG_OBJECT
 
 const TIME_BYTES = 6
 /** Largest second count a u48 holds; far beyond any real date (year 8.9 million). */
-const MAX_SECONDS = 2 ** 48 - 1
+export const MAX_SECONDS = 2 ** 48 - 1
 const TAG_LENGTH = 43 // 32 bytes in unpadded base64url
 
 export const DEFAULT_CLOCK_TOLERANCE = 60
@@ -95,28 +102,43 @@ export class TokenCore implements TokenFormat {
   }
 
   open(token: string, options: OpenOptions): OpenedToken | SessionError {
-    if (typeof token !== 'string') return new PayloadMalformed('token is not a string')
-    if (token.length > this.#maxTokenLength) return new PayloadTooLarge(token.length, this.#maxTokenLength)
-    const d1 = token.indexOf('.')
-    if (d1 === -1) return new PayloadMalformed('token has no version field')
-    if (token.slice(0, d1) !== VERSION) return new UnsupportedVersion()
-    const d2 = token.indexOf('.', d1 + 1)
-    const d3 = d2 === -1 ? -1 : token.indexOf('.', d2 + 1)
-    if (d3 === -1 || token.indexOf('.', d3 + 1) !== -1) return new PayloadMalformed('token does not have four fields')
-    const signing = this.#byId.get(token.slice(d1 + 1, d2))
-    if (signing === undefined) return new UnknownKey()
+    const located = locate(token, VERSION, 4, this.#maxTokenLength, this.#byId)
+    if (!('entry' in located)) return located
+    const [, d2, d3] = located.dots as [number, number, number]
 
-    // The tag is checked before anything else in the token is decoded or believed.
+    // The tag is checked before anything else in the token is decoded or believed. Canonical
+    // base64url only, so the latin1 comparison below sees every character exactly.
     const tag = token.slice(d3 + 1)
-    if (tag.length !== TAG_LENGTH) return new SignatureInvalid()
-    const expected = createHmac('sha256', signing.hmacKey).update(token.slice(0, d3)).digest('base64url')
+    if (tag.length !== TAG_LENGTH || !isBase64url(tag)) return new SignatureInvalid()
+    const expected = createHmac('sha256', located.entry.hmacKey).update(token.slice(0, d3)).digest('base64url')
     if (!timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(tag, 'latin1'))) return new SignatureInvalid()
 
-    // Authentic from here on; the remaining checks catch our own bugs and format drift.
-    const body = decodeBase64url(token.slice(d2 + 1, d3))
-    if (body === undefined) return new PayloadMalformed('token body is not valid base64url')
-    return readBody(body, signing.key, options, this.#clockTolerance)
+    // Authentic: the text is exactly what a holder of the key wrote, which is canonical base64url.
+    return readBody(Buffer.from(token.slice(d2 + 1, d3), 'base64url'), located.entry.key, options, this.#clockTolerance)
   }
+}
+
+/**
+ * Finds a token's key from its version and key id fields: the steps both formats share before
+ * any cryptography. `fields` is the number of dot-separated fields the version has.
+ */
+export function locate<E>(
+  token: unknown,
+  version: string,
+  fields: number,
+  maxLength: number,
+  keys: ReadonlyMap<string, E>,
+): { entry: E; dots: number[] } | SessionError {
+  if (typeof token !== 'string') return new PayloadMalformed('token is not a string')
+  if (token.length > maxLength) return new PayloadTooLarge(token.length, maxLength)
+  const dots: number[] = []
+  for (let at = token.indexOf('.'); at !== -1 && dots.length < fields; at = token.indexOf('.', at + 1)) dots.push(at)
+  if (dots.length === 0) return new PayloadMalformed('token has no version field')
+  if (token.slice(0, dots[0]) !== version) return new UnsupportedVersion(`token is not a ${version} token`)
+  if (dots.length !== fields - 1) return new PayloadMalformed(`token does not have ${fields} fields`)
+  const entry = keys.get(token.slice((dots[0] as number) + 1, dots[1]))
+  if (entry === undefined) return new UnknownKey()
+  return { entry, dots }
 }
 
 /** The body both formats carry (f1 in clear, e1 encrypted): flags, times, payload. */
@@ -131,23 +153,43 @@ export function writeBody(flags: number, issuedAt: number, expiresAt: number | u
   return body
 }
 
-/** Parses an authenticated body and enforces its times. */
-export function readBody(body: Buffer, key: Key, options: OpenOptions, tolerance: number): OpenedToken | SessionError {
+interface Body {
+  flags: number
+  issuedAt: number
+  expiresAt: number | undefined
+  payload: Buffer
+}
+
+/** Splits a body into flags, times and payload; structure only, no decisions. */
+export function parseBody(body: Buffer): Body | PayloadMalformed {
   if (body.length < 1 + TIME_BYTES) return new PayloadMalformed('token body is truncated')
   const flags = body[0] as number
   if ((flags & ~KNOWN_FLAGS) !== 0) return new PayloadMalformed('token has unknown flags')
   const hasExpiry = (flags & FLAG_EXPIRES) !== 0
   const header = 1 + TIME_BYTES + (hasExpiry ? TIME_BYTES : 0)
   if (body.length < header) return new PayloadMalformed('token body is truncated')
-  const issuedAt = body.readUIntBE(1, TIME_BYTES)
-  const expiresAt = hasExpiry ? body.readUIntBE(1 + TIME_BYTES, TIME_BYTES) : undefined
+  return {
+    flags,
+    issuedAt: body.readUIntBE(1, TIME_BYTES),
+    expiresAt: hasExpiry ? body.readUIntBE(1 + TIME_BYTES, TIME_BYTES) : undefined,
+    payload: body.subarray(header),
+  }
+}
 
+/**
+ * Parses an authenticated body and enforces its times. Expiry is exclusive (a token is invalid
+ * from its `exp` second on) and `maxAge` inclusive (valid while at most `maxAge` seconds old, as
+ * in itsdangerous); `tolerance` widens both, and the future check, for clock differences.
+ */
+export function readBody(body: Buffer, key: Key, options: OpenOptions, tolerance: number): OpenedToken | SessionError {
+  const parsed = parseBody(body)
+  if (parsed instanceof PayloadMalformed) return parsed
+  const { issuedAt, expiresAt } = parsed
   const { now, maxAge } = options
   if (issuedAt > now + tolerance) return new NotYetValid(new Date(issuedAt * 1000))
   if (expiresAt !== undefined && now - tolerance >= expiresAt) return new SessionExpired(new Date(expiresAt * 1000))
   if (maxAge !== undefined && now - tolerance > issuedAt + maxAge) return new SessionExpired(new Date((issuedAt + maxAge) * 1000))
-
-  return { ok: true, flags, issuedAt, expiresAt, payload: body.subarray(header), key }
+  return { ok: true, ...parsed, key }
 }
 
 /** What the object codec needs from a token format (signed f1 or encrypted e1). */
@@ -163,19 +205,9 @@ export function peekToken(token: string):
   const parts = token.split('.')
   if (parts.length !== 4 || parts[0] !== VERSION) return undefined
   const body = decodeBase64url(parts[2] as string)
-  if (body === undefined || body.length < 1 + TIME_BYTES) return undefined
-  const flags = body[0] as number
-  const hasExpiry = (flags & FLAG_EXPIRES) !== 0
-  const header = 1 + TIME_BYTES + (hasExpiry ? TIME_BYTES : 0)
-  if (body.length < header) return undefined
-  return {
-    version: VERSION,
-    keyId: parts[1] as string,
-    flags,
-    issuedAt: body.readUIntBE(1, TIME_BYTES),
-    expiresAt: hasExpiry ? body.readUIntBE(1 + TIME_BYTES, TIME_BYTES) : undefined,
-    payload: body.subarray(header),
-  }
+  const parsed = body === undefined ? undefined : parseBody(body)
+  if (parsed === undefined || parsed instanceof PayloadMalformed) return undefined
+  return { version: VERSION, keyId: parts[1] as string, ...parsed }
 }
 
 /** Seconds since the epoch from a `now` option (a Date, or milliseconds like `Date.now()`). */

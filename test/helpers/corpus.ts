@@ -14,7 +14,7 @@ import { encodeBase64url } from '../../src/encoding.js'
 import { createItsdangerousSigner } from '../../src/formats/itsdangerous.js'
 import { createKeyring } from '../../src/keyring.js'
 import { SealedCore } from '../../src/lib/seal.js'
-import { FLAG_DEFLATE, TokenCore } from '../../src/lib/token.js'
+import { FLAG_DEFLATE, FLAG_OBJECT, TokenCore } from '../../src/lib/token.js'
 import { createSessions, type Sessions, type SessionsOptions } from '../../src/sessions.js'
 import { decodeChunked } from './server.js'
 
@@ -179,7 +179,7 @@ export function createFormatContext(name: FormatName, nowMs: number): FormatCont
       const { compress } = generator
       const issuedAt = resolveTime(generator.issuedAt, now, now)
       const expiresAt = generator.expiresAt === null ? undefined : resolveTime(generator.expiresAt, now, now + 3600)
-      const flags = compress === undefined || compress === false ? 0 : FLAG_DEFLATE
+      const flags = FLAG_OBJECT | (compress === undefined || compress === false ? 0 : FLAG_DEFLATE)
       return core.seal(flags, issuedAt, expiresAt, compress === true ? deflateRawSync(payload) : payload)
     }
   }

@@ -35,6 +35,7 @@ def sign(secret: bytes, purpose: str, payload: bytes, iat: int, exp=None, flags=
 SECRET = "frasco-golden-vector-secret-0123456789abcdef"  # 44 bytes; for tests only
 OLD_SECRET = "frasco-golden-vector-old-secret-9876543210zyx"
 IAT = 1_800_000_000  # 2027-01-15T08:00:00Z
+OBJECT = 4  # flag bit 2: the payload is an object (tagged JSON), not a signer's string or bytes
 
 def deflate_raw(data: bytes) -> bytes:
     c = zlib.compressobj(-1, zlib.DEFLATED, -15)
@@ -66,12 +67,12 @@ vectors["strings"].append({"name": "explicit key id", "purpose": "test", "value"
 session = {"username": "admin", "userId": 42, "roles": ["admin", "editor"], "csrf": "0123456789abcdef0123456789abcdef", "createdAt": 1700000000000}
 compact = json.dumps(session, separators=(",", ":"), ensure_ascii=False).encode()
 vectors["objects"].append({"name": "session", "purpose": "session:session", "json": compact.decode(), "issuedAt": IAT,
-                           "expiresAt": IAT + 1209600, "token": sign(SECRET.encode(), "session:session", compact, IAT, IAT + 1209600)})
+                           "expiresAt": IAT + 1209600, "token": sign(SECRET.encode(), "session:session", compact, IAT, IAT + 1209600, flags=OBJECT)})
 big = json.dumps({"notes": "lorem ipsum dolor sit amet " * 100}, separators=(",", ":")).encode()
 vectors["objects"].append({"name": "compressed", "purpose": "test", "json": big.decode(), "issuedAt": IAT, "expiresAt": None,
-                           "compressed": True, "token": sign(SECRET.encode(), "test", deflate_raw(big), IAT, flags=2)})
+                           "compressed": True, "token": sign(SECRET.encode(), "test", deflate_raw(big), IAT, flags=OBJECT | 2)})
 
-def seal(secret: bytes, purpose: str, payload: bytes, iat: int, nonce: bytes, exp=None, flags=0) -> str:
+def seal(secret: bytes, purpose: str, payload: bytes, iat: int, nonce: bytes, exp=None, flags=4) -> str:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # only for the e1 vectors
     kid = key_id(secret)
     key = hkdf_sha256(secret, b"frasco/v1/encrypt\0" + purpose.encode("utf-8"))

@@ -9,7 +9,7 @@
  */
 import { Buffer, constants as bufferConstants } from 'node:buffer'
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
-import { decodeBase64url, decodeUtf8, encodeBase64url, encodeUtf8 } from './encoding.js'
+import { decodeBase64url, decodeUtf8, encodeBase64url } from './encoding.js'
 import { DecompressionTooLarge, PayloadMalformed, PayloadTooLarge, SessionError } from './errors.js'
 
 /**
@@ -412,7 +412,7 @@ export function parse(text: string): unknown {
     // beyond the double range (read as Infinity) in exponent form. (Single-character searches on
     // purpose: indexOf('"$') measured ~10× slower than two of them.)
     if (text.indexOf('$') === -1 && text.indexOf('\\') === -1) {
-      if (text.length > 2 * MAX_DEPTH || EXPONENT.test(text)) checkDepth(value, 0)
+      if ((text.length > 2 * MAX_DEPTH && mayNestDeeply(text)) || OVERFLOW.test(text)) checkDepth(value, 0)
       return value
     }
     return fromWire(value, 0)
@@ -422,8 +422,18 @@ export function parse(text: string): unknown {
   }
 }
 
-// A digit followed by an exponent marker: the only way short JSON text can overflow a double.
-const EXPONENT = /[0-9][eE]/
+// What a number beyond the double range (read as Infinity) needs: an exponent of three digits or
+// more, or 309 digits in a row. A cheap pre-check; checkDepth makes the real decision.
+const OVERFLOW = /[0-9][eE][+-]?[0-9]{3}|[0-9]{309}/
+
+// Nesting deeper than MAX_DEPTH needs more than MAX_DEPTH opening brackets; a typical session has
+// two or three, so counting them is cheaper than walking the parsed value.
+function mayNestDeeply(text: string): boolean {
+  let count = 0
+  for (let at = text.indexOf('{'); at !== -1; at = text.indexOf('{', at + 1)) if (++count > MAX_DEPTH) return true
+  for (let at = text.indexOf('['); at !== -1; at = text.indexOf('[', at + 1)) if (++count > MAX_DEPTH) return true
+  return false
+}
 
 // The lighter twin of fromWire for values known to hold no tags: depth and numbers only.
 function checkDepth(value: unknown, depth: number): void {
@@ -578,7 +588,8 @@ function tagFromWire(tag: string, content: unknown, depth: number): unknown {
  */
 export function encodePayload(value: unknown, options: EncodePayloadOptions = {}): EncodedPayload {
   const threshold = compressThresholdOf(options.compressThreshold)
-  const bytes = encodeUtf8(stringify(value, options.path))
+  // JSON.stringify escapes lone surrogates, so its output is always well-formed: no check needed.
+  const bytes = Buffer.from(stringify(value, options.path), 'utf8')
   const maxBytes = maxBytesOf(options.maxBytes)
   if (bytes.length > maxBytes) {
     throw new PayloadTooLarge(bytes.length, maxBytes, `value of ${bytes.length} bytes (as JSON) exceeds maxBytes (${maxBytes}), the most a reader accepts`)

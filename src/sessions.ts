@@ -393,9 +393,14 @@ export function createSessions<T extends object = SessionData>(options: Sessions
     }
     const lifetimeOption = cookieMaxAge === undefined ? undefined : { maxAge: cookieMaxAge }
 
-    // Measured on an empty value: serialize() itself refuses a token too long for one cookie
-    // (CookieTooLarge), and that token is exactly the one to split into chunks.
-    // Measured without the token: serialize() itself refuses a value too long for one cookie.
+    // The common case, decided without building a header: name, '=', token, the cached attributes
+    // and at most `; Max-Age=34560000` (18 characters) fit with room to spare.
+    if (name.length + 1 + token.length + writer.attributeLength + 18 <= MAX_COOKIE_BYTES) {
+      const single = writer.serialize(token, lifetimeOption)
+      return meta.incoming === 0 && meta.strayChunks === 0 ? [single] : [single, ...deletions(writer, meta, true, 0)]
+    }
+    // Near the limit, measure exactly on an empty value: serialize() itself refuses a token too
+    // long for one cookie (CookieTooLarge), and that token is exactly the one to split into chunks.
     const bare = writer.serialize('', lifetimeOption).length
     const singleLength = bare + token.length
     if (singleLength <= MAX_COOKIE_BYTES) {

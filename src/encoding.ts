@@ -82,8 +82,11 @@ export function decodeBase64url(text: string): Buffer | undefined {
  * ```
  */
 export function decodeUtf8(bytes: Uint8Array): string | undefined {
-  if (!isUtf8(bytes)) return undefined
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
+  // Node replaces every invalid sequence with U+FFFD, so text without one came from valid UTF-8;
+  // only text with one (a replacement, or a genuine U+FFFD) needs the full check.
+  if (text.indexOf('\uFFFD') !== -1 && !isUtf8(bytes)) return undefined
+  return text
 }
 
 /**

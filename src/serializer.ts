@@ -412,7 +412,7 @@ export function parse(text: string): unknown {
     // beyond the double range (read as Infinity) in exponent form. (Single-character searches on
     // purpose: indexOf('"$') measured ~10× slower than two of them.)
     if (text.indexOf('$') === -1 && text.indexOf('\\') === -1) {
-      if ((text.length > 2 * MAX_DEPTH && mayNestDeeply(text)) || OVERFLOW.test(text)) checkDepth(value, 0)
+      if ((text.length > 2 * MAX_DEPTH && mayNestDeeply(text)) || mayOverflow(text)) checkDepth(value, 0)
       return value
     }
     return fromWire(value, 0)
@@ -423,8 +423,14 @@ export function parse(text: string): unknown {
 }
 
 // What a number beyond the double range (read as Infinity) needs: an exponent of three digits or
-// more, or 309 digits in a row. A cheap pre-check; checkDepth makes the real decision.
-const OVERFLOW = /[0-9][eE][+-]?[0-9]{3}|[0-9]{309}/
+// more, or 309 digits in a row. A cheap pre-check; checkDepth makes the real decision. (One regex
+// with both alternatives measured at a tenth of a whole verify; the run of digits is only
+// possible in long text.)
+const BIG_EXPONENT = /[0-9][eE][+-]?[0-9]{3}/
+const LONG_DIGITS = /[0-9]{309}/
+function mayOverflow(text: string): boolean {
+  return BIG_EXPONENT.test(text) || (text.length >= 309 && LONG_DIGITS.test(text))
+}
 
 // Nesting deeper than MAX_DEPTH needs more than MAX_DEPTH opening brackets; a typical session has
 // two or three, so counting them is cheaper than walking the parsed value.

@@ -1,12 +1,25 @@
 #!/usr/bin/env node
 // The `frasco` binary. All logic lives in lib/cli.ts, which the tests run in-process.
+import { StringDecoder } from 'node:string_decoder'
 import { main } from './lib/cli.js'
+
+// main() refuses input longer than this (lib/cli.ts, MAX_STDIN, counted in UTF-16 units).
+const MAX_STDIN = 1024 * 1024
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) return ''
-  const chunks: Buffer[] = []
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
+  // Decoded as it arrives (a character split between two chunks is kept whole), so the length is
+  // the one main() checks.
+  const decoder = new StringDecoder('utf8')
+  let text = ''
+  for await (const chunk of process.stdin) {
+    text += decoder.write(chunk as Buffer)
+    // Past the limit, main() refuses the input whatever follows: stop reading (leaving the loop
+    // destroys stdin) rather than buffer an endless pipe. The text still exceeds the limit, so
+    // main() answers exit code 2 as for any input too large.
+    if (text.length > MAX_STDIN) return text
+  }
+  return text + decoder.end()
 }
 
 main(process.argv.slice(2), {

@@ -346,8 +346,15 @@ class State implements SessionState {
   }
 }
 
+/**
+ * A null-prototype object (nothing inherited; `__proto__` is an ordinary data key) in V8's fast
+ * mode. `Object.create(null)` and `{ __proto__: null }` start in dictionary mode, which makes
+ * copying data in, `JSON.stringify` and the for-in emptiness check take slow paths; an empty
+ * literal whose prototype is then set to null keeps fast properties (V8 caches that map
+ * transition, so every store shares one hidden class). Measured in docs/session.md (Prototype safety).
+ */
 function emptyStore(): SessionData {
-  return Object.create(null) as SessionData
+  return Object.setPrototypeOf({}, null) as SessionData
 }
 
 function isEmpty(store: SessionData): boolean {

@@ -224,10 +224,10 @@ describe('frasco --format flask', () => {
     })
     expect(shown.warning).toMatch(/UNVERIFIED/)
     expect(JSON.parse((await run(['inspect', '--format', 'flask'], cookie, {})).stdout)).toEqual(shown)
-    // Compressed: shown inflated, tags as Flask writes them.
-    const big = flask.encode({ _flashes: Array.from({ length: 8 }, () => ['message', 'Saved']) })
+    // Compressed (from 1024 bytes of JSON on): shown inflated, tags as Flask writes them.
+    const big = flask.encode({ _flashes: Array.from({ length: 60 }, () => ['message', 'Saved']) })
     expect(big.startsWith('.')).toBe(true)
-    expect(JSON.parse((await run(['inspect'], big, {})).stdout)).toMatchObject({ compressed: true, payload: { _flashes: Array(8).fill(['message', 'Saved']) } })
+    expect(JSON.parse((await run(['inspect'], big, {})).stdout)).toMatchObject({ compressed: true, payload: { _flashes: Array(60).fill(['message', 'Saved']) } })
     // Forced to the other format, it is not a token of that format.
     expect(JSON.parse((await run(['inspect', '--format', 'frasco'], cookie, {})).stdout)).toMatchObject({ format: 'unknown' })
     expect(JSON.parse((await run(['inspect', '--format', 'flask'], 'garbage', {})).stdout)).toMatchObject({ format: 'unknown' })
@@ -313,5 +313,33 @@ describe('the frasco binary (built)', () => {
     })
     expect(failure.code).toBe(1)
     expect(failure.stderr).toContain('ERR_SESSION_UNKNOWN_KEY')
+  })
+
+  it.each([
+    ['ASCII', 'a'],
+    ['two-byte UTF-8, split across chunks', 'é'],
+  ])('stops reading stdin once past 1 MiB (%s) and exits with 2, even on a pipe that never ends', async (_, unit) => {
+    if (!existsSync(bin)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: join(import.meta.dirname, '..') })
+    const env = { ...process.env, FRASCO_SECRETS: secret }
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, [bin, 'verify'], { env }, (error, _stdout, stderr) =>
+        resolve({ code: error ? (error as { code?: number }).code ?? null : 0, stderr }),
+      )
+      // An odd chunk length splits the two-byte characters between chunks.
+      const chunk = Buffer.from(unit.repeat(40_000) + 'a', 'utf8')
+      const stdin = child.stdin
+      if (stdin === null) throw new Error('no stdin')
+      stdin.on('error', () => {}) // EPIPE once the CLI stops reading: expected
+      let open = true
+      child.on('exit', () => (open = false))
+      // Writes until the CLI goes away: a CLI that read everything would never finish.
+      const pump = (): void => {
+        while (open && !stdin.destroyed && stdin.write(chunk));
+        if (open && !stdin.destroyed) stdin.once('drain', pump)
+      }
+      pump()
+    })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('input is larger than 1048576 bytes')
   })
 })

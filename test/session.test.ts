@@ -50,6 +50,21 @@ describe('createSession', () => {
     expect(Object.getPrototypeOf(state.data)).toBeNull()
   })
 
+  it.each<[string, (session: Session) => void]>([
+    ['a new session', () => {}],
+    ['clear()', (session) => session.clear()],
+    ['regenerate()', (session) => session.regenerate()],
+    ['destroy()', (session) => session.destroy()],
+  ])('the store after %s inherits nothing', (_, act) => {
+    const session = createSession({ data: { user: 'ada' } })
+    act(session)
+    const store = getSessionState(session).data
+    for (const name of ['toString', 'valueOf', 'hasOwnProperty', 'constructor', '__proto__', '__defineGetter__']) {
+      expect(name in store, name).toBe(false)
+    }
+    expect(Object.getPrototypeOf(store)).toBeNull()
+  })
+
   it('detaches the store from the init object', () => {
     const data: SessionData = { user: 'ada' }
     const session = createSession({ data })
@@ -472,7 +487,10 @@ describe('prototype pollution', () => {
     expect(session.has('__proto__')).toBe(true)
     expect(session.keys()).toEqual(['__proto__'])
     expect(({} as SessionData)['polluted']).toBeUndefined()
-    expect(Object.getPrototypeOf(getSessionState(session).data)).toBeNull()
+    const store = getSessionState(session).data
+    expect(Object.getPrototypeOf(store)).toBeNull()
+    expect(Object.hasOwn(store, '__proto__')).toBe(true)
+    expect('polluted' in store).toBe(false)
   })
 
   it('session["__proto__"] = ... stores a plain key', () => {
@@ -490,6 +508,10 @@ describe('prototype pollution', () => {
     expect(session.get('__proto__')).toEqual({ polluted: 1 })
     expect(session.keys()).toEqual(['__proto__', 'constructor'])
     expect(({} as SessionData)['polluted']).toBeUndefined()
+    const store = getSessionState(session).data
+    expect(Object.getPrototypeOf(store)).toBeNull()
+    expect(Object.hasOwn(store, '__proto__')).toBe(true)
+    expect(JSON.stringify(store)).toBe('{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}}}')
   })
 
   it('toJSON keeps "__proto__" an own key of an ordinary object', () => {

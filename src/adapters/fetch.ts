@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { assertTrustProxy, varyWithCookie } from '../lib/vary.js'
 import { getSessionState, type Session, type SessionData } from '../session.js'
 import type { Sessions } from '../sessions.js'
 
@@ -39,18 +40,19 @@ export function readSession<T extends object>(sessions: Sessions<T>, request: Re
 }
 
 function addVary(headers: Headers): void {
-  const current = headers.get('vary') ?? ''
-  if (current.trim() === '*' || /(^|,)\s*cookie\s*(,|$)/i.test(current)) return
-  headers.set('vary', current.trim() === '' ? 'Cookie' : `${current}, Cookie`)
+  const value = varyWithCookie(headers.get('vary') ?? '')
+  if (value !== undefined) headers.set('vary', value)
 }
 
 /**
  * Appends the session's `Set-Cookie` headers (never replacing existing ones) and `Vary: Cookie`.
  * Given a `Headers`, it is changed in place and returned. Given a `Response`, its headers are
  * changed in place when they are mutable; a response with immutable headers (such as
- * `Response.redirect()`) is copied. Always use the returned value.
+ * `Response.redirect()` or a `fetch()` result) is copied. A network error (`Response.error()`,
+ * status 0) is returned unchanged: no cookie can travel with it. Always use the returned value.
  *
  * @throws {CookieTooLarge} when the session does not fit; nothing was appended.
+ * @throws {TypeError} when the session holds a value that cannot be stored; nothing was appended.
  * @example
  * ```ts
  * const session = readSession(sessions, request)
@@ -62,29 +64,36 @@ export function commitSession<T extends object, R extends Headers | Response>(
   sessions: Sessions<T>,
   session: Session<T>,
   target: R,
-  options: FetchSessionOptions & { request?: Request } = {},
+  options?: FetchSessionOptions & { request?: Request },
 ): R {
-  const cookies = sessions.commit(session, { secure: sessions.secureAuto && isSecure(options.request, options.trustProxy === true) })
+  const trustProxy = assertTrustProxy(options, 'commitSession')
+  // A network error (Response.error(), type 'error'), or an opaque fetch result: status 0, headers
+  // that cannot change, and `new Response(…)` cannot copy it (status 0 is out of range). A network
+  // error reaches the client as a failed fetch, cookies or not, so it goes back as it came.
+  if (!(target instanceof Headers) && (target as Response).status === 0) return target
+  const request = options?.request
+  const cookies = sessions.commit(session, sessions.secureAuto ? { secure: isSecure(request, trustProxy) } : undefined)
   const vary = cookies.length > 0 || getSessionState(session).accessed
   if (cookies.length === 0 && !vary) return target
-  const write = (headers: Headers) => {
-    for (const cookie of cookies) headers.append('set-cookie', cookie)
-    if (vary) addVary(headers)
-  }
   if (target instanceof Headers) {
-    write(target)
+    write(target, cookies, vary)
     return target
   }
   const response = target as Response
   try {
-    write(response.headers)
+    write(response.headers, cookies, vary)
     return target
   } catch {
-    // Immutable headers (Response.redirect, Response.error, fetch results): copy the response.
+    // Immutable headers (Response.redirect, fetch results): copy the response.
     const copy = new Response(response.body, response)
-    write(copy.headers)
+    write(copy.headers, cookies, vary)
     return copy as R
   }
+}
+
+function write(headers: Headers, cookies: readonly string[], vary: boolean): void {
+  for (const cookie of cookies) headers.append('set-cookie', cookie)
+  if (vary) addVary(headers)
 }
 
 /**
@@ -102,15 +111,12 @@ export function commitSession<T extends object, R extends Headers | Response>(
 export function withSessions<T extends object = SessionData>(
   sessions: Sessions<T>,
   handler: (request: Request, session: Session<T>) => Response | Promise<Response>,
-  options: FetchSessionOptions = {},
+  options?: FetchSessionOptions,
 ): (request: Request) => Promise<Response> {
-  if (typeof options !== 'object' || options === null) throw new TypeError('options is invalid: give an object')
-  if (options.trustProxy !== undefined && typeof options.trustProxy !== 'boolean') {
-    throw new TypeError('option trustProxy is invalid: give true or false')
-  }
+  const trustProxy = assertTrustProxy(options, 'withSessions')
   return async (request) => {
     const session = readSession(sessions, request)
     const response = await handler(request, session)
-    return commitSession(sessions, session, response, { ...options, request })
+    return commitSession(sessions, session, response, { trustProxy, request })
   }
 }

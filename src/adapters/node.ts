@@ -5,6 +5,8 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
+import { isSessionError } from '../errors.js'
+import { assertTrustProxy, varyWithCookie } from '../lib/vary.js'
 import { getSessionState, type Session, type SessionData } from '../session.js'
 import type { Sessions } from '../sessions.js'
 
@@ -15,6 +17,28 @@ export interface NodeSessionOptions {
    * 'auto'`. Only enable it behind a proxy that sets (and overwrites) that header.
    */
   trustProxy?: boolean
+}
+
+/**
+ * Options of {@link sessionMiddleware} and {@link withSessions}.
+ *
+ * @example
+ * ```ts
+ * app.use(sessionMiddleware(sessions, {
+ *   trustProxy: true,
+ *   onError: (error, req) => log.error({ code: (error as { code?: string }).code, path: req.url }),
+ * }))
+ * ```
+ */
+export interface SessionMiddlewareOptions extends NodeSessionOptions {
+  /**
+   * Called when the session cannot be committed as the headers go out (`CookieTooLarge`, a value
+   * that cannot be stored), after the response was turned into a 500 without the session cookie;
+   * with {@link withSessions}, also when the handler throws or rejects. An exception it throws is
+   * swallowed. Default: one `console.error` line naming the request and the error's `code` (never
+   * the cookie), or, for a handler's error, the error itself.
+   */
+  onError?: (error: unknown, req: IncomingMessage) => void
 }
 
 /** A request carrying its session, as the middleware leaves it. */
@@ -28,9 +52,44 @@ export type SessionHandler<T extends object = SessionData> = (
 
 type Next = (error?: unknown) => void
 
-interface RequestState<T extends object> {
-  session: Session<T> | undefined
-  committed: boolean
+type ErrorReporter = (error: unknown, req: IncomingMessage) => void
+
+type WriteHead = (this: ServerResponse, ...args: unknown[]) => ServerResponse
+
+/** The slot, on both `req` and `res`, that holds the request's {@link Attachment}. */
+const ATTACHMENT: unique symbol = Symbol('frasco.node.attachment')
+
+type Carrier = { [ATTACHMENT]?: Attachment }
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom')
+
+/**
+ * Everything one attached manager needs for one request. One class, so every request has the
+ * same shape, and the accessor and the writeHead hook below are shared functions that find their
+ * state here instead of closures made per request (which gave each request its own hidden class).
+ */
+class Attachment {
+  session: Session<SessionData> | undefined = undefined
+  /** Set once the hook has run, or once withSessions answered 500: never commit after that. */
+  committed = false
+  /** True while this layer's writeHead call is on the stack (see {@link writeHeadWithSession}). */
+  active = false
+
+  constructor(
+    readonly sessions: Sessions<SessionData>,
+    readonly req: IncomingMessage,
+    readonly trustProxy: boolean,
+    readonly onError: ErrorReporter,
+    /** The writeHead this layer replaced: Node's own, or another wrapper's. */
+    readonly writeHead: WriteHead,
+    /** The layer attached before this one to the same response (two managers, one request). */
+    readonly outer: Attachment | undefined,
+  ) {}
+
+  /** `console.log(req)` shows no session internals. */
+  [INSPECT](): string {
+    return 'FrascoAttachment'
+  }
 }
 
 function isSecure(req: IncomingMessage, trustProxy: boolean): boolean {
@@ -41,15 +100,27 @@ function isSecure(req: IncomingMessage, trustProxy: boolean): boolean {
   return first === 'https'
 }
 
+/** The key of `headers` equal to `lower` ignoring case (header names are case-insensitive). */
+function findKey(headers: OutgoingHttpHeaders, lower: string): string | undefined {
+  for (const key in headers) if (key.length === lower.length && key.toLowerCase() === lower) return key
+  return undefined
+}
+
+function headerText(value: unknown): string {
+  if (value === undefined) return ''
+  return Array.isArray(value) ? value.join(', ') : String(value)
+}
+
 function appendVary(res: ServerResponse, headers: OutgoingHttpHeaders | undefined): void {
-  // Header names are case-insensitive: writeHead(200, { VARY: … }) replaces a Vary set before.
-  const key = headers === undefined ? undefined : Object.keys(headers).find((k) => k.toLowerCase() === 'vary')
-  const current = headers !== undefined && key !== undefined ? headers[key] : res.getHeader('Vary')
-  const text = Array.isArray(current) ? current.join(', ') : current === undefined ? '' : String(current)
-  if (text.trim() === '*' || /(^|,)\s*cookie\s*(,|$)/i.test(text)) return
-  const value = text.trim() === '' ? 'Cookie' : `${text}, Cookie`
-  if (headers !== undefined && key !== undefined) headers[key] = value
-  else res.setHeader('Vary', value)
+  // writeHead(200, { VARY: … }) replaces a Vary set before, so merge into the object when it has one.
+  const key = headers === undefined ? undefined : findKey(headers, 'vary')
+  if (headers !== undefined && key !== undefined) {
+    const value = varyWithCookie(headerText(headers[key]))
+    if (value !== undefined) headers[key] = value
+    return
+  }
+  const value = varyWithCookie(headerText(res.getHeader('Vary')))
+  if (value !== undefined) res.setHeader('Vary', value)
 }
 
 /**
@@ -68,7 +139,12 @@ export function readSession<T extends object>(sessions: Sessions<T>, req: Incomi
  * Appends the session's `Set-Cookie` headers (never replacing ones already set) and `Vary: Cookie`
  * to a response whose headers have not been sent yet.
  *
+ * Unlike the automatic commit of {@link sessionMiddleware} and {@link withSessions}, which turns
+ * a failed commit into a 500, this throws: the caller decides what to answer.
+ *
  * @throws {CookieTooLarge} when the session does not fit; nothing was appended.
+ * @throws {TypeError} when the session holds a value that cannot be stored (the message names it);
+ *   nothing was appended.
  * @example
  * ```ts
  * commitSession(sessions, req, res, session)
@@ -80,9 +156,9 @@ export function commitSession<T extends object>(
   req: IncomingMessage,
   res: ServerResponse,
   session: Session<T>,
-  options: NodeSessionOptions = {},
+  options?: NodeSessionOptions,
 ): void {
-  apply(sessions, req, res, session, options.trustProxy === true, undefined)
+  apply(sessions, req, res, session, assertTrustProxy(options, 'commitSession'), undefined)
 }
 
 function apply<T extends object>(
@@ -94,9 +170,10 @@ function apply<T extends object>(
   headers: OutgoingHttpHeaders | undefined,
 ): void {
   if (res.headersSent) throw new Error('commitSession: the response headers were already sent')
-  const cookies = sessions.commit(session, { secure: sessions.secureAuto && isSecure(req, trustProxy) })
+  // Throws before anything is changed, so a failed commit leaves the response as it was.
+  const cookies = sessions.commit(session, sessions.secureAuto ? { secure: isSecure(req, trustProxy) } : undefined)
   if (cookies.length > 0) {
-    const key = headers === undefined ? undefined : Object.keys(headers).find((k) => k.toLowerCase() === 'set-cookie')
+    const key = headers === undefined ? undefined : findKey(headers, 'set-cookie')
     if (headers !== undefined && key !== undefined) {
       // writeHead(status, { 'Set-Cookie': … }) would replace what we append; merge into it instead.
       const existing = headers[key]
@@ -108,60 +185,151 @@ function apply<T extends object>(
   if (cookies.length > 0 || getSessionState(session).accessed) appendVary(res, headers)
 }
 
-function attach<T extends object>(sessions: Sessions<T>, req: IncomingMessage, res: ServerResponse, trustProxy: boolean): void {
-  const state: RequestState<T> = { session: undefined, committed: false }
+function attachmentOf(self: unknown): Attachment {
+  const attachment = (self as Carrier | null | undefined)?.[ATTACHMENT]
+  if (attachment === undefined) throw new TypeError('req.session is only available on the request the session middleware saw')
+  return attachment
+}
 
-  // Read lazily: a request that never touches req.session costs no HMAC.
-  Object.defineProperty(req, 'session', {
-    configurable: true,
-    enumerable: true,
-    get() {
-      state.session ??= sessions.read(req.headers.cookie)
-      return state.session
-    },
-    set(value: unknown) {
-      // cookie-session's idiom: `req.session = null` ends the session.
-      if (value === null || value === undefined) {
-        state.session ??= sessions.read(req.headers.cookie)
-        state.session.destroy()
-        return
-      }
-      throw new TypeError('req.session cannot be replaced; use req.session.regenerate() or set its keys')
-    },
-  })
+function readAttached(attachment: Attachment): Session<SessionData> {
+  attachment.session ??= attachment.sessions.read(attachment.req.headers.cookie)
+  return attachment.session
+}
 
-  // Commit just before the headers go out. `end()`, `write()` and `flushHeaders()` without an
-  // explicit writeHead all reach writeHead through ServerResponse's implicit header path.
-  const writeHead = res.writeHead
-  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    if (!state.committed) {
-      state.committed = true
-      if (state.session !== undefined) {
-        const index = args.findIndex((a, i) => i > 0 && typeof a === 'object' && a !== null && !Array.isArray(a))
-        // Merge into a copy: apps pass one constant headers object to every response, and one
-        // user's session cookie must never be left in it for the next response.
-        const headers = index === -1 ? undefined : { ...(args[index] as OutgoingHttpHeaders) }
-        if (headers !== undefined) args[index] = headers
-        const raw = args.find((a, i) => i > 0 && Array.isArray(a)) as unknown[] | undefined
-        if (raw !== undefined && raw.length % 2 === 0) {
-          // Raw header arrays cannot be merged in place safely; move them onto the response first,
-          // as Node would apply them: each name replaces what was set before, and repeats within
-          // the array are kept. (An odd-length array is left for Node to reject.)
-          for (let i = 0; i < raw.length; i += 2) res.removeHeader(String(raw[i]))
-          for (let i = 0; i < raw.length; i += 2) res.appendHeader(String(raw[i]), raw[i + 1] as string)
-          args = args.filter((a) => a !== raw)
+// Read lazily: a request that never touches req.session costs no HMAC. One descriptor (the same
+// getter and setter functions) for every request, so requests share their hidden classes.
+const SESSION_PROPERTY: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: unknown) {
+    return readAttached(attachmentOf(this))
+  },
+  set(this: unknown, value: unknown) {
+    // cookie-session's idiom: `req.session = null` ends the session.
+    if (value === null || value === undefined) {
+      readAttached(attachmentOf(this)).destroy()
+      return
+    }
+    throw new TypeError('req.session cannot be replaced; use req.session.regenerate() or set its keys')
+  },
+}
+
+/**
+ * Commits just before the headers go out. `end()`, `write()` and `flushHeaders()` without an
+ * explicit writeHead all reach writeHead through ServerResponse's implicit header path.
+ *
+ * One function for every response: its state is the {@link Attachment} on `res`. When several
+ * managers are attached to one response, their layers form a chain (each replaced the writeHead
+ * before it, possibly with another library's wrapper in between); each call takes the outermost
+ * layer not already on the stack, so every layer runs exactly once, in order.
+ */
+function writeHeadWithSession(this: ServerResponse, ...args: unknown[]): ServerResponse {
+  let layer = (this as Carrier)[ATTACHMENT]
+  while (layer !== undefined && layer.active) layer = layer.outer
+  if (layer === undefined) throw new TypeError('res.writeHead was called on a response Frasco was not attached to')
+  let failure: unknown
+  let failed = false
+  layer.active = true
+  try {
+    if (!layer.committed) {
+      layer.committed = true
+      if (layer.session !== undefined) {
+        const headers = prepareHeaders(this, args)
+        try {
+          apply(layer.sessions, layer.req, this, layer.session, layer.trustProxy, headers)
+        } catch (error) {
+          // Thrown here, the error would escape from res.end() or a stream's pipe, often on a path
+          // nobody awaits, and crash the process. Answer 500 instead, with the app's headers but
+          // without the session cookie (apply() changed nothing), and report it.
+          failure = error
+          failed = true
+          failResponse(args, headers)
         }
-        apply(sessions, req, res, state.session, trustProxy, headers)
       }
     }
-    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args)
-  } as ServerResponse['writeHead']
+    return layer.writeHead.apply(this, args)
+  } finally {
+    layer.active = false
+    if (failed) report(layer.onError, failure, layer.req, 'commit')
+  }
+}
+
+/**
+ * Makes the headers writeHead was given mergeable, in place in `args`, and returns the headers
+ * object to merge into (or undefined: merge into the response).
+ */
+function prepareHeaders(res: ServerResponse, args: unknown[]): OutgoingHttpHeaders | undefined {
+  // writeHead(status[, reason][, headers]): the headers are the first object after the status.
+  for (let i = 1; i < args.length; i++) {
+    const value = args[i]
+    if (typeof value !== 'object' || value === null) continue
+    if (!Array.isArray(value)) {
+      // Merge into a copy: apps pass one constant headers object to every response, and one
+      // user's session cookie must never be left in it for the next response.
+      const headers = { ...(value as OutgoingHttpHeaders) }
+      args[i] = headers
+      return headers
+    }
+    if (value.length % 2 === 0) {
+      // Raw header arrays cannot be merged in place safely; move them onto the response first,
+      // as Node would apply them: each name replaces what was set before, and repeats within the
+      // array are kept. (An odd-length array is left for Node to reject.)
+      for (let j = 0; j < value.length; j += 2) res.removeHeader(String(value[j]))
+      for (let j = 0; j < value.length; j += 2) res.appendHeader(String(value[j]), value[j + 1] as string)
+      args.splice(i, 1)
+    }
+    return undefined
+  }
+  return undefined
+}
+
+/** Rewrites writeHead's arguments into a 500 that keeps the app's headers. */
+function failResponse(args: unknown[], headers: OutgoingHttpHeaders | undefined): void {
+  const rest: unknown[] = [500, 'Internal Server Error']
+  if (headers !== undefined) rest.push(headers)
+  else for (let i = 1; i < args.length; i++) if (Array.isArray(args[i])) rest.push(args[i])
+  args.length = 0
+  args.push(...rest)
+}
+
+function report(onError: ErrorReporter, error: unknown, req: IncomingMessage, during: 'commit' | 'handler'): void {
+  try {
+    if (onError === defaultOnError) logError(error, req, during)
+    else onError(error, req)
+  } catch {
+    // Reporting must not take the server down either.
+  }
+}
+
+function attach<T extends object>(
+  sessions: Sessions<T>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  trustProxy: boolean,
+  onError: ErrorReporter,
+): void {
+  const attachment = new Attachment(
+    sessions as unknown as Sessions<SessionData>,
+    req,
+    trustProxy,
+    onError,
+    res.writeHead as unknown as WriteHead,
+    (res as Carrier)[ATTACHMENT],
+  )
+  ;(req as Carrier)[ATTACHMENT] = attachment
+  ;(res as Carrier)[ATTACHMENT] = attachment
+  Object.defineProperty(req, 'session', SESSION_PROPERTY)
+  res.writeHead = writeHeadWithSession as unknown as ServerResponse['writeHead']
 }
 
 /**
  * Connect/Express-style middleware: puts a lazily read session on `req.session` and commits it
  * just before the headers go out, appending to any `Set-Cookie` already set. `req.session.save(cb)`
  * and `req.session.regenerate(cb)` exist, so Passport's login works.
+ *
+ * A session that cannot be committed then (`CookieTooLarge`, a value that cannot be stored) never
+ * throws out of `res.end()`: the response goes out as a 500 with the app's headers and body but
+ * without the session cookie, and the error goes to `options.onError`.
  *
  * @example
  * ```ts
@@ -176,17 +344,20 @@ function attach<T extends object>(sessions: Sessions<T>, req: IncomingMessage, r
  */
 export function sessionMiddleware<T extends object = SessionData>(
   sessions: Sessions<T>,
-  options: NodeSessionOptions = {},
+  options?: SessionMiddlewareOptions,
 ): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
-  const trustProxy = validate(options)
+  const trustProxy = assertTrustProxy(options, 'sessionMiddleware')
+  const onError = errorReporter(options)
   return (req, res, next) => {
-    attach(sessions, req, res, trustProxy)
+    attach(sessions, req, res, trustProxy, onError)
     next()
   }
 }
 
 /**
- * Wraps a plain `http.createServer` handler so it receives `req.session`.
+ * Wraps a plain `http.createServer` handler so it receives `req.session`. A handler that throws or
+ * rejects gets a plain 500 (its half-updated session is not committed), and the error goes to
+ * `options.onError`; so does a session that cannot be committed, as with {@link sessionMiddleware}.
  *
  * @example
  * ```ts
@@ -202,12 +373,13 @@ export function sessionMiddleware<T extends object = SessionData>(
 export function withSessions<T extends object = SessionData>(
   sessions: Sessions<T>,
   handler: SessionHandler<T>,
-  options: NodeSessionOptions & { onError?: (error: unknown, req: IncomingMessage) => void } = {},
+  options?: SessionMiddlewareOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const trustProxy = validate(options)
-  const onError = options.onError ?? defaultOnError
-  if (typeof onError !== 'function') throw new TypeError('option onError is invalid: give a function (error, req) => void')
+  const trustProxy = assertTrustProxy(options, 'withSessions')
+  const onError = errorReporter(options)
   const fail = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
+    // First: whatever the handler left in its session must not go out with the error page.
+    for (let layer = (res as Carrier)[ATTACHMENT]; layer !== undefined; layer = layer.outer) layer.committed = true
     // The handler threw: answer 500 rather than leaving the client hanging or crashing the server.
     if (!res.headersSent) {
       res.statusCode = 500
@@ -217,14 +389,10 @@ export function withSessions<T extends object = SessionData>(
     } else {
       res.destroy()
     }
-    try {
-      onError(error, req)
-    } catch {
-      // Reporting must not take the server down either.
-    }
+    report(onError, error, req, 'handler')
   }
   return (req, res) => {
-    attach(sessions, req, res, trustProxy)
+    attach(sessions, req, res, trustProxy, onError)
     let result: unknown
     try {
       result = handler(req as SessionRequest<T>, res)
@@ -236,14 +404,30 @@ export function withSessions<T extends object = SessionData>(
   }
 }
 
-function defaultOnError(error: unknown, req: IncomingMessage): void {
-  console.error(`frasco: handler for ${req.method ?? 'GET'} ${req.url ?? '/'} failed:`, error)
+function errorReporter(options: SessionMiddlewareOptions | undefined): ErrorReporter {
+  const onError = options?.onError === undefined ? defaultOnError : options.onError
+  if (typeof onError !== 'function') throw new TypeError('option onError is invalid: give a function (error, req) => void')
+  return onError
 }
 
-function validate(options: NodeSessionOptions): boolean {
-  if (typeof options !== 'object' || options === null) throw new TypeError('options is invalid: give an object')
-  if (options.trustProxy !== undefined && typeof options.trustProxy !== 'boolean') {
-    throw new TypeError('option trustProxy is invalid: give true or false')
+/** `GET /path`, without the query string, which may carry tokens. */
+function describeRequest(req: IncomingMessage): string {
+  const url = req.url ?? '/'
+  const query = url.indexOf('?')
+  return `${req.method ?? 'GET'} ${query === -1 ? url : url.slice(0, query)}`
+}
+
+function defaultOnError(error: unknown, req: IncomingMessage): void {
+  logError(error, req, 'handler')
+}
+
+function logError(error: unknown, req: IncomingMessage, during: 'commit' | 'handler'): void {
+  if (during === 'handler') {
+    console.error(`frasco: handler for ${describeRequest(req)} failed:`, error)
+    return
   }
-  return options.trustProxy === true
+  // A SessionError's message holds diagnostics only, never the cookie; so does the TypeError
+  // naming a value that cannot be stored (its path and type, not the value).
+  const reason = isSessionError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+  console.error(`frasco: the session of ${describeRequest(req)} could not be committed; sent a 500 without it: ${reason}`)
 }

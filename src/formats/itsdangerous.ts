@@ -246,8 +246,19 @@ function createCore(options: ItsdangerousSignerOptions, defaultSalt: string, fac
   }
 }
 
+// Scratch space for encodeTimestamp; encoding is synchronous, so one buffer serves every call.
+const TIMESTAMP_BYTES = Buffer.alloc(MAX_TIMESTAMP_BYTES)
+
 function encodeTimestamp(seconds: number): string {
   // itsdangerous int_to_bytes: big-endian, leading zero bytes stripped (so 0 is the empty string).
+  if (seconds <= Number.MAX_SAFE_INTEGER) {
+    TIMESTAMP_BYTES.writeUInt32BE(Math.floor(seconds / 0x1_0000_0000), 0)
+    TIMESTAMP_BYTES.writeUInt32BE(seconds % 0x1_0000_0000, 4)
+    let first = 0
+    while (first < MAX_TIMESTAMP_BYTES && TIMESTAMP_BYTES[first] === 0) first++
+    return TIMESTAMP_BYTES.toString('base64url', first)
+  }
+  // Beyond 2^53 (far past any Date): the general form, which readers refuse past 8 bytes.
   const bytes: number[] = []
   for (let rest = seconds; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest % 256)
   return encodeBase64url(Uint8Array.from(bytes))
@@ -423,7 +434,9 @@ export function createItsdangerousSerializer<T = unknown>(options: ItsdangerousS
       return serializer.loads(text) as T
     } catch (error) {
       if (error instanceof SessionError) throw error
-      throw new PayloadMalformed('payload could not be deserialized', { cause: error })
+      // No `cause`: a custom serializer's error may quote the payload (JSON.parse's SyntaxError
+      // does), and SessionErrors reach logs; they carry diagnostics only.
+      throw new PayloadMalformed('payload could not be deserialized')
     }
   }
 
@@ -485,7 +498,11 @@ export interface PythonJsonEncodeOptions {
 
 /** Options of {@link decodePythonJson}. */
 export interface PythonJsonDecodeOptions {
-  /** Called on every object once its members are decoded, innermost first (Python's `object_hook`). */
+  /**
+   * Called on every object once its members are decoded, innermost first, in document order
+   * (Python's `object_hook`). One difference: an object that a repeated key replaced (`{"a":{…},
+   * "a":1}`) is not passed to it; Python passes it before dropping it.
+   */
   objectHook?: (object: Record<string, unknown>) => unknown
 }
 
@@ -879,7 +896,82 @@ class PythonJsonReader {
  */
 export function decodePythonJson(text: string, options: PythonJsonDecodeOptions = {}): unknown {
   if (typeof text !== 'string') throw new PayloadMalformed('payload is not valid JSON: not a string')
-  return new PythonJsonReader(text, options.objectHook).read()
+  const hook = options.objectHook
+  // Fast path: V8's JSON.parse, when its reading is provably Python's (adoptParsed), then the hook.
+  // JSON.parse refuses NaN and Infinity, which Python reads; those, and whatever adoptParsed
+  // refuses, go to the exact reader. The hook runs only once the fast path is sure, so it never
+  // sees an object twice.
+  let parsed: unknown
+  let ok = false
+  try {
+    parsed = JSON.parse(text)
+    ok = true
+  } catch {
+    // Not standard JSON: the exact reader accepts Python's extras or says what is wrong.
+  }
+  if (ok && adoptParsed(parsed, hook !== undefined, 0)) return hook === undefined ? parsed : applyHook(parsed, hook)
+  return new PythonJsonReader(text, hook).read()
+}
+
+/**
+ * A number JSON.parse may have read differently from Python: an integer literal of 16 digits or
+ * more (JSON.parse rounds it; Python keeps it exact, a bigint here) always parses to 1e15 or more
+ * in size, and an integer `-0` (Python's int reads it as 0) parses to -0. Floats that land here
+ * (1e300, -0.0) read the same in both and merely take the slow path.
+ */
+function isInexact(value: number): boolean {
+  return value >= 1e15 || value <= -1e15 || (value === 0 && 1 / value < 0)
+}
+
+/**
+ * Whether JSON.parse's output is exactly what the exact reader would return (up to prototypes,
+ * which it sets to null here, in place, so objects keep V8's fast properties; a "__proto__" key
+ * is an own data property either way). False for an inexact number (see isInexact), for nesting
+ * past the reader's limit (the reader reports it), and, when a hook will run, for an object with
+ * a key like "0": JavaScript lists such keys first, and the hook must see objects in document
+ * order. Strings, escapes, lone surrogates, whitespace and repeated keys (first position, last
+ * value) read the same in both; the one difference left is that an object a repeated key
+ * replaced never reaches the hook, since JSON.parse drops it first (no JSON encoder writes repeated
+ * keys, and payloads are authenticated before they are parsed).
+ */
+function adoptParsed(value: unknown, ordered: boolean, depth: number): boolean {
+  if (typeof value === 'number') return !isInexact(value)
+  if (typeof value !== 'object' || value === null) return true
+  if (depth >= MAX_DEPTH) return false
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!adoptParsed(value[i], ordered, depth + 1)) return false
+    return true
+  }
+  const object = Object.setPrototypeOf(value, null) as Record<string, unknown>
+  let first = ordered
+  for (const key in object) {
+    // Index-like keys come first in enumeration order, so the first key tells whether there are any.
+    if (first) {
+      const c = key.charCodeAt(0)
+      if (c >= 0x30 && c <= 0x39) return false
+      first = false
+    }
+    if (!adoptParsed(object[key], ordered, depth + 1)) return false
+  }
+  return true
+}
+
+/** Python's object_hook over adopted values: every object, innermost first, in document order. */
+function applyHook(value: unknown, hook: (object: Record<string, unknown>) => unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i] as unknown
+      if (typeof item === 'object' && item !== null) value[i] = applyHook(item, hook)
+    }
+    return value
+  }
+  const object = value as Record<string, unknown>
+  for (const key in object) {
+    const item = object[key]
+    if (typeof item === 'object' && item !== null) object[key] = applyHook(item, hook)
+  }
+  return hook(object)
 }
 
 // itsdangerous's _CompactJSON: json.dumps(obj, ensure_ascii=False, separators=(',', ':')).

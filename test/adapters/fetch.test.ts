@@ -145,7 +145,11 @@ describe('fetch adapter: commitSession', () => {
     ['Cookie', 'Cookie', 'Cookie'],
     ['cookie among others', 'Origin, cookie', 'Origin, cookie'],
     ['*', '*', '*'],
+    ['* among others (RFC 9110 §12.5.5)', 'Origin, *', 'Origin, *'],
+    ['COOKIE in capitals, with tabs', 'Origin,\tCOOKIE ', 'Origin,\tCOOKIE'],
     ['another field', 'Origin', 'Origin, Cookie'],
+    ['a field that only starts with Cookie', 'Cookie-Consent', 'Cookie-Consent, Cookie'],
+    ['an empty value', ' ', 'Cookie'],
   ])('merges Vary with an existing %s', (_, existing, expected) => {
     const { sessions } = manager()
     const session = readSession(sessions, request('/'))
@@ -177,6 +181,26 @@ describe('fetch adapter: commitSession', () => {
     expect(headers.has('vary')).toBe(false)
     const redirect = Response.redirect(`${ORIGIN}/`, 303)
     expect(() => commitSession(sessions, session, redirect)).toThrow(CookieTooLarge)
+  })
+
+  it('returns a network error (Response.error()) unchanged: nothing to copy, no cookie can travel with it', () => {
+    const { sessions } = manager()
+    const session = readSession(sessions, request('/'))
+    session.set('username', 'alice')
+    const error = Response.error()
+    expect(error.type).toBe('error')
+    expect(commitSession(sessions, session, error)).toBe(error)
+    expect(error.headers.getSetCookie()).toEqual([])
+    // Even a session that could not be stored: there is nothing to refuse.
+    session.set('blob', randomBytes(15_000).toString('base64'))
+    expect(commitSession(sessions, session, Response.error())).toHaveProperty('type', 'error')
+  })
+
+  it('rejects invalid options', () => {
+    const { sessions } = manager()
+    const session = readSession(sessions, request('/'))
+    expect(() => commitSession(sessions, session, new Headers(), { trustProxy: 1 as never })).toThrow(/^option trustProxy is invalid: give true/)
+    expect(() => commitSession(sessions, session, new Headers(), 'x' as never)).toThrow(/^options are invalid: commitSession takes an options object/)
   })
 
   it('writes a chunked session onto a redirect', () => {
@@ -266,8 +290,19 @@ describe('fetch adapter: withSessions', () => {
 
   it('rejects invalid options', () => {
     const { sessions } = manager()
-    expect(() => withSessions(sessions, tutorial, { trustProxy: 'yes' as unknown as boolean })).toThrow(/^option trustProxy is invalid/)
-    expect(() => withSessions(sessions, tutorial, null as unknown as object)).toThrow(TypeError)
+    expect(() => withSessions(sessions, tutorial, { trustProxy: 'yes' as unknown as boolean })).toThrow(/^option trustProxy is invalid: give true/)
+    expect(() => withSessions(sessions, tutorial, null as unknown as object)).toThrow(/^options are invalid: withSessions takes an options object/)
+  })
+
+  it('passes a handler\'s Response.error() through', async () => {
+    const { sessions } = manager()
+    const handler = withSessions(sessions, (_request, session) => {
+      session.set('username', 'alice')
+      return Response.error()
+    })
+    const response = await handler(request('/'))
+    expect(response.type).toBe('error')
+    expect(response.status).toBe(0)
   })
 
   it("serves Flask's tutorial app over a real node:http server, driven by fetch", async () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, it, expect } from 'vitest'
+import { describe, it, expect, vi } from 'vitest'
 import { commitSession, readSession, sessionMiddleware, withSessions, type SessionRequest } from '../../src/adapters/node.js'
 import { MAX_COOKIE_BYTES } from '../../src/cookie.js'
 import { CookieTooLarge, type SessionError, type SessionErrorCode } from '../../src/errors.js'
@@ -777,19 +777,109 @@ describe('sessionMiddleware: chunked sessions', () => {
     expect(response.headers.getSetCookie()).toEqual([])
   })
 
-  it('the middleware surfaces CookieTooLarge where the response is ended; the error page carries no session cookie', async () => {
+  it('the middleware never throws CookieTooLarge out of res.end(): the response becomes a 500 with the app\'s headers, no session cookie, and onError hears of it', async () => {
     const { sessions } = manager()
+    const errors: unknown[] = []
     const server = await startServer(
-      chain([sessionMiddleware(sessions)], (req, res) => {
+      chain([sessionMiddleware(sessions, { onError: (error, req) => errors.push([error, req.url]) })], (req, res) => {
         req.session.set('blob', incompressible(20_000))
         res.setHeader('Set-Cookie', 'theme=dark; Path=/')
-        res.end('never sent')
+        res.setHeader('X-App', 'kept')
+        res.end('the app body')
+      }),
+    )
+    const response = await fetch(server.url('/big?token=x'))
+    expect(response.status).toBe(500)
+    expect(response.statusText).toBe('Internal Server Error')
+    expect(await response.text()).toBe('the app body')
+    expect(response.headers.getSetCookie()).toEqual(['theme=dark; Path=/'])
+    expect(response.headers.get('x-app')).toBe('kept')
+    expect(errors).toHaveLength(1)
+    const [error, url] = errors[0] as [CookieTooLarge, string]
+    expect(error).toBeInstanceOf(CookieTooLarge)
+    expect(error.code).toBe('ERR_SESSION_COOKIE_TOO_LARGE')
+    expect(url).toBe('/big?token=x')
+  })
+
+  it.each<[string, (res: ServerResponse, send: () => void) => void]>([
+    ['res.end() after a timer', (_res, send) => setTimeout(send, 1)],
+    ['res.end() in a stream callback', (res, send) => res.write('', send)],
+    ['writeHead(200, reason, headers) after a promise', (res, send) => void Promise.resolve().then(() => (res.writeHead(200, 'Fine', { 'X-App': 'kept' }), send()))],
+    ['writeHead(200, [raw headers])', (res, send) => (res.writeHead(200, ['X-App', 'kept']), send())],
+  ])('a failed commit on an async path (%s) does not crash the process', async (_, respond) => {
+    const { sessions } = manager({ chunking: false })
+    const errors: unknown[] = []
+    const server = await startServer(
+      chain([sessionMiddleware(sessions, { onError: (error) => errors.push(error) })], (req, res) => {
+        req.session.set('blob', incompressible(5_000))
+        respond(res, () => res.end('body'))
       }),
     )
     const response = await fetch(server.url('/'))
     expect(response.status).toBe(500)
-    expect(await response.text()).toMatch(/^error: CookieTooLarge: /)
-    expect(response.headers.getSetCookie()).toEqual(['theme=dark; Path=/'])
+    expect(response.headers.getSetCookie()).toEqual([])
+    expect(await response.text()).toBe('body')
+    expect(errors.map((e) => (e as CookieTooLarge).code)).toEqual(['ERR_SESSION_COOKIE_TOO_LARGE'])
+  })
+
+  it('an unstorable value becomes a 500 with its TypeError reported, through withSessions too', async () => {
+    const { sessions } = manager()
+    const errors: unknown[] = []
+    const server = await startServer(
+      withSessions(
+        sessions,
+        (req, res) => {
+          req.session.set('username', 'alice')
+          req.session.set('callback' as keyof AppData, (() => 1) as never)
+          setImmediate(() => res.end('body'))
+        },
+        { onError: (error) => errors.push(error) },
+      ),
+    )
+    const response = await fetch(server.url('/'))
+    expect(response.status).toBe(500)
+    expect(response.headers.getSetCookie()).toEqual([])
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toBeInstanceOf(TypeError)
+    expect((errors[0] as Error).message).toMatch(/callback/)
+  })
+
+  it('by default logs a failed commit with its code and the path, never the cookie or the query', async () => {
+    const { sessions } = manager({ chunking: false })
+    const logged: unknown[][] = []
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void logged.push(args))
+    try {
+      const good = sessions.sign({ username: 'alice' })
+      const server = await startServer(
+        chain([sessionMiddleware(sessions)], (req, res) => {
+          req.session.set('blob', incompressible(5_000))
+          res.end('body')
+        }),
+      )
+      const response = await fetch(server.url('/page?reset=SECRET-TOKEN'), { headers: { cookie: `session=${good}` } })
+      expect(response.status).toBe(500)
+      expect(logged).toHaveLength(1)
+      const line = logged[0]?.map(String).join(' ') ?? ''
+      expect(line).toContain('GET /page')
+      expect(line).toContain('ERR_SESSION_COOKIE_TOO_LARGE')
+      expect(line).not.toContain('SECRET-TOKEN')
+      expect(line).not.toContain(good)
+    } finally {
+      spy.mockRestore()
+    }
+  })
+
+  it('an onError that throws is swallowed', async () => {
+    const { sessions } = manager({ chunking: false })
+    const server = await startServer(
+      chain([sessionMiddleware(sessions, { onError: () => { throw new Error('reporter down') } })], (req, res) => {
+        req.session.set('blob', incompressible(5_000))
+        setImmediate(() => res.end('body'))
+      }),
+    )
+    const response = await fetch(server.url('/'))
+    expect(response.status).toBe(500)
+    expect(await response.text()).toBe('body')
   })
 
   it('with chunking: false, a session over 4096 bytes throws CookieTooLarge at commit', async () => {
@@ -833,6 +923,137 @@ describe('sessionMiddleware: chunked sessions', () => {
     const text = await response.text()
     expect(text).toMatch(/^TypeError: .*callback.* \| none$/)
     expect(response.headers.getSetCookie()).toEqual([])
+  })
+})
+
+describe('withSessions: a handler that fails', () => {
+  it.each<[string, Handler]>([
+    [
+      'throws',
+      (req) => {
+        req.session.set('username', 'half-done')
+        throw new Error('boom')
+      },
+    ],
+    [
+      'rejects',
+      async (req, res) => {
+        req.session.set('username', 'half-done')
+        res.setHeader('Set-Cookie', 'step=1; Path=/')
+        await new Promise((resolve) => setImmediate(resolve))
+        throw new Error('boom')
+      },
+    ],
+  ])('answers a plain 500 without committing the half-updated session when the handler %s', async (_, handler) => {
+    const { sessions } = manager()
+    const errors: unknown[] = []
+    const server = await startServer(withSessions(sessions, handler, { onError: (error) => errors.push(error) }))
+    const jar = new CookieJar()
+    const response = await jar.fetch(server.url('/'))
+    expect(response.status).toBe(500)
+    expect(await response.text()).toBe('Internal Server Error')
+    expect(response.headers.getSetCookie()).toEqual([])
+    expect(jar.names()).toEqual([])
+    expect(errors.map((e) => (e as Error).message)).toEqual(['boom'])
+  })
+
+  it('keeps the session the client had when the handler fails after changing it', async () => {
+    const { sessions } = manager()
+    const server = await startServer(
+      withSessions(sessions, (req, res) => {
+        if (req.url === '/login') {
+          req.session.set('username', 'alice')
+          res.end('ok')
+          return
+        }
+        req.session.clear()
+        throw new Error('boom')
+      }, { onError: () => {} }),
+    )
+    const jar = new CookieJar()
+    await jar.fetch(server.url('/login'))
+    const cookie = jar.header()
+    const failed = await jar.fetch(server.url('/fail'))
+    expect(failed.status).toBe(500)
+    // Neither the cleared session nor a deletion went out.
+    expect(failed.headers.getSetCookie()).toEqual([])
+    expect(jar.header()).toBe(cookie)
+  })
+})
+
+describe('node adapter: per-request state', () => {
+  it('gives every request the same session accessor and writeHead (one hidden class), not closures per request', async () => {
+    const { sessions } = manager()
+    const seen: Array<{ get: unknown; set: unknown; writeHead: unknown }> = []
+    const server = await startServer(
+      chain([sessionMiddleware(sessions)], (req, res) => {
+        const descriptor = Object.getOwnPropertyDescriptor(req, 'session') as PropertyDescriptor
+        seen.push({ get: descriptor.get, set: descriptor.set, writeHead: res.writeHead })
+        res.end(String(req.session.get('username')))
+      }),
+    )
+    await fetch(server.url('/'))
+    await fetch(server.url('/'))
+    expect(seen).toHaveLength(2)
+    expect(typeof seen[0]?.get).toBe('function')
+    expect(seen[1]?.get).toBe(seen[0]?.get)
+    expect(seen[1]?.set).toBe(seen[0]?.set)
+    expect(seen[1]?.writeHead).toBe(seen[0]?.writeHead)
+  })
+
+  it('two managers on one response both commit, also with another writeHead wrapper between them', async () => {
+    const a = createSessions<AppData>({ secrets: SECRET, cookie: { name: 'a' } })
+    const b = createSessions<AppData>({ secrets: SECRET, cookie: { name: 'b' } })
+    const order: string[] = []
+    const wrapper: Middleware = (_req, res, next) => {
+      // What on-headers (compression, morgan, response-time) does.
+      const inner = res.writeHead
+      res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+        order.push('wrapper')
+        res.setHeader('X-Wrapped', 'yes')
+        return (inner as (...a: unknown[]) => ServerResponse).apply(this, args)
+      } as ServerResponse['writeHead']
+      next()
+    }
+    const keepA: Middleware = (req, _res, next) => {
+      ;(req as IncomingMessage & { a?: Session<AppData> }).a = (req as AppRequest).session
+      next()
+    }
+    for (const between of [[], [wrapper]]) {
+      order.length = 0
+      const server = await startServer(
+        chain([sessionMiddleware(a), keepA, ...between, sessionMiddleware(b)], (req, res) => {
+          ;(req as unknown as { a: Session<AppData> }).a.set('username', 'from a')
+          req.session.set('username', 'from b')
+          res.end('ok')
+        }),
+      )
+      const response = await fetch(server.url('/'))
+      expect(response.status).toBe(200)
+      expect(a.verify(tokenOf(response, 'a') as string)).toMatchObject({ ok: true, value: { username: 'from a' } })
+      expect(b.verify(tokenOf(response, 'b') as string)).toMatchObject({ ok: true, value: { username: 'from b' } })
+      expect(response.headers.get('vary')).toBe('Cookie')
+      if (between.length > 0) {
+        expect(order).toEqual(['wrapper'])
+        expect(response.headers.get('x-wrapped')).toBe('yes')
+      }
+    }
+  })
+
+  it('req.session.destroy() and req.session = null go through the shared accessor', async () => {
+    const { sessions } = manager()
+    const server = await startServer(
+      chain([sessionMiddleware(sessions)], (req, res) => {
+        if (req.url === '/login') req.session.set('username', 'alice')
+        else (req as unknown as { session: null }).session = null
+        res.end(String(req.session.destroyed))
+      }),
+    )
+    const jar = new CookieJar()
+    await jar.fetch(server.url('/login'))
+    const out = await jar.fetch(server.url('/logout'))
+    expect(await out.text()).toBe('true')
+    expect(jar.names()).toEqual([])
   })
 })
 
@@ -888,8 +1109,15 @@ describe('sessionMiddleware: Secure, prefixes and proxies', () => {
 
   it('rejects invalid adapter options', () => {
     const { sessions } = manager()
-    expect(() => sessionMiddleware(sessions, { trustProxy: 'yes' as unknown as boolean })).toThrow(/^option trustProxy is invalid/)
-    expect(() => withSessions(sessions, tutorial, { trustProxy: 1 as unknown as boolean })).toThrow(/^option trustProxy is invalid/)
+    expect(() => sessionMiddleware(sessions, { trustProxy: 'yes' as unknown as boolean })).toThrow(/^option trustProxy is invalid: give true/)
+    expect(() => withSessions(sessions, tutorial, { trustProxy: 1 as unknown as boolean })).toThrow(/^option trustProxy is invalid: give true/)
+    expect(() => sessionMiddleware(sessions, { onError: 'log' as never })).toThrow(/^option onError is invalid: give a function/)
+    expect(() => withSessions(sessions, tutorial, { onError: null as never })).toThrow(/^option onError is invalid: give a function/)
+    expect(() => sessionMiddleware(sessions, 'trust' as never)).toThrow(/^options are invalid: sessionMiddleware takes an options object/)
+    expect(() => withSessions(sessions, tutorial, null as never)).toThrow(/^options are invalid: withSessions takes an options object/)
+    const res = {} as ServerResponse
+    const session = sessions.read(undefined)
+    expect(() => commitSession(sessions, {} as IncomingMessage, res, session, { trustProxy: 'no' as never })).toThrow(/^option trustProxy is invalid/)
   })
 
   const tls = (() => {
@@ -930,9 +1158,12 @@ describe('sessionMiddleware: hostile Cookie headers', () => {
   const [version, kid, body, tag] = good.split('.') as [string, string, string, string]
   const otherName = createSessions({ secrets: SECRET, cookie: { name: 'other' } }).sign({ username: 'alice' })
   const otherPurpose = createSigner({ secrets: SECRET, purpose: 'csrf' }).sign('{"username":"alice"}')
-  const serializer = createSerializer({ secrets: SECRET, purpose: 'session:session' })
+  // maxBytes raised so the fixture can be written at all: sessions read it with the default cap.
+  const serializer = createSerializer({ secrets: SECRET, purpose: 'session:session', maxBytes: 1 << 20 })
   const arrayPayload = serializer.sign(['alice'], { expiresIn: 3600 })
-  const zipBomb = serializer.sign({ username: 'a'.repeat(200_000) }, { expiresIn: 3600 })
+  // Signed by a writer with a larger cap than the reader's 128 KiB (the default writer refuses it).
+  const bombWriter = createSerializer({ secrets: SECRET, purpose: 'session:session', maxBytes: 300_000 })
+  const zipBomb = bombWriter.sign({ username: 'a'.repeat(200_000) }, { expiresIn: 3600 })
   const expired = signer.sign({ username: 'alice' }, { now: Date.now() - 86_400_000, maxAge: 3600 })
   const future = signer.sign({ username: 'alice' }, { now: Date.now() + 86_400_000 })
 
@@ -975,7 +1206,7 @@ describe('sessionMiddleware: hostile Cookie headers', () => {
     ['a ~60 KB header', `pad=${'x'.repeat(60_000)}; session=garbage`, 'ERR_SESSION_MALFORMED'],
     ['a header over 64 KiB (ignored whole)', `pad=${'x'.repeat(70_000)}; session=${good}`, undefined],
     ['thousands of cookies', `${Array.from({ length: 5_000 }, (_, i) => `c${i}=v${i}`).join('; ')}; session=garbage`, 'ERR_SESSION_MALFORMED'],
-    ['thousands of chunk cookies', Array.from({ length: 2_000 }, (_, i) => `session.${i}=x`).join('; '), 'ERR_SESSION_COOKIE_TOO_LARGE'],
+    ['thousands of chunk cookies', Array.from({ length: 2_000 }, (_, i) => `session.${i}=x`).join('; '), 'ERR_SESSION_PAYLOAD_TOO_LARGE'],
     ['duplicate names, garbage first', `session=garbage; session=${good}`, 'ERR_SESSION_MALFORMED'],
     ['the name in another case', `SESSION=${good}; Session=${good}`, undefined],
     ['a valid token under another name', `other=${good}`, undefined],

@@ -7,6 +7,7 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DecompressionTooLarge, NotYetValid, PayloadMalformed, SessionError, SessionExpired, SignatureInvalid } from '../../src/errors.js'
 import {
+  FLASK_DEFAULT_COMPRESS_THRESHOLD,
   FLASK_DEFAULT_MAX_AGE,
   Markup,
   UUID,
@@ -204,13 +205,21 @@ describe('createFlaskCodec', () => {
     expect(codec.encode(Object.create(null) as Record<string, unknown>, { now: NOW })).toBe(codec.encode({}, { now: NOW }))
   })
 
-  it('compresses from compressThreshold bytes of JSON on, when it helps', () => {
+  it('compresses from compressThreshold bytes of JSON on (default 1024), when it helps', () => {
+    expect(FLASK_DEFAULT_COMPRESS_THRESHOLD).toBe(1024)
     const small = { flag_0: true, flag_1: false, flag_2: true, flag_3: false }
     expect(encodeFlaskJson(small).length).toBeLessThan(64)
     expect(codec.encode(small).startsWith('.')).toBe(false)
     expect(createFlaskCodec({ secrets: SECRET, compressThreshold: 0 }).encode(small).startsWith('.')).toBe(true)
-    const large = { _flashes: Array.from({ length: 10 }, () => tuple('message', 'Saved.')) }
+    // 10 flashes, 281 bytes: below the default, so written as is (Flask reads it at any size).
+    const medium = { _flashes: Array.from({ length: 10 }, () => tuple('message', 'Saved.')) }
+    expect(encodeFlaskJson(medium).length).toBeLessThan(1024)
+    expect(codec.encode(medium).startsWith('.')).toBe(false)
+    expect(createFlaskCodec({ secrets: SECRET, compressThreshold: 64 }).encode(medium).startsWith('.')).toBe(true)
+    const large = { _flashes: Array.from({ length: 40 }, () => tuple('message', 'Saved.')) }
+    expect(encodeFlaskJson(large).length).toBeGreaterThanOrEqual(1024)
     expect(codec.encode(large).startsWith('.')).toBe(true)
+    expect(createFlaskCodec({ secrets: SECRET, compressThreshold: false }).encode(large).startsWith('.')).toBe(false)
   })
 
   it('caps decompression (zip bomb) and the cookie length', () => {

@@ -315,14 +315,25 @@ describe('createItsdangerousSerializer', () => {
     expectError(serializer.loads(raw.sign(payload, { now: NOW }), { now: NOW }), PayloadMalformed)
   })
 
-  it('wraps errors of a custom serializer as PayloadMalformed', () => {
+  it('wraps errors of a custom serializer as PayloadMalformed, without the error (it may quote the payload)', () => {
     const custom = createItsdangerousSerializer({
       secrets: 's',
       serializer: { dumps: (v) => String(v), loads: () => { throw new Error('boom') } },
     })
     const result = custom.loads(custom.dumps('x'))
     expectError(result, PayloadMalformed)
-    if (!result.ok) expect((result.error.cause as Error).message).toBe('boom')
+    if (!result.ok) {
+      expect(result.error.cause).toBeUndefined()
+      expect(result.error.message).not.toContain('boom')
+    }
+    // JSON.parse's SyntaxError quotes its input: none of the signed payload may reach the error.
+    const parsing = createItsdangerousSerializer({ secrets: 's', serializer: { dumps: (v) => String(v), loads: (text) => JSON.parse(text) } })
+    const secret = parsing.loads(parsing.dumps('secret-session-data'))
+    expectError(secret, PayloadMalformed)
+    if (!secret.ok) {
+      expect(secret.error.cause).toBeUndefined()
+      expect(`${secret.error.message} ${secret.error.stack ?? ''}`).not.toContain('secret-session-data')
+    }
   })
 
   it.each([
@@ -415,6 +426,55 @@ describe('Python JSON', () => {
     expect(() => encodePythonJson(cycle)).toThrow('circular')
     const shared = { x: 1 }
     expect(encodePythonJson([shared, shared])).toBe('[{"x":1},{"x":1}]')
+  })
+
+  // decodePythonJson reads standard JSON with JSON.parse when the result cannot differ, and falls
+  // back to its own reader otherwise. A trailing -0 forces the reader: both must agree exactly,
+  // including the order in which the object hook sees objects.
+  function bothPaths(text: string): { fast: unknown; exact: unknown; fastHooks: string[]; exactHooks: string[] } {
+    const fastHooks: string[] = []
+    const exactHooks: string[] = []
+    const fast = decodePythonJson(text, { objectHook: (o) => (fastHooks.push(Object.keys(o).join()), o) })
+    const exact = (decodePythonJson(`[${text},-0]`, { objectHook: (o) => (exactHooks.push(Object.keys(o).join()), o) }) as unknown[])[0]
+    return { fast, exact, fastHooks, exactHooks }
+  }
+
+  it.each([
+    '{"username":"admin","userId":42,"roles":["admin","editor"],"csrf":"9f86d081884c7d659a2feaa0c55ad015","createdAt":1767225600000}',
+    '{"__proto__":{"a":[{"b":{}}]},"1":2,"0":{"x":null}}',
+    '{"a":1,"a":{"b":2},"c":[true,false,null,-1.5e-7,123456789012345]}',
+    '"\\ud800 \\u00e9 \\/ \u2028"',
+    '-0.0',
+    '[]',
+  ])('reads %s the same on the JSON.parse path as with the exact reader', (text) => {
+    const { fast, exact, fastHooks, exactHooks } = bothPaths(text)
+    expect(fast).toStrictEqual(exact)
+    expect(fastHooks).toEqual(exactHooks)
+  })
+
+  it('reads any JSON the same on the JSON.parse path as with the exact reader (property)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const { fast, exact, fastHooks, exactHooks } = bothPaths(JSON.stringify(value))
+        expect(fast).toStrictEqual(exact)
+        expect(fastHooks).toEqual(exactHooks)
+      }),
+    )
+  })
+
+  it('calls the object hook once per object, also when the fast path gives up after reading them', () => {
+    const seen: string[] = []
+    const value = decodePythonJson('[{"a":1},{"b":{"c":2}},12345678901234567890]', { objectHook: (o) => (seen.push(Object.keys(o).join()), o) })
+    expect(seen).toEqual(['a', 'c', 'b'])
+    expect((value as unknown[])[2]).toBe(12345678901234567890n)
+  })
+
+  it('sends 16-digit integers and integer -0 to the exact reader, wherever they are', () => {
+    expect(decodePythonJson('{"n":[9007199254740993]}')).toStrictEqual(Object.assign(Object.create(null), { n: [9007199254740993n] }))
+    expect(Object.is((decodePythonJson('[-0]') as number[])[0], 0)).toBe(true)
+    expect(Object.is((decodePythonJson('{"x":-0}') as { x: number }).x, 0)).toBe(true)
+    expect(Object.is((decodePythonJson('[-0.0,-0e1]') as number[])[0], -0)).toBe(true)
+    expect(Object.is((decodePythonJson('[-0.0,-0e1]') as number[])[1], -0)).toBe(true)
   })
 
   it('writes every double as a Python float that reads back the same (property)', () => {

@@ -77,24 +77,41 @@ describe('Express 5', () => {
     expect(await response.json()).toEqual({ ok: true })
   })
 
-  it("turns a session that cannot be stored into the error handler's response, with no session cookie", async () => {
+  it('answers 500 without the session cookie when the session cannot be stored, and reports it to onError, even from a timer', async () => {
     const sessions = createSessions<LoginData>({ secrets, chunking: false })
+    const reported: unknown[] = []
     const app = express()
-    app.use(sessionMiddleware(sessions))
+    app.use(sessionMiddleware(sessions, { onError: (error, req) => reported.push([isSessionError(error) ? error.code : error, req.url]) }))
     app.get('/big', async (req, res) => {
       await Promise.resolve()
       req.session.username = randomBytes(8192).toString('hex') // beyond one cookie, chunking off
+      res.cookie('theme', 'dark')
       res.send('stored')
     })
+    // Outside any promise Express watches: before, the error escaped res.send() and crashed the process.
+    app.get('/later', (req, res) => {
+      req.session.username = randomBytes(8192).toString('hex')
+      setTimeout(() => res.send('stored later'), 1)
+    })
+    const handled: unknown[] = []
     const onError: ErrorRequestHandler = (error, _req, res, _next) => {
-      res.status(500).send(isSessionError(error) ? error.code : 'unexpected')
+      handled.push(error)
+      res.status(500).send('unexpected')
     }
     app.use(onError)
     const server = await startServer(app)
-    const response = await fetch(server.url('/big'))
-    expect(response.status).toBe(500)
-    expect(await response.text()).toBe('ERR_SESSION_COOKIE_TOO_LARGE')
-    expect(response.headers.getSetCookie()).toEqual([])
+    for (const [path, body] of [['/big', 'stored'], ['/later', 'stored later']] as const) {
+      const response = await fetch(server.url(path))
+      expect(response.status).toBe(500)
+      // The headers were going out already: the app's body and its other cookies stay, the session cookie does not.
+      expect(await response.text()).toBe(body)
+      expect(setCookies(response).map((cookie) => cookie.name)).toEqual(path === '/big' ? ['theme'] : [])
+    }
+    expect(reported).toEqual([
+      ['ERR_SESSION_COOKIE_TOO_LARGE', '/big'],
+      ['ERR_SESSION_COOKIE_TOO_LARGE', '/later'],
+    ])
+    expect(handled).toEqual([])
   })
 
   it('sets Secure from X-Forwarded-Proto only with trustProxy, as the app says it sits behind a proxy', async () => {

@@ -1,0 +1,58 @@
+/**
+ * What the node and Fetch adapters share: merging `Cookie` into a `Vary` value, and the check of
+ * their options. Internal: not exported from any entry point.
+ *
+ * @module
+ */
+
+/** The options both adapters take. */
+export interface AdapterOptions {
+  trustProxy?: boolean
+}
+
+// RFC 9110 §12.5.5: Vary = #( "*" / field-name ). A list member (between commas, optional
+// whitespace around it; field names are case-insensitive) that is already "*" or "Cookie" covers
+// the session.
+const COVERS_COOKIE = /(?:^|,)[ \t]*(?:\*|cookie)[ \t]*(?:,|$)/i
+
+/**
+ * The `Vary` value with `Cookie` merged in, or `undefined` when `current` already covers it
+ * (`*`, or a `Cookie` member in any case). Never repeats `Cookie`, never drops a member.
+ *
+ * @example
+ * ```ts
+ * varyWithCookie('')            // 'Cookie'
+ * varyWithCookie('Accept')      // 'Accept, Cookie'
+ * varyWithCookie('accept, COOKIE') // undefined: nothing to add
+ * ```
+ */
+export function varyWithCookie(current: string): string | undefined {
+  // The common case, no Vary yet, without a regex.
+  if (current === '') return 'Cookie'
+  if (COVERS_COOKIE.test(current)) return undefined
+  return current.trim() === '' ? 'Cookie' : `${current}, Cookie`
+}
+
+/**
+ * Checks an adapter's options (`undefined` is no options) and returns whether to trust
+ * `X-Forwarded-Proto`. `caller` names the function in the message.
+ *
+ * @throws {TypeError} `option trustProxy is invalid: …` for anything but a boolean, and for an
+ *   options argument that is not an object.
+ * @example
+ * ```ts
+ * const trustProxy = assertTrustProxy(options, 'sessionMiddleware')
+ * ```
+ */
+export function assertTrustProxy(options: unknown, caller: string): boolean {
+  if (options === undefined) return false
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`options are invalid: ${caller} takes an options object, e.g. { trustProxy: true }, or nothing`)
+  }
+  const trustProxy = (options as AdapterOptions).trustProxy
+  if (trustProxy === undefined || trustProxy === false) return false
+  if (trustProxy === true) return true
+  throw new TypeError(
+    'option trustProxy is invalid: give true (only behind a proxy that sets X-Forwarded-Proto itself) or false',
+  )
+}

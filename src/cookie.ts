@@ -49,7 +49,15 @@ const MAX_LIFETIME_MS = MAX_COOKIE_LIFETIME * 1000
 // Reading
 // ---------------------------------------------------------------------------------------------
 
-/** Options for {@link parseCookie} and {@link getCookie}. */
+/**
+ * Options for {@link parseCookie} and {@link getCookie}.
+ *
+ * @example
+ * ```ts
+ * const options: ParseCookieOptions = { decode: decodeURIComponent, maxLength: 8192 }
+ * parseCookie('name=J%C3%B6rg', options).name // 'Jörg'
+ * ```
+ */
 export interface ParseCookieOptions {
   /**
    * Decodes each value (for example `decodeURIComponent`). Values are kept raw when absent; if it
@@ -230,13 +238,37 @@ export function getCookie(
 // Writing
 // ---------------------------------------------------------------------------------------------
 
-/** The SameSite attribute (RFC 6265bis §4.1.2.7). Any casing is accepted; it is written capitalized. */
+/**
+ * The SameSite attribute (RFC 6265bis §4.1.2.7). Any casing is accepted; it is written capitalized.
+ *
+ * @example
+ * ```ts
+ * const sameSite: CookieSameSite = 'lax'
+ * stringifySetCookie('theme', 'dark', { sameSite }) // 'theme=dark; SameSite=Lax'
+ * ```
+ */
 export type CookieSameSite = 'strict' | 'lax' | 'none' | 'Strict' | 'Lax' | 'None'
 
-/** Chrome's Priority attribute. Any casing is accepted; it is written capitalized. */
+/**
+ * Chrome's Priority attribute. Any casing is accepted; it is written capitalized.
+ *
+ * @example
+ * ```ts
+ * const priority: CookiePriority = 'high'
+ * stringifySetCookie('theme', 'dark', { priority }) // 'theme=dark; Priority=High'
+ * ```
+ */
 export type CookiePriority = 'low' | 'medium' | 'high' | 'Low' | 'Medium' | 'High'
 
-/** Every Set-Cookie attribute except the lifetime (Expires, Max-Age). */
+/**
+ * Every Set-Cookie attribute except the lifetime (Expires, Max-Age).
+ *
+ * @example
+ * ```ts
+ * const attributes: CookieAttributes = { path: '/', httpOnly: true, secure: true, sameSite: 'strict' }
+ * const writer = createCookieWriter('session', attributes)
+ * ```
+ */
 export interface CookieAttributes {
   /** Domain attribute (§4.1.2.3): a host name, optionally with a leading dot. Omit for a host-only cookie. */
   domain?: string | undefined
@@ -254,7 +286,15 @@ export interface CookieAttributes {
   priority?: CookiePriority | undefined
 }
 
-/** The lifetime part of a Set-Cookie header. */
+/**
+ * The lifetime part of a Set-Cookie header.
+ *
+ * @example
+ * ```ts
+ * const lifetime: CookieLifetime = { maxAge: 3600 }
+ * createCookieWriter('theme').serialize('dark', lifetime) // 'theme=dark; Max-Age=3600'
+ * ```
+ */
 export interface CookieLifetime {
   /** Max-Age in whole seconds (§4.1.2.2). 0 or less deletes the cookie; above 400 days is capped. */
   maxAge?: number | undefined
@@ -264,7 +304,15 @@ export interface CookieLifetime {
   now?: Date | number | undefined
 }
 
-/** Options for {@link stringifySetCookie}: attributes plus lifetime. */
+/**
+ * Options for {@link stringifySetCookie}: attributes plus lifetime.
+ *
+ * @example
+ * ```ts
+ * const options: SetCookieOptions = { path: '/', httpOnly: true, maxAge: 600 }
+ * stringifySetCookie('theme', 'dark', options) // 'theme=dark; Path=/; Max-Age=600; HttpOnly'
+ * ```
+ */
 export interface SetCookieOptions extends CookieAttributes, CookieLifetime {}
 
 type HostPrefix = `__host-${string}`
@@ -281,7 +329,17 @@ type PrefixRules<N extends string, Base extends CookieAttributes> = [Extract<Low
 type IsPrefixed<N extends string> = [Extract<Lowercase<N>, HostPrefix | SecurePrefix>] extends [never] ? false : true
 
 /** The options parameter of a cookie function: required for `__Host-`/`__Secure-` names, optional otherwise
- * (a prefixed name must at least say `secure: true`). */
+ * (a prefixed name must at least say `secure: true`).
+ *
+ * @example
+ * ```ts
+ * function setCookie<N extends string>(name: N, value: string, ...options: OptionsArgument<N, CookieOptionsFor<N>>) {
+ *   return stringifySetCookie(name, value, ...options)
+ * }
+ * setCookie('theme', 'dark') // options optional
+ * setCookie('__Host-id', 'abc', { secure: true }) // options required
+ * ```
+ */
 export type OptionsArgument<N extends string, Options> = IsPrefixed<N> extends true ? [options: Options] : [options?: Options]
 
 /**
@@ -626,7 +684,16 @@ export function stringifySetCookie(name: string, value: string, options?: SetCoo
   return assemble(name, value, compiled, formatLifetime(options))
 }
 
-/** A compiled Set-Cookie writer; see {@link createCookieWriter}. */
+/**
+ * A compiled Set-Cookie writer; see {@link createCookieWriter}.
+ *
+ * @example
+ * ```ts
+ * const writer: CookieWriter = createCookieWriter('theme', { path: '/' })
+ * writer.serialize('dark', { maxAge: 86400 }) // 'theme=dark; Path=/; Max-Age=86400'
+ * writer.expire() // 'theme=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0'
+ * ```
+ */
 export interface CookieWriter {
   /** The cookie name the writer was created for. */
   readonly name: string

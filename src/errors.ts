@@ -8,7 +8,15 @@
  * @module
  */
 
-/** Every code a {@link SessionError} can carry. */
+/**
+ * Every code a {@link SessionError} can carry.
+ *
+ * @example
+ * ```ts
+ * const code: SessionErrorCode = 'ERR_SESSION_EXPIRED'
+ * if (isSessionError(error, code)) redirectToLogin()
+ * ```
+ */
 export type SessionErrorCode =
   | 'ERR_SESSION_MALFORMED'
   | 'ERR_SESSION_SIGNATURE_INVALID'

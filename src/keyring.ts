@@ -11,20 +11,52 @@
 import { Buffer } from 'node:buffer'
 import { createHmac, hkdfSync } from 'node:crypto'
 
-/** A secret: a string (used as its UTF-8 bytes) or raw bytes. */
+/**
+ * A secret: a string (used as its UTF-8 bytes) or raw bytes.
+ *
+ * @example
+ * ```ts
+ * const secret: Secret = process.env.SESSION_SECRET! // or raw bytes: randomBytes(32)
+ * createKeyring(secret)
+ * ```
+ */
 export type Secret = string | Uint8Array
 
-/** A secret with an explicit key id, for ids you want to read in logs (`'2026-11'`). */
+/**
+ * A secret with an explicit key id, for ids you want to read in logs (`'2026-11'`).
+ *
+ * @example
+ * ```ts
+ * const entry: KeyringEntry = { id: '2026-11', secret: process.env.SECRET_2026_11! }
+ * createKeyring([entry, process.env.SECRET_2026_05!]).current.id // '2026-11'
+ * ```
+ */
 export interface KeyringEntry {
   /** 1 to 32 characters from the base64url alphabet (`A-Z a-z 0-9 - _`). */
   id?: string
   secret: Secret
 }
 
-/** What {@link createKeyring} and every factory taking `secrets` accept: one secret, or a list newest first. */
+/**
+ * What {@link createKeyring} and every factory taking `secrets` accept: one secret, or a list newest first.
+ *
+ * @example
+ * ```ts
+ * const secrets: SecretsInput = [{ id: '2026-11', secret: newSecret }, oldSecret] // newest first
+ * const signer = createSigner({ secrets, purpose: 'csrf' })
+ * ```
+ */
 export type SecretsInput = Secret | KeyringEntry | ReadonlyArray<Secret | KeyringEntry>
 
-/** One validated secret of a keyring. */
+/**
+ * One validated secret of a keyring.
+ *
+ * @example
+ * ```ts
+ * const key: Key = createKeyring([newSecret, oldSecret]).current
+ * console.log(key.id, key.index) // never log key.secret
+ * ```
+ */
 export interface Key {
   /** The key id written into tokens. */
   readonly id: string
@@ -34,7 +66,16 @@ export interface Key {
   readonly secret: Buffer
 }
 
-/** A validated keyring. */
+/**
+ * A validated keyring.
+ *
+ * @example
+ * ```ts
+ * const keyring: Keyring = createKeyring([newSecret, oldSecret])
+ * keyring.keys.length // 2
+ * keyring.get(keyring.current.id) === keyring.current // true
+ * ```
+ */
 export interface Keyring {
   /** All keys, newest first. */
   readonly keys: readonly Key[]
@@ -44,7 +85,16 @@ export interface Keyring {
   get(id: string): Key | undefined
 }
 
-/** The fewest bytes a secret may have: 256 bits, the HMAC-SHA256 block's worth of key strength. */
+/**
+ * The fewest bytes a secret may have: 256 bits, the HMAC-SHA256 block's worth of key strength.
+ *
+ * @example
+ * ```ts
+ * import { randomBytes } from 'node:crypto'
+ *
+ * const secret = randomBytes(MIN_SECRET_BYTES).toString('base64url') // a fresh, strong secret
+ * ```
+ */
 export const MIN_SECRET_BYTES = 32
 
 // A secret of 32 bytes but only a few distinct byte values ('aaaa…', '0000…', 'abababab…') is

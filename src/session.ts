@@ -13,21 +13,52 @@
  * @module
  */
 
-/** The data a session holds: string keys, values your serializer can encode. */
+/**
+ * The data a session holds: string keys, values your serializer can encode.
+ *
+ * @example
+ * ```ts
+ * const data: SessionData = { user: 'ada', cart: ['tea'] }
+ * const cookieValue = sessions.sign(data)
+ * ```
+ */
 export type SessionData = Record<string, unknown>
 
-/** One flashed message, as returned by {@link SessionMethods.consumeFlashes}. */
+/**
+ * One flashed message, as returned by {@link SessionMethods.consumeFlashes}.
+ *
+ * @example
+ * ```ts
+ * session.flash('Wrong password.', 'error')
+ * const [first]: FlashMessage[] = session.consumeFlashes()
+ * // first: { category: 'error', message: 'Wrong password.' }
+ * ```
+ */
 export interface FlashMessage {
   category: string
   message: string
 }
 
-/** A category, or a list of categories, to select flashed messages. */
+/**
+ * A category, or a list of categories, to select flashed messages.
+ *
+ * @example
+ * ```ts
+ * const filter: FlashFilter = ['error', 'warning']
+ * const problems = session.consumeFlashes(filter)
+ * ```
+ */
 export type FlashFilter = string | readonly string[]
 
 /**
  * A callback for {@link SessionMethods.regenerate}, `destroy` and `save`, in the Node/Express shape.
  * Frasco always calls it asynchronously, exactly once, with no error.
+ *
+ * @example
+ * ```ts
+ * const done: SessionCallback = (err) => (err ? next(err) : res.redirect('/'))
+ * req.session.regenerate(done)
+ * ```
  */
 export type SessionCallback = (err?: unknown) => void
 
@@ -37,6 +68,14 @@ type KeyOf<T> = keyof T & string
 /**
  * One `[key, value]` pair of a session typed `T`: a union over the declared keys, so that
  * `if (entry[0] === 'user')` narrows `entry[1]`. `[string, unknown]` for an untyped session.
+ *
+ * @example
+ * ```ts
+ * declare const session: Session<{ user: string; visits: number }>
+ * for (const entry of session.entries()) {
+ *   if (entry[0] === 'visits') entry[1].toFixed() // entry[1] is a number here
+ * }
+ * ```
  */
 export type SessionEntry<T extends object = SessionData> = {
   [K in KeyOf<T>]: [K, T[K]]
@@ -45,6 +84,15 @@ export type SessionEntry<T extends object = SessionData> = {
 /**
  * The methods and read-only flags of a session. These names are reserved on the property view:
  * `session.get` is always the method; data stored under `'get'` is reached with `session.get('get')`.
+ *
+ * @example
+ * ```ts
+ * function logout(session: SessionMethods) {
+ *   session.clear()
+ *   session.flash('Logged out.')
+ * }
+ * session.get('get') // data stored under a reserved name
+ * ```
  */
 export interface SessionMethods<T extends object = SessionData> {
   /**

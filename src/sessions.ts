@@ -13,7 +13,15 @@ import type { Keyring, SecretsInput } from './keyring.js'
 import { createSession, getSessionState, type Session, type SessionData } from './session.js'
 import type { VerifyResult } from './signer.js'
 
-/** The session cookie's name and attributes. */
+/**
+ * The session cookie's name and attributes.
+ *
+ * @example
+ * ```ts
+ * const cookie: SessionCookieOptions = { name: '__Host-session', secure: true, sameSite: 'strict' }
+ * const sessions = createSessions({ secrets: secretsFromEnv(), cookie })
+ * ```
+ */
 export interface SessionCookieOptions {
   /** Cookie name. Default `'session'`. A `__Host-` name needs `secure: true`, `path: '/'` and no domain. */
   name?: string
@@ -35,7 +43,15 @@ export interface SessionCookieOptions {
   priority?: CookiePriority
 }
 
-/** Options of {@link createSessions}. */
+/**
+ * Options of {@link createSessions}.
+ *
+ * @example
+ * ```ts
+ * const options: SessionsOptions = { secrets: secretsFromEnv(), maxAge: 14 * 86400, idleTimeout: 3600, encrypt: true }
+ * const sessions = createSessions<{ user: string }>(options)
+ * ```
+ */
 export interface SessionsOptions {
   /** One secret or a list, newest first (at least 32 bytes each; any length with format `'flask'`). */
   secrets: SecretsInput | Keyring
@@ -86,13 +102,31 @@ export interface SessionsOptions {
   now?: () => number
 }
 
-/** Per-request context for {@link Sessions.commit}. */
+/**
+ * Per-request context for {@link Sessions.commit}.
+ *
+ * @example
+ * ```ts
+ * const context: CommitContext = { secure: new URL(request.url).protocol === 'https:' }
+ * const setCookies = sessions.commit(session, context)
+ * ```
+ */
 export interface CommitContext {
   /** Whether the request came over HTTPS; decides `Secure` when the cookie option is `'auto'`. */
   secure?: boolean
 }
 
-/** What {@link createSessions} returns. */
+/**
+ * What {@link createSessions} returns.
+ *
+ * @example
+ * ```ts
+ * const sessions: Sessions<{ user: string }> = createSessions({ secrets: secretsFromEnv() })
+ * const session = sessions.read(req.headers.cookie)
+ * if (session.isNew) console.info(sessions.invalidReason(session)?.code)
+ * for (const header of sessions.commit(session)) res.appendHeader('Set-Cookie', header)
+ * ```
+ */
 export interface Sessions<T extends object = SessionData> {
   /** The session cookie's name. */
   readonly cookieName: string

@@ -27,7 +27,16 @@ import { ObjectCodec, verified } from './lib/codec.js'
 import { SealedCore } from './lib/seal.js'
 import { DEFAULT_COMPRESS_THRESHOLD, DEFAULT_MAX_PAYLOAD_BYTES } from './serializer.js'
 
-/** The outcome of verifying a token; never thrown. */
+/**
+ * The outcome of verifying a token; never thrown.
+ *
+ * @example
+ * ```ts
+ * const result: VerifyResult<string> = signer.verify(token)
+ * if (result.ok) console.log(result.value, result.expiresAt, result.stale)
+ * else console.warn(result.error.code)
+ * ```
+ */
 export type VerifyResult<T> =
   | {
       ok: true
@@ -43,7 +52,15 @@ export type VerifyResult<T> =
     }
   | { ok: false; error: SessionError }
 
-/** Options shared by {@link createSigner} and {@link createSerializer}. */
+/**
+ * Options shared by {@link createSigner} and {@link createSerializer}.
+ *
+ * @example
+ * ```ts
+ * const options: SignerOptions = { secrets: secretsFromEnv(), purpose: 'email-confirm', clockTolerance: 30 }
+ * const signer = createSigner(options)
+ * ```
+ */
 export interface SignerOptions {
   /** One secret or a list, newest first (at least 32 bytes each). The newest signs; all verify. */
   secrets: SecretsInput | Keyring
@@ -58,7 +75,15 @@ export interface SignerOptions {
   maxTokenLength?: number
 }
 
-/** Options of `sign`. */
+/**
+ * Options of `sign`.
+ *
+ * @example
+ * ```ts
+ * const options: SignOptions = { expiresIn: 3600, now: new Date('2026-01-01T00:00:00Z') }
+ * const token = signer.sign('user:42', options)
+ * ```
+ */
 export interface SignOptions {
   /** Seconds until the token expires; written into the token and enforced by `verify`. */
   expiresIn?: number
@@ -66,7 +91,15 @@ export interface SignOptions {
   now?: Date | number
 }
 
-/** Options of `verify` and `unsign`. */
+/**
+ * Options of `verify` and `unsign`.
+ *
+ * @example
+ * ```ts
+ * const options: VerifyOptions = { maxAge: 900 } // issued at most 15 minutes ago
+ * const result = signer.verify(token, options)
+ * ```
+ */
 export interface VerifyOptions {
   /** Reject tokens issued more than this many seconds ago, whatever expiry they carry. */
   maxAge?: number
@@ -74,7 +107,16 @@ export interface VerifyOptions {
   now?: Date | number
 }
 
-/** Signs and verifies strings and bytes. */
+/**
+ * Signs and verifies strings and bytes.
+ *
+ * @example
+ * ```ts
+ * const signer: Signer = createSigner({ secrets, purpose: 'download' })
+ * const token = signer.sign(new Uint8Array([1, 2, 3]))
+ * const bytes = signer.unsign(token, { encoding: 'bytes' }) // Uint8Array [1, 2, 3]
+ * ```
+ */
 export interface Signer {
   /** Signs a string (as UTF-8) or bytes. */
   sign(value: string | Uint8Array, options?: SignOptions): string
@@ -87,7 +129,15 @@ export interface Signer {
   unsign(token: string, options: VerifyOptions & { encoding: 'bytes' }): Uint8Array
 }
 
-/** Options of {@link createSerializer}. */
+/**
+ * Options of {@link createSerializer}.
+ *
+ * @example
+ * ```ts
+ * const options: SerializerOptions = { secrets, purpose: 'invite', encrypt: true, compress: { threshold: 256 } }
+ * const invites = createSerializer<{ team: string }>(options)
+ * ```
+ */
 export interface SerializerOptions extends SignerOptions {
   /**
    * Compress payloads of at least this many bytes with raw deflate, when that makes the token
@@ -104,7 +154,16 @@ export interface SerializerOptions extends SignerOptions {
   encrypt?: boolean
 }
 
-/** Signs and verifies objects (JSON plus Date, Uint8Array, BigInt, Map and Set). */
+/**
+ * Signs and verifies objects (JSON plus Date, Uint8Array, BigInt, Map and Set).
+ *
+ * @example
+ * ```ts
+ * const carts: Serializer<{ items: string[] }> = createSerializer({ secrets, purpose: 'cart' })
+ * const token = carts.sign({ items: ['tea'] }, { expiresIn: 86400 })
+ * carts.unsign(token).items // ['tea']
+ * ```
+ */
 export interface Serializer<T = unknown> {
   sign(value: T, options?: SignOptions): string
   verify(token: string, options?: VerifyOptions): VerifyResult<T>

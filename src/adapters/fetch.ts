@@ -8,7 +8,15 @@ import { assertTrustProxy, varyWithCookie } from '../lib/vary.js'
 import { getSessionState, type Session, type SessionData } from '../session.js'
 import type { Sessions } from '../sessions.js'
 
-/** Options of the Fetch adapter. */
+/**
+ * Options of the Fetch adapter.
+ *
+ * @example
+ * ```ts
+ * const options: FetchSessionOptions = { trustProxy: true } // behind a proxy that sets X-Forwarded-Proto
+ * const fetchHandler = withSessions(sessions, (request, session) => new Response('ok'), options)
+ * ```
+ */
 export interface FetchSessionOptions {
   /**
    * Trust `X-Forwarded-Proto` when deciding `Secure` for `cookie.secure: 'auto'`. Only behind a

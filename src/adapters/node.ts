@@ -10,7 +10,15 @@ import { assertTrustProxy, varyWithCookie } from '../lib/vary.js'
 import { getSessionState, type Session, type SessionData } from '../session.js'
 import type { Sessions } from '../sessions.js'
 
-/** Options of the node adapter. */
+/**
+ * Options of the node adapter.
+ *
+ * @example
+ * ```ts
+ * const options: NodeSessionOptions = { trustProxy: true } // behind a proxy that sets X-Forwarded-Proto
+ * commitSession(sessions, req, res, session, options)
+ * ```
+ */
 export interface NodeSessionOptions {
   /**
    * Trust `X-Forwarded-Proto` from a reverse proxy when deciding `Secure` for `cookie.secure:
@@ -41,10 +49,29 @@ export interface SessionMiddlewareOptions extends NodeSessionOptions {
   onError?: (error: unknown, req: IncomingMessage) => void
 }
 
-/** A request carrying its session, as the middleware leaves it. */
+/**
+ * A request carrying its session, as the middleware leaves it.
+ *
+ * @example
+ * ```ts
+ * function currentUser(req: SessionRequest<{ user: string }>): string | undefined {
+ *   return req.session.get('user')
+ * }
+ * ```
+ */
 export type SessionRequest<T extends object = SessionData> = IncomingMessage & { session: Session<T> }
 
-/** A plain `node:http` handler that receives a request with a session. */
+/**
+ * A plain `node:http` handler that receives a request with a session.
+ *
+ * @example
+ * ```ts
+ * const handler: SessionHandler<{ visits: number }> = (req, res) => {
+ *   res.end(String(req.session.get('visits') ?? 0))
+ * }
+ * createServer(withSessions(sessions, handler)).listen(3000)
+ * ```
+ */
 export type SessionHandler<T extends object = SessionData> = (
   req: SessionRequest<T>,
   res: ServerResponse,

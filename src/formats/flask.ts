@@ -29,7 +29,15 @@ import {
   type PythonJsonTagged,
 } from './itsdangerous.js'
 
-/** Flask's default `PERMANENT_SESSION_LIFETIME`, 31 days, in seconds. */
+/**
+ * Flask's default `PERMANENT_SESSION_LIFETIME`, 31 days, in seconds.
+ *
+ * @example
+ * ```ts
+ * FLASK_DEFAULT_MAX_AGE // 2678400
+ * const flask = createFlaskCodec({ secrets, maxAge: FLASK_DEFAULT_MAX_AGE / 31 }) // one day
+ * ```
+ */
 export const FLASK_DEFAULT_MAX_AGE = 31 * 24 * 60 * 60
 
 /**
@@ -37,6 +45,12 @@ export const FLASK_DEFAULT_MAX_AGE = 31 * 24 * 60 * 60
  * it reads uncompressed payloads of any size). Measured (docs/flask.md): on a typical 127-byte
  * session, deflating on every write and inflating on every read cost about twice the rest of the
  * round trip, for a cookie 7 % shorter. The same 1 KiB as Frasco's own format.
+ *
+ * @example
+ * ```ts
+ * FLASK_DEFAULT_COMPRESS_THRESHOLD // 1024
+ * const flask = createFlaskCodec({ secrets, compressThreshold: 0 }) // try zlib on every write, as Flask does
+ * ```
  */
 export const FLASK_DEFAULT_COMPRESS_THRESHOLD = 1024
 
@@ -314,7 +328,15 @@ function decodeSession(text: string): Record<string, unknown> {
   return value
 }
 
-/** Options of {@link createFlaskCodec}. */
+/**
+ * Options of {@link createFlaskCodec}.
+ *
+ * @example
+ * ```ts
+ * const options: FlaskCodecOptions = { secrets: [process.env.SECRET_KEY!, process.env.OLD_SECRET_KEY!], maxAge: 3600 }
+ * const flask = createFlaskCodec(options)
+ * ```
+ */
 export interface FlaskCodecOptions {
   /** Flask's `SECRET_KEY` (string or bytes), or a list newest first to accept older keys. Not empty. */
   secrets: ItsdangerousSecrets
@@ -335,7 +357,15 @@ export interface FlaskCodecOptions {
   clockTolerance?: number
 }
 
-/** Options of {@link FlaskCodec.encode}. */
+/**
+ * Options of {@link FlaskCodec.encode}.
+ *
+ * @example
+ * ```ts
+ * const options: FlaskEncodeOptions = { now: Date.now(), path: 'session' }
+ * const cookieValue = flask.encode({ user: 'ada', _permanent: true }, options)
+ * ```
+ */
 export interface FlaskEncodeOptions {
   /** The signing time: a Date or milliseconds since the epoch. Defaults to now. */
   now?: Date | number
@@ -343,7 +373,15 @@ export interface FlaskEncodeOptions {
   path?: string
 }
 
-/** Options of {@link FlaskCodec.decode}. */
+/**
+ * Options of {@link FlaskCodec.decode}.
+ *
+ * @example
+ * ```ts
+ * const options: FlaskDecodeOptions = { maxAge: 600 } // stricter than the codec's maxAge, for this call
+ * const result = flask.decode(cookieValue, options)
+ * ```
+ */
 export interface FlaskDecodeOptions {
   /** The verification time: a Date or milliseconds since the epoch. Defaults to now. */
   now?: Date | number
@@ -351,7 +389,16 @@ export interface FlaskDecodeOptions {
   maxAge?: number
 }
 
-/** Reads and writes the value of Flask's `session` cookie. */
+/**
+ * Reads and writes the value of Flask's `session` cookie.
+ *
+ * @example
+ * ```ts
+ * const flask: FlaskCodec = createFlaskCodec({ secrets: process.env.SECRET_KEY! })
+ * const result = flask.decode(flask.encode({ user: 'ada' }))
+ * if (result.ok) result.value.user // 'ada'
+ * ```
+ */
 export interface FlaskCodec {
   /** Writes a session as Flask would. `_permanent: true` marks a permanent session, as in Flask. */
   encode(data: Record<string, unknown>, options?: FlaskEncodeOptions): string

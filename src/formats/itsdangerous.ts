@@ -32,19 +32,50 @@ import {
 } from '../errors.js'
 import type { VerifyResult } from '../signer.js'
 
-/** Hash functions itsdangerous can be configured with (`digest_method`). */
+/**
+ * Hash functions itsdangerous can be configured with (`digest_method`).
+ *
+ * @example
+ * ```ts
+ * const digest: ItsdangerousDigest = 'sha256' // Python: Signer(key, digest_method=hashlib.sha256)
+ * const signer = createItsdangerousSigner({ secrets: 'secret', digest })
+ * ```
+ */
 export type ItsdangerousDigest = 'sha1' | 'sha256' | 'sha512'
 
-/** How itsdangerous derives the signing key from a secret and the salt (`key_derivation`). */
+/**
+ * How itsdangerous derives the signing key from a secret and the salt (`key_derivation`).
+ *
+ * @example
+ * ```ts
+ * const keyDerivation: ItsdangerousKeyDerivation = 'hmac' // Python: Signer(key, key_derivation='hmac')
+ * const signer = createItsdangerousSigner({ secrets: 'secret', keyDerivation })
+ * ```
+ */
 export type ItsdangerousKeyDerivation = 'django-concat' | 'concat' | 'hmac' | 'none'
 
 /**
  * One secret or a list of secrets, NEWEST FIRST. Strings are used as their UTF-8 bytes, exactly
  * as itsdangerous uses a `str` key. (Python's itsdangerous takes the list oldest → newest.)
+ *
+ * @example
+ * ```ts
+ * // Python: Signer(['old-key', 'new-key']); here newest first
+ * const secrets: ItsdangerousSecrets = ['new-key', 'old-key']
+ * const signer = createItsdangerousSigner({ secrets })
+ * ```
  */
 export type ItsdangerousSecrets = string | Uint8Array | ReadonlyArray<string | Uint8Array>
 
-/** Options of {@link createItsdangerousSigner}. */
+/**
+ * Options of {@link createItsdangerousSigner}.
+ *
+ * @example
+ * ```ts
+ * const options: ItsdangerousSignerOptions = { secrets: 'secret', salt: 'activate', digest: 'sha256', timestamped: true }
+ * const signer = createItsdangerousSigner(options)
+ * ```
+ */
 export interface ItsdangerousSignerOptions {
   /** The secret key(s), newest first. The newest signs; every one verifies. No minimum length. */
   secrets: ItsdangerousSecrets
@@ -64,13 +95,29 @@ export interface ItsdangerousSignerOptions {
   maxTokenLength?: number
 }
 
-/** Options of `sign` and `dumps`. */
+/**
+ * Options of `sign` and `dumps`.
+ *
+ * @example
+ * ```ts
+ * const options: ItsdangerousSignOptions = { now: new Date('2026-01-01T00:00:00Z') }
+ * const token = signer.sign('user-42', options)
+ * ```
+ */
 export interface ItsdangerousSignOptions {
   /** The signing time: a Date or milliseconds since the epoch. Defaults to now. Stored in whole seconds. */
   now?: Date | number
 }
 
-/** Options of `verify`, `unsign` and `loads`. */
+/**
+ * Options of `verify`, `unsign` and `loads`.
+ *
+ * @example
+ * ```ts
+ * const options: ItsdangerousVerifyOptions = { maxAge: 3600 } // Python: unsign(token, max_age=3600)
+ * const result = signer.verify(token, options)
+ * ```
+ */
 export interface ItsdangerousVerifyOptions {
   /** Reject timestamped tokens older than this many seconds (`max_age`). `Infinity` for no limit. */
   maxAge?: number
@@ -78,7 +125,15 @@ export interface ItsdangerousVerifyOptions {
   now?: Date | number
 }
 
-/** Signs and verifies strings the way itsdangerous's `Signer` / `TimestampSigner` do. */
+/**
+ * Signs and verifies strings the way itsdangerous's `Signer` / `TimestampSigner` do.
+ *
+ * @example
+ * ```ts
+ * const signer: ItsdangerousSigner = createItsdangerousSigner({ secrets: 'secret' })
+ * signer.unsign(signer.sign('hello')) // 'hello'
+ * ```
+ */
 export interface ItsdangerousSigner {
   /** Signs a string, or bytes that are UTF-8 text. Throws `TypeError` for a value that cannot be a token. */
   sign(value: string | Uint8Array, options?: ItsdangerousSignOptions): string
@@ -91,7 +146,15 @@ export interface ItsdangerousSigner {
   unsign(token: string, options?: ItsdangerousVerifyOptions): string
 }
 
-/** The text serializer below the signature, like the `serializer` argument of itsdangerous. */
+/**
+ * The text serializer below the signature, like the `serializer` argument of itsdangerous.
+ *
+ * @example
+ * ```ts
+ * const json: ItsdangerousTextSerializer = { dumps: (value) => JSON.stringify(value), loads: (text) => JSON.parse(text) }
+ * const serializer = createItsdangerousSerializer({ secrets: 'secret', serializer: json })
+ * ```
+ */
 export interface ItsdangerousTextSerializer {
   /**
    * Turns a value into text; throws `TypeError` for values it cannot represent. `path`, when
@@ -102,7 +165,15 @@ export interface ItsdangerousTextSerializer {
   loads(text: string): unknown
 }
 
-/** Options of {@link createItsdangerousSerializer}. */
+/**
+ * Options of {@link createItsdangerousSerializer}.
+ *
+ * @example
+ * ```ts
+ * const options: ItsdangerousSerializerOptions = { secrets: 'secret', salt: 'reset', timestamped: true, compressThreshold: false }
+ * const serializer = createItsdangerousSerializer<{ id: number }>(options)
+ * ```
+ */
 export interface ItsdangerousSerializerOptions extends ItsdangerousSignerOptions {
   /** Default `'itsdangerous'`, the salt of itsdangerous's serializers. */
   salt?: string | Uint8Array
@@ -118,7 +189,16 @@ export interface ItsdangerousSerializerOptions extends ItsdangerousSignerOptions
   maxBytes?: number
 }
 
-/** Dumps and loads values the way itsdangerous's `URLSafeSerializer` / `URLSafeTimedSerializer` do. */
+/**
+ * Dumps and loads values the way itsdangerous's `URLSafeSerializer` / `URLSafeTimedSerializer` do.
+ *
+ * @example
+ * ```ts
+ * const reset: ItsdangerousSerializer<{ id: number }> = createItsdangerousSerializer({ secrets: 'secret', salt: 'reset' })
+ * const result = reset.loads(reset.dumps({ id: 5 }))
+ * if (result.ok) result.value.id // 5
+ * ```
+ */
 export interface ItsdangerousSerializer<T = unknown> {
   /**
    * Serializes, compresses if that helps, and signs. Throws `TypeError` for values that cannot be
@@ -473,14 +553,30 @@ export function createItsdangerousSerializer<T = unknown>(options: ItsdangerousS
 // ---------------------------------------------------------------------------------------------
 // JSON as Python's json module writes and reads it.
 
-/** A value put in place of another by an {@link PythonJsonEncodeOptions.tag} hook: written as `{"key": inner}`. */
+/**
+ * A value put in place of another by an {@link PythonJsonEncodeOptions.tag} hook: written as `{"key": inner}`.
+ *
+ * @example
+ * ```ts
+ * const tag = (value: unknown): PythonJsonTagged | undefined => (value instanceof Date ? { key: ' d', inner: value.getTime() } : undefined)
+ * encodePythonJson({ at: new Date(0) }, { tag }) // '{"at":{" d":0}}'
+ * ```
+ */
 export interface PythonJsonTagged {
   readonly key: string
   /** Written with the same rules (and the same hook) as any other value. */
   readonly inner: unknown
 }
 
-/** Options of {@link encodePythonJson}. */
+/**
+ * Options of {@link encodePythonJson}.
+ *
+ * @example
+ * ```ts
+ * const options: PythonJsonEncodeOptions = { sortKeys: true, ensureAscii: true }
+ * encodePythonJson({ b: 1, a: 'é' }, options) // '{"a":"\\u00e9","b":1}'
+ * ```
+ */
 export interface PythonJsonEncodeOptions {
   /** Escape every non-ASCII character as `\uXXXX` (Python's `ensure_ascii`). Default `false`. */
   ensureAscii?: boolean
@@ -496,7 +592,15 @@ export interface PythonJsonEncodeOptions {
   path?: string
 }
 
-/** Options of {@link decodePythonJson}. */
+/**
+ * Options of {@link decodePythonJson}.
+ *
+ * @example
+ * ```ts
+ * const options: PythonJsonDecodeOptions = { objectHook: (object) => ('$date' in object ? new Date(Number(object.$date)) : object) }
+ * decodePythonJson('{"at":{"$date":0}}', options) // { at: 1970-01-01T00:00:00.000Z }
+ * ```
+ */
 export interface PythonJsonDecodeOptions {
   /**
    * Called on every object once its members are decoded, innermost first, in document order

@@ -30,6 +30,7 @@ import {
   SessionExpired,
   SignatureInvalid,
 } from '../errors.js'
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../serializer.js'
 import type { VerifyResult } from '../signer.js'
 
 /**
@@ -212,7 +213,6 @@ export interface ItsdangerousSerializer<T = unknown> {
 const DIGEST_BYTES: Record<ItsdangerousDigest, number> = { sha1: 20, sha256: 32, sha512: 64 }
 const KEY_DERIVATIONS: readonly string[] = ['django-concat', 'concat', 'hmac', 'none']
 const DEFAULT_MAX_TOKEN_LENGTH = 65_536
-const DEFAULT_MAX_BYTES = 131_072
 // itsdangerous's separator must not occur in base64url signatures, nor be '=' (its padding).
 const SEPARATOR_FORBIDDEN = /[A-Za-z0-9_=-]/
 // int_to_bytes packs the timestamp as a big-endian unsigned 64-bit integer without leading zeros.
@@ -488,7 +488,7 @@ export function createItsdangerousSerializer<T = unknown>(options: ItsdangerousS
   }
   const threshold = options.compressThreshold ?? 0
   if (threshold !== false) assertLimit(threshold, 'compressThreshold', 0)
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
   assertLimit(maxBytes, 'maxBytes', 1)
 
   const read = (payload: string): T => {

@@ -14,7 +14,7 @@ import { decodeBase64url, decodeUtf8 } from '../encoding.js'
 import { SessionError } from '../errors.js'
 import { FLASK_DEFAULT_MAX_AGE, createFlaskCodec, decodeFlaskJson, encodeFlaskJson } from '../formats/flask.js'
 import { createKeyring, type Keyring } from '../keyring.js'
-import { parse, stringify, decodePayload } from '../serializer.js'
+import { DEFAULT_MAX_PAYLOAD_BYTES, decodePayload, parse, stringify } from '../serializer.js'
 import { createSerializer } from '../signer.js'
 import { DEFAULT_CLOCK_TOLERANCE, FLAG_DEFLATE, FLAG_EXPIRES, peekToken } from './token.js'
 
@@ -40,8 +40,8 @@ export const FLASK_SHORT_KEY_BYTES = 16
 
 // What a Flask session cookie looks like: [.]payload.timestamp.signature (27 characters of SHA-1).
 const FLASK_COOKIE = /^(\.?)([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)\.[A-Za-z0-9_-]{27}$/
-// The Flask codec's payload cap: inspect inflates no more than verify would.
-const FLASK_MAX_PAYLOAD = 131_072
+// The payload cap: inspect inflates no more than verify would.
+const FLASK_MAX_PAYLOAD = DEFAULT_MAX_PAYLOAD_BYTES
 
 export const USAGE = `Usage: frasco <command> [options]
 

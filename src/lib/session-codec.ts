@@ -8,6 +8,7 @@ import { Buffer } from 'node:buffer'
 import { CookieTooLarge, PayloadTooLarge, SessionError } from '../errors.js'
 import { createFlaskCodec, encodeFlaskJson, isTuple, tuple } from '../formats/flask.js'
 import type { Keyring, SecretsInput } from '../keyring.js'
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../serializer.js'
 import { createObjectCodec } from '../signer.js'
 import type { VerifyResult } from '../signer.js'
 import { DEFAULT_CLOCK_TOLERANCE } from './token.js'
@@ -37,8 +38,8 @@ export interface SessionCodecOptions {
   maxTokenLength: number
 }
 
-// The Flask codec's default payload cap (JSON bytes after inflating), for reading and writing.
-const FLASK_MAX_PAYLOAD_BYTES = 131_072
+// The payload cap (JSON bytes after inflating) is the serializer's, for every format.
+const FLASK_MAX_PAYLOAD_BYTES = DEFAULT_MAX_PAYLOAD_BYTES
 
 // What a value that cannot be stored is called in the TypeError: `value at session.cart[0] is …`.
 const SESSION_PATH = 'session'

@@ -136,6 +136,14 @@ describe('frasco inspect', () => {
     expect((await run(['verify'], signed.stdout)).stderr).toContain('ERR_SESSION_UNSUPPORTED_VERSION')
   })
 
+  it('shows a createSigner token as a string value', async () => {
+    const { createSigner } = await import('../src/signer.js')
+    const token = createSigner({ secrets: secret, purpose: 'reset' }).sign('user:42')
+    const shown = JSON.parse((await run(['inspect'], token, {})).stdout)
+    expect(shown).toMatchObject({ verified: false, version: 'f1', kind: 'string', payload: 'user:42' })
+    expect(shown.payloadError).toBeUndefined()
+  })
+
   it('says so when the input is not a Frasco token', async () => {
     expect(JSON.parse((await run(['inspect'], 'garbage', {})).stdout)).toMatchObject({ verified: false, format: 'unknown' })
   })

@@ -16,7 +16,7 @@ import { FLASK_DEFAULT_MAX_AGE, createFlaskCodec, decodeFlaskJson, encodeFlaskJs
 import { createKeyring, type Keyring } from '../keyring.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES, decodePayload, parse, stringify } from '../serializer.js'
 import { createSerializer } from '../signer.js'
-import { DEFAULT_CLOCK_TOLERANCE, FLAG_DEFLATE, FLAG_EXPIRES, peekToken } from './token.js'
+import { DEFAULT_CLOCK_TOLERANCE, FLAG_DEFLATE, FLAG_EXPIRES, FLAG_OBJECT, peekToken } from './token.js'
 
 /** Where the CLI reads and writes; injected so tests run it in-process. */
 export interface CliIo {
@@ -293,14 +293,20 @@ export function inspect(token: string, format?: 'frasco' | 'flask'): Record<stri
   if (peeked === undefined) {
     return { verified: false, format: 'unknown', note: format === 'frasco' ? 'not a Frasco f1 token' : 'neither a Frasco token nor a Flask session cookie' }
   }
+  const isObject = (peeked.flags & FLAG_OBJECT) !== 0
   let payload: unknown
   let payloadError: string | undefined
-  try {
-    const value = decodePayload(peeked.payload, (peeked.flags & FLAG_DEFLATE) !== 0)
-    payload = JSON.parse(stringify(value))
-  } catch (error) {
-    payloadError = error instanceof SessionError ? error.code : 'unreadable'
-    payload = decodeUtf8(peeked.payload) ?? null
+  if (!isObject) {
+    // A createSigner token: its value is a string (or bytes, shown as base64url).
+    payload = decodeUtf8(peeked.payload) ?? { $b: peeked.payload.toString('base64url') }
+  } else {
+    try {
+      const value = decodePayload(peeked.payload, (peeked.flags & FLAG_DEFLATE) !== 0)
+      payload = JSON.parse(stringify(value))
+    } catch (error) {
+      payloadError = error instanceof SessionError ? error.code : 'unreadable'
+      payload = decodeUtf8(peeked.payload) ?? null
+    }
   }
   return {
     verified: false,
@@ -308,6 +314,7 @@ export function inspect(token: string, format?: 'frasco' | 'flask'): Record<stri
     format: 'frasco',
     version: peeked.version,
     encrypted: false,
+    kind: isObject ? 'object' : 'string',
     keyId: peeked.keyId,
     compressed: (peeked.flags & FLAG_DEFLATE) !== 0,
     issuedAt: date(peeked.issuedAt),

@@ -422,14 +422,14 @@ export function parse(text: string): unknown {
   }
 }
 
-// What a number beyond the double range (read as Infinity) needs: an exponent of three digits or
-// more, or 309 digits in a row. A cheap pre-check; checkDepth makes the real decision. (One regex
-// with both alternatives measured at a tenth of a whole verify; the run of digits is only
-// possible in long text.)
+// What a number beyond the double range (read as Infinity, above ~1.8e308) needs: an exponent of
+// three digits or more, or, with an exponent of at most two digits (≤ 99), at least 210 integer
+// digits in a row. A cheap pre-check; checkDepth makes the real decision. (One regex with both
+// alternatives measured at a tenth of a whole verify; long runs of digits need long text.)
 const BIG_EXPONENT = /[0-9][eE][+-]?[0-9]{3}/
-const LONG_DIGITS = /[0-9]{309}/
+const LONG_DIGITS = /[0-9]{210}/
 function mayOverflow(text: string): boolean {
-  return BIG_EXPONENT.test(text) || (text.length >= 309 && LONG_DIGITS.test(text))
+  return BIG_EXPONENT.test(text) || (text.length >= 210 && LONG_DIGITS.test(text))
 }
 
 // Nesting deeper than MAX_DEPTH needs more than MAX_DEPTH opening brackets; a typical session has

@@ -173,9 +173,13 @@ const DEFAULT_MAX_CHUNKS = 3
 const MAX_CHUNKS_LIMIT = 10
 
 // Lifetimes are counted in whole seconds: under one second would issue already-expired cookies.
+// A century: far beyond any sensible session, far below what the 48-bit time fields hold.
+const MAX_LIFETIME = 100 * 365.25 * 24 * 60 * 60
+
 function assertLifetime(value: unknown, where: string): asserts value is number {
   assertSeconds(value, where, { allowZero: false })
   if (value < 1) throw new TypeError(`option ${where} is invalid: give at least 1 second`)
+  if (value > MAX_LIFETIME) throw new TypeError(`option ${where} is invalid: give at most ${MAX_LIFETIME} seconds (100 years)`)
 }
 
 // cookie.ts names its options as its own (`option path is invalid`, `cookie name is invalid`);
@@ -465,7 +469,11 @@ export function createSessions<T extends object = SessionData>(options: Sessions
     sign(data, signOptions) {
       const now = toSeconds(signOptions?.now ?? clock())
       const life = signOptions?.maxAge ?? lifetime
-      assertSeconds(life, 'maxAge')
+      assertLifetime(life, 'maxAge')
+      // read() caps every expiry at the configured lifetime; a longer one would be cut silently.
+      if (life > lifetime) {
+        throw new TypeError(`option maxAge is invalid: sessions.sign cannot issue a session longer than this manager's lifetime (${lifetime} s)`)
+      }
       return codec.encode(data, now, codec.absoluteExpiry ? now + Math.floor(life) : undefined)
     },
     verify(value, verifyOptions) {

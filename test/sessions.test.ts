@@ -686,3 +686,15 @@ describe('review fixes', () => {
     expect(() => createSessions({ secrets: SECRET, idleTimeout: 0.5 })).toThrow(/option idleTimeout is invalid/)
   })
 })
+
+describe('lifetime limits', () => {
+  it.each(['maxAge', 'browserSessionLifetime', 'idleTimeout'])('refuses a %s beyond 100 years at construction', (option) => {
+    expect(() => createSessions({ secrets: SECRET, [option]: 2 ** 48 - 1 })).toThrow(new RegExp(`option ${option} is invalid: give at most`))
+  })
+
+  it('refuses sessions.sign with a lifetime longer than the manager would accept on read', () => {
+    const sessions = createSessions({ secrets: SECRET, maxAge: 3600 })
+    expect(() => sessions.sign({ a: 1 }, { maxAge: 86_400 })).toThrow(/option maxAge is invalid/)
+    expect(sessions.verify(sessions.sign({ a: 1 }, { maxAge: 600 })).ok).toBe(true)
+  })
+})

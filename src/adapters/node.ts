@@ -297,10 +297,10 @@ function prepareHeaders(res: ServerResponse, args: unknown[]): OutgoingHttpHeade
       args[i] = headers
       return headers
     }
-    if (value.length % 2 === 0) {
+    if (value.length % 2 === 0 && value.every((item, j) => j % 2 === 1 || typeof item === 'string')) {
       // Raw header arrays cannot be merged in place safely; move them onto the response first,
       // as Node would apply them: each name replaces what was set before, and repeats within the
-      // array are kept. (An odd-length array is left for Node to reject.)
+      // array are kept. (Anything else, such as an odd length or nested pairs, is left to Node.)
       for (let j = 0; j < value.length; j += 2) res.removeHeader(String(value[j]))
       for (let j = 0; j < value.length; j += 2) res.appendHeader(String(value[j]), value[j + 1] as string)
       args.splice(i, 1)
@@ -335,6 +335,14 @@ function attach<T extends object>(
   trustProxy: boolean,
   onError: ErrorReporter,
 ): void {
+  // Mounted twice (on the app and on a router, say): keep the first layer. A second one would
+  // read the cookie again and commit a second Set-Cookie of the same name over the first.
+  for (let layer = (res as Carrier)[ATTACHMENT]; layer !== undefined; layer = layer.outer) {
+    if (layer.sessions === (sessions as unknown as Sessions<SessionData>)) {
+      ;(req as Carrier)[ATTACHMENT] = layer
+      return
+    }
+  }
   const attachment = new Attachment(
     sessions as unknown as Sessions<SessionData>,
     req,

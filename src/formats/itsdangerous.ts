@@ -604,8 +604,9 @@ export interface PythonJsonEncodeOptions {
 export interface PythonJsonDecodeOptions {
   /**
    * Called on every object once its members are decoded, innermost first, in document order
-   * (Python's `object_hook`). One difference: an object that a repeated key replaced (`{"a":{…},
-   * "a":1}`) is not passed to it; Python passes it before dropping it.
+   * (Python's `object_hook`). One difference, for text with repeated keys only (no JSON encoder
+   * writes them): an object that a repeated key replaced (`{"a":{…},"a":1}`) is not passed to it,
+   * and the order of calls then follows the kept values; Python passes every object in text order.
    */
   objectHook?: (object: Record<string, unknown>) => unknown
 }
@@ -1035,8 +1036,9 @@ function isInexact(value: number): boolean {
  * a key like "0": JavaScript lists such keys first, and the hook must see objects in document
  * order. Strings, escapes, lone surrogates, whitespace and repeated keys (first position, last
  * value) read the same in both; the one difference left is that an object a repeated key
- * replaced never reaches the hook, since JSON.parse drops it first (no JSON encoder writes repeated
- * keys, and payloads are authenticated before they are parsed).
+ * replaced never reaches the hook, since JSON.parse drops it first, which also changes the order
+ * of the remaining hook calls (no JSON encoder writes repeated keys, and payloads are
+ * authenticated before they are parsed).
  */
 function adoptParsed(value: unknown, ordered: boolean, depth: number): boolean {
   if (typeof value === 'number') return !isInexact(value)

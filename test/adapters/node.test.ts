@@ -1296,3 +1296,26 @@ describe('sessionMiddleware: hostile Cookie headers', () => {
     expect(invalid).toEqual([])
   })
 })
+
+describe('sessionMiddleware mounted twice with the same manager', () => {
+  it('keeps one session and writes one cookie (app-level and router-level mounts)', async () => {
+    const { sessions } = manager()
+    const middleware = sessionMiddleware(sessions)
+    const server = await startServer((req, res) => {
+      middleware(req, res, () => {
+        ;(req as SessionRequest<AppData>).session.set('username', 'ada')
+        middleware(req, res, () => {
+          const session = (req as SessionRequest<Record<string, unknown>>).session
+          expect(session.get('username')).toBe('ada')
+          session.set('visits', 2)
+          res.end('ok')
+        })
+      })
+    })
+    const response = await fetch(server.url('/'))
+    const cookies = response.headers.getSetCookie()
+    expect(cookies).toHaveLength(1)
+    const value = cookies[0]!.split(';')[0]!.slice('session='.length)
+    expect(sessions.verify(value)).toMatchObject({ ok: true, value: { username: 'ada', visits: 2 } })
+  })
+})

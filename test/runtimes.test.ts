@@ -1,7 +1,8 @@
 /**
  * The portable suite (test/runtimes/portable.mjs) on every runtime that speaks node:crypto: the
  * Node running vitest, and Node 20.0 (the oldest `engines` allows), 22 and 24, Bun and Deno, all
- * installed from npm by `npm ci --prefix test/runtimes` (see test/runtimes/package.json). Each also
+ * installed from npm by `npm ci --prefix .ci/runtimes` (see .ci/runtimes/package.json; kept
+ * outside test/ so the runtimes' own files never mix with the project's tests). Each also
  * loads the library from CommonJS (test/runtimes/require.cjs), which needs require(esm).
  *
  * The suite imports the built library, so `npm run build` must have run. A runtime that is not
@@ -14,20 +15,21 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
 const RUNTIMES_DIR = fileURLToPath(new URL('./runtimes/', import.meta.url))
-const MODULES = `${RUNTIMES_DIR}node_modules/`
+const INSTALL_DIR = fileURLToPath(new URL('../.ci/runtimes/', import.meta.url))
+const MODULES = `${INSTALL_DIR}node_modules/`
 const SUITE = `${RUNTIMES_DIR}portable.mjs`
 const REQUIRE = `${RUNTIMES_DIR}require.cjs`
 const BUILT = fileURLToPath(new URL('../dist/index.js', import.meta.url))
-const INSTALL_HINT = 'npm ci --prefix test/runtimes'
+const INSTALL_HINT = 'npm ci --prefix .ci/runtimes'
 // The suite has 41 tests (42 on Bun and Deno, which also serve natively); fewer means some vanished.
 const MIN_TESTS = 40
 
-const pinned = (JSON.parse(readFileSync(`${RUNTIMES_DIR}package.json`, 'utf8')) as { devDependencies: Record<string, string> })
+const pinned = (JSON.parse(readFileSync(`${INSTALL_DIR}package.json`, 'utf8')) as { devDependencies: Record<string, string> })
   .devDependencies
-/** The exact version test/runtimes/package.json pins for a dependency (`npm:node@22.23.3` → `22.23.3`). */
+/** The exact version .ci/runtimes/package.json pins for a dependency (`npm:node@22.23.3` → `22.23.3`). */
 function versionOf(dependency: string): string {
   const spec = pinned[dependency]
-  if (spec === undefined) throw new Error(`test/runtimes/package.json has no devDependency ${dependency}`)
+  if (spec === undefined) throw new Error(`.ci/runtimes/package.json has no devDependency ${dependency}`)
   return spec.slice(spec.lastIndexOf('@') + 1)
 }
 

@@ -25,6 +25,7 @@ import {
   createItsdangerousSerializer,
   decodePythonJson,
   encodePythonJson,
+  isPlainObject,
   type ItsdangerousSecrets,
   type PythonJsonTagged,
 } from './itsdangerous.js'
@@ -203,12 +204,6 @@ function parseHttpDate(text: unknown): Date {
     throw new PayloadMalformed('payload has an impossible " d" (datetime) tag')
   }
   return date
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const prototype: unknown = Object.getPrototypeOf(value)
-  return prototype === null || prototype === Object.prototype
 }
 
 /** The only key of an object whose single (defined) property is named like a tag, else undefined. */

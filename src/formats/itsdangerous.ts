@@ -668,7 +668,9 @@ function compareCodePoints(a: string, b: string): number {
   return a.length - b.length
 }
 
-function isPlainObject(value: object): value is Record<string, unknown> {
+/** A plain or null-prototype object: what both Python JSON codecs accept as a dict. @internal */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
   const prototype: unknown = Object.getPrototypeOf(value)
   return prototype === null || prototype === Object.prototype
 }

@@ -638,11 +638,15 @@ function formatLifetime(lifetime: CookieLifetime | undefined): string {
     if (typeof maxAge !== 'number' || !Number.isSafeInteger(maxAge)) {
       throw new TypeError(`option maxAge is invalid: expected an integer number of seconds, got ${show(maxAge)}`)
     }
-    // RFC 6265bis §4.1.2.2 / §5.6.2 step 5 caps Max-Age at 400 days; §5.6.2 step 6 treats any
-    // value <= 0 as "expire now", and the server grammar (§4.1.1) has no sign, so 0 is written.
-    text += `; Max-Age=${Math.min(Math.max(maxAge, 0), MAX_COOKIE_LIFETIME)}`
+    text += formatMaxAge(maxAge)
   }
   return text
+}
+
+function formatMaxAge(maxAge: number): string {
+  // RFC 6265bis §4.1.2.2 / §5.6.2 step 5 caps Max-Age at 400 days; §5.6.2 step 6 treats any
+  // value <= 0 as "expire now", and the server grammar (§4.1.1) has no sign, so 0 is written.
+  return `; Max-Age=${Math.min(Math.max(maxAge, 0), MAX_COOKIE_LIFETIME)}`
 }
 
 const EXPIRED = `; Expires=${EPOCH}; Max-Age=0`
@@ -741,6 +745,31 @@ export function createCookieWriter<N extends string>(
   ...attributes: OptionsArgument<N, CookieAttributesFor<N>>
 ): CookieWriter
 export function createCookieWriter(name: string, attributes?: CookieAttributes): CookieWriter {
+  const { serializeToken: _, ...writer } = createTokenCookieWriter(name, attributes)
+  return Object.freeze(writer)
+}
+
+/**
+ * A {@link CookieWriter} that can also write values known to be cookie-octets without checking
+ * them again: the session manager's own tokens, which consist of base64url characters and dots.
+ *
+ * @internal
+ */
+export interface TokenCookieWriter extends CookieWriter {
+  /**
+   * `name=token` with the cached attributes and `Max-Age=maxAge` (an integer number of seconds,
+   * capped like {@link CookieLifetime.maxAge}). The caller guarantees that `token` consists of
+   * base64url characters and dots; only its size is checked.
+   */
+  serializeToken(token: string, maxAge: number | undefined): string
+}
+
+/**
+ * {@link createCookieWriter} plus {@link TokenCookieWriter.serializeToken}, for the session manager.
+ *
+ * @internal
+ */
+export function createTokenCookieWriter(name: string, attributes?: CookieAttributes): TokenCookieWriter {
   assertName(name)
   if (typeof attributes === 'object' && attributes !== null) {
     for (const option of ['maxAge', 'expires', 'now'] as const) {
@@ -761,7 +790,7 @@ export function createCookieWriter(name: string, attributes?: CookieAttributes):
     assertPrefixRules(cookieName, compiled)
   }
 
-  return Object.freeze({
+  return {
     name: writerName,
     attributeLength: compiled.before.length + compiled.after.length,
     serialize(value: string, lifetime?: CookieLifetime, cookieName: string = writerName): string {
@@ -773,5 +802,10 @@ export function createCookieWriter(name: string, attributes?: CookieAttributes):
       checkName(cookieName)
       return assemble(cookieName, '', compiled, EXPIRED)
     },
-  })
+    serializeToken(token: string, maxAge: number | undefined): string {
+      const size = writerName.length + token.length
+      if (size > MAX_COOKIE_BYTES) throw new CookieTooLarge(size, MAX_COOKIE_BYTES)
+      return assemble(writerName, token, compiled, maxAge === undefined ? '' : formatMaxAge(maxAge))
+    },
+  }
 }

@@ -593,10 +593,26 @@ function tagFromWire(tag: string, content: unknown, depth: number): unknown {
  * ```
  */
 export function encodePayload(value: unknown, options: EncodePayloadOptions = {}): EncodedPayload {
-  const threshold = compressThresholdOf(options.compressThreshold)
+  return encodeValue(value, compressThresholdOf(options.compressThreshold), maxBytesOf(options.maxBytes), options.path)
+}
+
+/**
+ * {@link encodePayload} with options validated once by the caller (the codecs, per token).
+ *
+ * @internal
+ */
+export function encodeValue(value: unknown, threshold: number, maxBytes: number, path: string | undefined): EncodedPayload {
+  return encodeText(stringify(value, path), threshold, maxBytes)
+}
+
+/**
+ * The second half of {@link encodeValue}, for text from {@link stringify}.
+ *
+ * @internal
+ */
+export function encodeText(text: string, threshold: number, maxBytes: number): EncodedPayload {
   // JSON.stringify escapes lone surrogates, so its output is always well-formed: no check needed.
-  const bytes = Buffer.from(stringify(value, options.path), 'utf8')
-  const maxBytes = maxBytesOf(options.maxBytes)
+  const bytes = Buffer.from(text, 'utf8')
   if (bytes.length > maxBytes) {
     throw new PayloadTooLarge(bytes.length, maxBytes, `value of ${bytes.length} bytes (as JSON) exceeds maxBytes (${maxBytes}), the most a reader accepts`)
   }
@@ -628,6 +644,15 @@ export function encodePayload(value: unknown, options: EncodePayloadOptions = {}
 export function decodePayload(bytes: Uint8Array, compressed: boolean, options: DecodePayloadOptions = {}): unknown {
   const maxBytes = maxBytesOf(options.maxBytes)
   if (!(bytes instanceof Uint8Array)) throw new TypeError('decodePayload expects a Uint8Array')
+  return decodeValue(bytes, compressed, maxBytes)
+}
+
+/**
+ * {@link decodePayload} with options validated once by the caller (the codecs, per token).
+ *
+ * @internal
+ */
+export function decodeValue(bytes: Uint8Array, compressed: boolean, maxBytes: number): unknown {
   // Compressed payloads are only ever written when shorter than the JSON, so this bounds both.
   if (bytes.length > maxBytes) throw new PayloadTooLarge(bytes.length, maxBytes)
   const json = compressed ? inflate(bytes, maxBytes) : bytes

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createCookieWriter, getCookie, MAX_COOKIE_BYTES, type CookieAttributes, type CookiePriority, type CookieSameSite, type CookieWriter } from './cookie.js'
+import { createTokenCookieWriter, getCookie, MAX_COOKIE_BYTES, type CookieAttributes, type CookiePriority, type CookieSameSite, type CookieWriter, type TokenCookieWriter } from './cookie.js'
 import { CookieTooLarge, PayloadMalformed, PayloadTooLarge, SessionError, SessionExpired } from './errors.js'
 import { FLASK_DEFAULT_MAX_AGE } from './formats/flask.js'
 import { createSessionCodec, type DecodedSession, type SessionCodec } from './lib/session-codec.js'
@@ -249,11 +249,11 @@ export function createSessions<T extends object = SessionData>(options: Sessions
     ...(cookie.priority === undefined ? {} : { priority: cookie.priority }),
   }
   // Both variants are compiled (and so validated) now; 'auto' picks one per request.
-  let secureWriter: CookieWriter
-  let plainWriter: CookieWriter
+  let secureWriter: TokenCookieWriter
+  let plainWriter: TokenCookieWriter
   try {
-    secureWriter = createCookieWriter(name, { ...attributes, secure: true })
-    plainWriter = secure === true ? secureWriter : createCookieWriter(name, { ...attributes, secure: false })
+    secureWriter = createTokenCookieWriter(name, { ...attributes, secure: true })
+    plainWriter = secure === true ? secureWriter : createTokenCookieWriter(name, { ...attributes, secure: false })
   } catch (error) {
     throw cookieOptionError(error)
   }
@@ -429,16 +429,17 @@ export function createSessions<T extends object = SessionData>(options: Sessions
     if (maxAge !== undefined || (format === 'flask' && data._permanent === true)) {
       cookieMaxAge = Math.max(1, Math.min((expiresAt ?? now + lifetime) - now, idleTimeout ?? Infinity))
     }
-    const lifetimeOption = cookieMaxAge === undefined ? undefined : { maxAge: cookieMaxAge }
 
     // The common case, decided without building a header: name, '=', token, the cached attributes
-    // and at most `; Max-Age=34560000` (18 characters) fit with room to spare.
+    // and at most `; Max-Age=34560000` (18 characters) fit with room to spare. Both formats write
+    // tokens of base64url characters and dots, so the writer need not check the value's characters.
     if (name.length + 1 + token.length + writer.attributeLength + 18 <= MAX_COOKIE_BYTES) {
-      const single = writer.serialize(token, lifetimeOption)
+      const single = writer.serializeToken(token, cookieMaxAge)
       return meta.incoming === 0 && meta.strayChunks === 0 ? [single] : [single, ...deletions(writer, meta, true, 0)]
     }
     // Near the limit, measure exactly on an empty value: serialize() itself refuses a token too
     // long for one cookie (CookieTooLarge), and that token is exactly the one to split into chunks.
+    const lifetimeOption = cookieMaxAge === undefined ? undefined : { maxAge: cookieMaxAge }
     const bare = writer.serialize('', lifetimeOption).length
     const singleLength = bare + token.length
     if (singleLength <= MAX_COOKIE_BYTES) {

@@ -4,6 +4,7 @@ import {
   MAX_COOKIE_BYTES,
   MAX_COOKIE_LIFETIME,
   createCookieWriter,
+  createTokenCookieWriter,
   getCookie,
   parseCookie,
   stringifySetCookie,
@@ -713,5 +714,22 @@ describe('types', () => {
       stringifySetCookie(dynamic, 'v', { secure: false })
     }
     expectTypeOf(compileOnly).toBeFunction()
+  })
+})
+
+describe('createTokenCookieWriter (internal: the session manager writes its own tokens)', () => {
+  const token = 'f1.AbCd_-12.' + 'x'.repeat(100) + '.Zz09-_'
+  const writer = createTokenCookieWriter('__Host-session', { secure: true, httpOnly: true, sameSite: 'lax' })
+
+  it.each([undefined, 0, -5, 1, 3600, MAX_COOKIE_LIFETIME, MAX_COOKIE_LIFETIME * 10])('writes exactly what serialize writes (maxAge %s)', (maxAge) => {
+    expect(writer.serializeToken(token, maxAge)).toBe(writer.serialize(token, maxAge === undefined ? undefined : { maxAge }))
+  })
+
+  it('still refuses a cookie too large for a browser', () => {
+    expect(() => writer.serializeToken('a'.repeat(MAX_COOKIE_BYTES), 60)).toThrow(CookieTooLarge)
+  })
+
+  it('is not part of the public writer', () => {
+    expect('serializeToken' in createCookieWriter('session')).toBe(false)
   })
 })

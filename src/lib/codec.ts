@@ -6,7 +6,7 @@
  */
 import { PayloadMalformed, SessionError } from '../errors.js'
 import type { VerifyResult } from '../signer.js'
-import { decodePayload, encodePayload, type DecodePayloadOptions, type EncodePayloadOptions } from '../serializer.js'
+import { decodeValue, encodeText, stringify } from '../serializer.js'
 import { FLAG_DEFLATE, FLAG_OBJECT, type OpenedToken, type TokenFormat } from './token.js'
 
 export interface DecodedValue {
@@ -16,27 +16,38 @@ export interface DecodedValue {
 
 export class ObjectCodec {
   readonly #core: TokenFormat
-  readonly #encode: EncodePayloadOptions
-  readonly #decode: DecodePayloadOptions
+  readonly #compressThreshold: number
+  readonly #maxBytes: number
+  readonly #path: string | undefined
 
-  /** `path` names the value in the TypeError thrown for something that cannot be stored. */
+  /**
+   * The options are validated by the caller (createObjectCodec). `path` names the value in the
+   * TypeError thrown for something that cannot be stored.
+   */
   constructor(core: TokenFormat, compressThreshold: number, maxBytes: number, path?: string) {
     this.#core = core
-    this.#encode = path === undefined ? { compressThreshold, maxBytes } : { compressThreshold, maxBytes, path }
-    this.#decode = { maxBytes }
+    this.#compressThreshold = compressThreshold
+    this.#maxBytes = maxBytes
+    this.#path = path
   }
 
   encode(value: unknown, issuedAt: number, expiresAt: number | undefined): string {
-    const { bytes, compressed } = encodePayload(value, this.#encode)
+    const text = stringify(value, this.#path)
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit: text this short can neither exceed
+    // maxBytes nor reach the compression threshold, so the core writes it into the token body
+    // directly, without an intermediate copy.
+    const most = 3 * text.length
+    if (most < this.#compressThreshold && most <= this.#maxBytes) return this.#core.seal(FLAG_OBJECT, issuedAt, expiresAt, text)
+    const { bytes, compressed } = encodeText(text, this.#compressThreshold, this.#maxBytes)
     return this.#core.seal(compressed ? FLAG_OBJECT | FLAG_DEFLATE : FLAG_OBJECT, issuedAt, expiresAt, bytes)
   }
 
   decode(token: string, now: number, maxAge: number | undefined): DecodedValue | SessionError {
-    const opened = this.#core.open(token, { now, maxAge })
+    const opened = this.#core.open(token, now, maxAge)
     if (opened instanceof SessionError) return opened
     if ((opened.flags & FLAG_OBJECT) === 0) return new PayloadMalformed('token holds a string or bytes value, not an object')
     try {
-      return { value: decodePayload(opened.payload, (opened.flags & FLAG_DEFLATE) !== 0, this.#decode), token: opened }
+      return { value: decodeValue(opened.payload, (opened.flags & FLAG_DEFLATE) !== 0, this.#maxBytes), token: opened }
     } catch (error) {
       return error instanceof SessionError ? error : new PayloadMalformed('token payload could not be decoded')
     }

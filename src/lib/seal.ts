@@ -17,7 +17,7 @@ import { createCipheriv, createDecipheriv, createSecretKey, randomFillSync, type
 import { decodeBase64url } from '../encoding.js'
 import { PayloadMalformed, SignatureInvalid, type SessionError } from '../errors.js'
 import { deriveSubkey, type Key, type Keyring } from '../keyring.js'
-import { locate, readBody, writeBody, type OpenOptions, type OpenedToken, type TokenCoreOptions, type TokenFormat } from './token.js'
+import { Located, locate, readBody, writeBody, type OpenedToken, type TokenCoreOptions, type TokenFormat } from './token.js'
 
 export const SEALED_VERSION = 'e1'
 export const NONCE_BYTES = 12
@@ -82,7 +82,7 @@ export class SealedCore implements TokenFormat {
     this.#nonces = options.nonces ?? createNoncePool()
   }
 
-  seal(flags: number, issuedAt: number, expiresAt: number | undefined, payload: Uint8Array): string {
+  seal(flags: number, issuedAt: number, expiresAt: number | undefined, payload: Uint8Array | string): string {
     const plaintext = writeBody(flags, issuedAt, expiresAt, payload)
     const out = Buffer.allocUnsafe(NONCE_BYTES + plaintext.length + GCM_TAG_BYTES)
     this.#nonces(out, 0)
@@ -97,14 +97,13 @@ export class SealedCore implements TokenFormat {
     return prefix + out.toString('base64url')
   }
 
-  open(token: string, options: OpenOptions): OpenedToken | SessionError {
+  open(token: string, now: number, maxAge: number | undefined): OpenedToken | SessionError {
     const located = locate(token, SEALED_VERSION, 3, this.#maxTokenLength, this.#byId)
-    if (!('entry' in located)) return located
+    if (!(located instanceof Located)) return located
     const sealing = located.entry
-    const d2 = located.dots[1] as number
     // Decoded before authentication, so only the canonical form may pass: a second spelling of
     // the same bytes would be a different token that GCM accepts.
-    const sealed = decodeBase64url(token.slice(d2 + 1))
+    const sealed = decodeBase64url(token.slice(located.lastDot + 1))
     if (sealed === undefined || sealed.length < NONCE_BYTES + GCM_TAG_BYTES) return new PayloadMalformed('token body is not valid')
 
     const decipher = createDecipheriv('aes-256-gcm', sealing.aesKey, sealed.subarray(0, NONCE_BYTES), { authTagLength: GCM_TAG_BYTES })
@@ -119,6 +118,6 @@ export class SealedCore implements TokenFormat {
       // GCM's tag did not match: tampered, another purpose or cookie name, or another secret.
       return new SignatureInvalid('authentication tag does not match')
     }
-    return readBody(plaintext, sealing.key, options, this.#clockTolerance)
+    return readBody(plaintext, sealing.key, now, maxAge, this.#clockTolerance)
   }
 }

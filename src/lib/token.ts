@@ -13,7 +13,7 @@
  */
 import { Buffer } from 'node:buffer'
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
-import { decodeBase64url, isBase64url } from '../encoding.js'
+import { decodeBase64url } from '../encoding.js'
 import {
   NotYetValid,
   PayloadMalformed,
@@ -63,11 +63,6 @@ export interface OpenedToken {
   key: Key
 }
 
-export interface OpenOptions {
-  now: number // seconds
-  maxAge: number | undefined // seconds
-}
-
 interface SigningKey {
   readonly key: Key
   readonly hmacKey: KeyObject
@@ -96,26 +91,52 @@ export class TokenCore implements TokenFormat {
     this.#maxTokenLength = options.maxTokenLength
   }
 
-  seal(flags: number, issuedAt: number, expiresAt: number | undefined, payload: Uint8Array): string {
+  seal(flags: number, issuedAt: number, expiresAt: number | undefined, payload: Uint8Array | string): string {
     const signed = this.#current.prefix + writeBody(flags, issuedAt, expiresAt, payload).toString('base64url')
     return `${signed}.${createHmac('sha256', this.#current.hmacKey).update(signed).digest('base64url')}`
   }
 
-  open(token: string, options: OpenOptions): OpenedToken | SessionError {
+  open(token: string, now: number, maxAge: number | undefined): OpenedToken | SessionError {
     const located = locate(token, VERSION, 4, this.#maxTokenLength, this.#byId)
-    if (!('entry' in located)) return located
-    const [, d2, d3] = located.dots as [number, number, number]
+    if (!(located instanceof Located)) return located
+    const { entry, kidEnd, lastDot } = located
 
-    // The tag is checked before anything else in the token is decoded or believed. Canonical
-    // base64url only, so the latin1 comparison below sees every character exactly.
-    const tag = token.slice(d3 + 1)
-    if (tag.length !== TAG_LENGTH || !isBase64url(tag)) return new SignatureInvalid()
-    const expected = createHmac('sha256', located.entry.hmacKey).update(token.slice(0, d3)).digest('base64url')
-    if (!timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(tag, 'latin1'))) return new SignatureInvalid()
+    // The tag is checked before anything else in the token is decoded or believed.
+    const tag = token.slice(lastDot + 1)
+    if (tag.length !== TAG_LENGTH) return new SignatureInvalid()
+    const expected = createHmac('sha256', entry.hmacKey).update(token.slice(0, lastDot)).digest('base64url')
+    if (!tagsEqual(expected, tag)) return new SignatureInvalid()
 
     // Authentic: the text is exactly what a holder of the key wrote, which is canonical base64url.
-    return readBody(Buffer.from(token.slice(d2 + 1, d3), 'base64url'), located.entry.key, options, this.#clockTolerance)
+    return readBody(Buffer.from(token.slice(kidEnd + 1, lastDot), 'base64url'), entry.key, now, maxAge, this.#clockTolerance)
   }
+}
+
+// Tags are compared as UTF-16 code units, so every character counts in full: a tag equal to the
+// expected one is canonical base64url by construction, with no separate alphabet check. (A latin1
+// comparison keeps only each character's low byte, so U+0141 would pass for "A".) The two views
+// are filled in place rather than allocated per verify; nothing runs between filling and comparing.
+const TAG_UTF16_BYTES = TAG_LENGTH * 2
+const tagScratch = Buffer.alloc(2 * TAG_UTF16_BYTES)
+const expectedTag = tagScratch.subarray(0, TAG_UTF16_BYTES)
+const givenTag = tagScratch.subarray(TAG_UTF16_BYTES)
+
+/** Constant-time equality of two tags of {@link TAG_LENGTH} characters. */
+function tagsEqual(expected: string, given: string): boolean {
+  expectedTag.write(expected, 0, 'utf16le')
+  givenTag.write(given, 0, 'utf16le')
+  return timingSafeEqual(expectedTag, givenTag)
+}
+
+/** A token's key, and where its key id and its last field start. */
+export class Located<E> {
+  constructor(
+    readonly entry: E,
+    /** Index of the dot after the key id. */
+    readonly kidEnd: number,
+    /** Index of the last dot, before the last field. */
+    readonly lastDot: number,
+  ) {}
 }
 
 /**
@@ -128,29 +149,50 @@ export function locate<E>(
   fields: number,
   maxLength: number,
   keys: ReadonlyMap<string, E>,
-): { entry: E; dots: number[] } | SessionError {
+): Located<E> | SessionError {
   if (typeof token !== 'string') return new PayloadMalformed('token is not a string')
   if (token.length > maxLength) return new PayloadTooLarge(token.length, maxLength)
-  const dots: number[] = []
-  for (let at = token.indexOf('.'); at !== -1 && dots.length < fields; at = token.indexOf('.', at + 1)) dots.push(at)
-  if (dots.length === 0) return new PayloadMalformed('token has no version field')
-  if (token.slice(0, dots[0]) !== version) return new UnsupportedVersion(`token is not a ${version} token`)
-  if (dots.length !== fields - 1) return new PayloadMalformed(`token does not have ${fields} fields`)
-  const entry = keys.get(token.slice((dots[0] as number) + 1, dots[1]))
+  const versionEnd = token.indexOf('.')
+  if (versionEnd === -1) return new PayloadMalformed('token has no version field')
+  if (versionEnd !== version.length || !token.startsWith(version)) return new UnsupportedVersion(`token is not a ${version} token`)
+  let dots = 1
+  let kidEnd = -1
+  let lastDot = versionEnd
+  for (let at = token.indexOf('.', versionEnd + 1); at !== -1; at = token.indexOf('.', at + 1)) {
+    if (++dots === fields) break
+    if (kidEnd === -1) kidEnd = at
+    lastDot = at
+  }
+  if (dots !== fields - 1) return new PayloadMalformed(`token does not have ${fields} fields`)
+  const entry = keys.get(token.slice(versionEnd + 1, kidEnd))
   if (entry === undefined) return new UnknownKey()
-  return { entry, dots }
+  return new Located(entry, kidEnd, lastDot)
 }
 
-/** The body both formats carry (f1 in clear, e1 encrypted): flags, times, payload. */
-export function writeBody(flags: number, issuedAt: number, expiresAt: number | undefined, payload: Uint8Array): Buffer {
+// The body is built here and consumed (encoded or encrypted) before the next one is: one buffer
+// serves every token instead of a fresh allocation and a copy of the payload per token.
+let bodyScratch = Buffer.allocUnsafe(1024)
+
+/**
+ * The body both formats carry (f1 in clear, e1 encrypted): flags, times, payload. A string payload
+ * is written as UTF-8. The result is a view of shared memory, valid until the next call: encode or
+ * encrypt it at once.
+ */
+export function writeBody(flags: number, issuedAt: number, expiresAt: number | undefined, payload: Uint8Array | string): Buffer {
   const hasExpiry = expiresAt !== undefined
   const header = 1 + TIME_BYTES + (hasExpiry ? TIME_BYTES : 0)
-  const body = Buffer.allocUnsafe(header + payload.length)
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+  const room = header + (typeof payload === 'string' ? 3 * payload.length : payload.length)
+  if (bodyScratch.length < room) bodyScratch = Buffer.allocUnsafe(Math.max(room, 2 * bodyScratch.length))
+  const body = bodyScratch
   body[0] = hasExpiry ? flags | FLAG_EXPIRES : flags & ~FLAG_EXPIRES
   body.writeUIntBE(issuedAt, 1, TIME_BYTES)
   if (hasExpiry) body.writeUIntBE(expiresAt, 1 + TIME_BYTES, TIME_BYTES)
-  body.set(payload, header)
-  return body
+  if (typeof payload !== 'string') {
+    body.set(payload, header)
+    return body.subarray(0, header + payload.length)
+  }
+  return body.subarray(0, header + body.write(payload, header, 'utf8'))
 }
 
 interface Body {
@@ -181,21 +223,23 @@ export function parseBody(body: Buffer): Body | PayloadMalformed {
  * from its `exp` second on) and `maxAge` inclusive (valid while at most `maxAge` seconds old, as
  * in itsdangerous); `tolerance` widens both, and the future check, for clock differences.
  */
-export function readBody(body: Buffer, key: Key, options: OpenOptions, tolerance: number): OpenedToken | SessionError {
+export function readBody(body: Buffer, key: Key, now: number, maxAge: number | undefined, tolerance: number): OpenedToken | SessionError {
   const parsed = parseBody(body)
   if (parsed instanceof PayloadMalformed) return parsed
-  const { issuedAt, expiresAt } = parsed
-  const { now, maxAge } = options
+  const { flags, issuedAt, expiresAt, payload } = parsed
   if (issuedAt > now + tolerance) return new NotYetValid(new Date(issuedAt * 1000))
   if (expiresAt !== undefined && now - tolerance >= expiresAt) return new SessionExpired(new Date(expiresAt * 1000))
   if (maxAge !== undefined && now - tolerance > issuedAt + maxAge) return new SessionExpired(new Date((issuedAt + maxAge) * 1000))
-  return { ok: true, ...parsed, key }
+  // Listed field by field: a spread of `parsed` measured as a noticeable share of a whole verify.
+  return { ok: true, flags, issuedAt, expiresAt, payload, key }
 }
 
 /** What the object codec needs from a token format (signed f1 or encrypted e1). */
 export interface TokenFormat {
-  seal(flags: number, issuedAt: number, expiresAt: number | undefined, payload: Uint8Array): string
-  open(token: string, options: OpenOptions): OpenedToken | SessionError
+  /** Signs or encrypts a payload: bytes, or a string written as UTF-8. */
+  seal(flags: number, issuedAt: number, expiresAt: number | undefined, payload: Uint8Array | string): string
+  /** Verifies or decrypts a token at `now` (seconds), refusing one issued more than `maxAge` ago. */
+  open(token: string, now: number, maxAge: number | undefined): OpenedToken | SessionError
 }
 
 /** Reads the unauthenticated parts of a token for `frasco inspect`; never used to make decisions. */

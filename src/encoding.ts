@@ -82,7 +82,8 @@ export function decodeBase64url(text: string): Buffer | undefined {
  * ```
  */
 export function decodeUtf8(bytes: Uint8Array): string | undefined {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
+  // A Buffer (what the token formats hand over) decodes as it is; a view costs as much again.
+  const text = (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8')
   // Node replaces every invalid sequence with U+FFFD, so text without one came from valid UTF-8;
   // only text with one (a replacement, or a genuine U+FFFD) needs the full check.
   if (text.indexOf('\uFFFD') !== -1 && !isUtf8(bytes)) return undefined

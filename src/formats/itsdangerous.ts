@@ -18,9 +18,10 @@
  * @module
  */
 import { Buffer } from 'node:buffer'
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac } from 'node:crypto'
 import { deflateSync, inflateSync } from 'node:zlib'
-import { decodeBase64url, decodeUtf8, encodeBase64url, isBase64url } from '../encoding.js'
+import { decodeBase64url, decodeUtf8, encodeBase64url } from '../encoding.js'
+import { constantTimeEqual } from '../lib/compare.js'
 import {
   DecompressionTooLarge,
   NotYetValid,
@@ -360,8 +361,7 @@ function signToken(core: Core, value: string, options: ItsdangerousSignOptions |
     signed += core.separator + encodeTimestamp(Math.floor(ms / 1000))
   }
   // The newest key is first; the key list is never empty.
-  const mac = createHmac(core.digest, core.keys[0] as Buffer).update(signed, 'utf8').digest()
-  return signed + core.separator + encodeBase64url(mac)
+  return signed + core.separator + createHmac(core.digest, core.keys[0] as Buffer).update(signed, 'utf8').digest('base64url')
 }
 
 function openToken(core: Core, token: unknown, options: ItsdangerousVerifyOptions | undefined): Opened {
@@ -375,12 +375,11 @@ function openToken(core: Core, token: unknown, options: ItsdangerousVerifyOption
   if (cut < 0) throw new PayloadMalformed('token has no separator')
   const signed = token.slice(0, cut)
   const signature = token.slice(cut + core.separator.length)
-  // Only the canonical encoding of a MAC of the right length can match: no lenient decoding.
-  if (signature.length !== core.signatureLength || !isBase64url(signature)) throw new SignatureInvalid()
+  // Compared as text, in full: only the canonical encoding of the right MAC can match.
+  if (signature.length !== core.signatureLength) throw new SignatureInvalid()
   if (!signed.isWellFormed()) throw new PayloadMalformed('token is not valid text')
-  const given = Buffer.from(signature, 'base64url')
   const keyIndex = core.keys.findIndex((key) =>
-    timingSafeEqual(createHmac(core.digest, key).update(signed, 'utf8').digest(), given),
+    constantTimeEqual(createHmac(core.digest, key).update(signed, 'utf8').digest('base64url'), signature),
   )
   if (keyIndex < 0) throw new SignatureInvalid()
 

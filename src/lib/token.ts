@@ -12,8 +12,9 @@
  * @internal
  */
 import { Buffer } from 'node:buffer'
-import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto'
 import { decodeBase64url } from '../encoding.js'
+import { constantTimeEqual } from './compare.js'
 import {
   NotYetValid,
   PayloadMalformed,
@@ -105,27 +106,11 @@ export class TokenCore implements TokenFormat {
     const tag = token.slice(lastDot + 1)
     if (tag.length !== TAG_LENGTH) return new SignatureInvalid()
     const expected = createHmac('sha256', entry.hmacKey).update(token.slice(0, lastDot)).digest('base64url')
-    if (!tagsEqual(expected, tag)) return new SignatureInvalid()
+    if (!constantTimeEqual(expected, tag)) return new SignatureInvalid()
 
     // Authentic: the text is exactly what a holder of the key wrote, which is canonical base64url.
     return readBody(Buffer.from(token.slice(kidEnd + 1, lastDot), 'base64url'), entry.key, now, maxAge, this.#clockTolerance)
   }
-}
-
-// Tags are compared as UTF-16 code units, so every character counts in full: a tag equal to the
-// expected one is canonical base64url by construction, with no separate alphabet check. (A latin1
-// comparison keeps only each character's low byte, so U+0141 would pass for "A".) The two views
-// are filled in place rather than allocated per verify; nothing runs between filling and comparing.
-const TAG_UTF16_BYTES = TAG_LENGTH * 2
-const tagScratch = Buffer.alloc(2 * TAG_UTF16_BYTES)
-const expectedTag = tagScratch.subarray(0, TAG_UTF16_BYTES)
-const givenTag = tagScratch.subarray(TAG_UTF16_BYTES)
-
-/** Constant-time equality of two tags of {@link TAG_LENGTH} characters. */
-function tagsEqual(expected: string, given: string): boolean {
-  expectedTag.write(expected, 0, 'utf16le')
-  givenTag.write(given, 0, 'utf16le')
-  return timingSafeEqual(expectedTag, givenTag)
 }
 
 /** A token's key, and where its key id and its last field start. */

@@ -12,9 +12,9 @@
  * @internal
  */
 import { Buffer } from 'node:buffer'
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto'
 import { decodeBase64url } from '../encoding.js'
 import { constantTimeEqual } from './compare.js'
+import { HmacSha256 } from './hmac.js'
 import {
   NotYetValid,
   PayloadMalformed,
@@ -66,7 +66,7 @@ export interface OpenedToken {
 
 interface SigningKey {
   readonly key: Key
-  readonly hmacKey: KeyObject
+  readonly mac: HmacSha256
   /** "f1.<kid>." — everything the tag covers before the body. */
   readonly prefix: string
 }
@@ -83,7 +83,7 @@ export class TokenCore implements TokenFormat {
     for (const key of keyring.keys) {
       this.#byId.set(key.id, {
         key,
-        hmacKey: createSecretKey(deriveSubkey(key, 'sign', options.purpose)),
+        mac: new HmacSha256(deriveSubkey(key, 'sign', options.purpose)),
         prefix: `${VERSION}.${key.id}.`,
       })
     }
@@ -94,7 +94,7 @@ export class TokenCore implements TokenFormat {
 
   seal(flags: number, issuedAt: number, expiresAt: number | undefined, payload: Uint8Array | string): string {
     const signed = this.#current.prefix + writeBody(flags, issuedAt, expiresAt, payload).toString('base64url')
-    return `${signed}.${createHmac('sha256', this.#current.hmacKey).update(signed).digest('base64url')}`
+    return `${signed}.${this.#current.mac.digest(signed)}`
   }
 
   open(token: string, now: number, maxAge: number | undefined): OpenedToken | SessionError {
@@ -105,7 +105,7 @@ export class TokenCore implements TokenFormat {
     // The tag is checked before anything else in the token is decoded or believed.
     const tag = token.slice(lastDot + 1)
     if (tag.length !== TAG_LENGTH) return new SignatureInvalid()
-    const expected = createHmac('sha256', entry.hmacKey).update(token.slice(0, lastDot)).digest('base64url')
+    const expected = entry.mac.digest(token.slice(0, lastDot))
     if (!constantTimeEqual(expected, tag)) return new SignatureInvalid()
 
     // Authentic: the text is exactly what a holder of the key wrote, which is canonical base64url.

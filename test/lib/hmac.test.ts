@@ -1,0 +1,55 @@
+import { Buffer } from 'node:buffer'
+import { createHmac } from 'node:crypto'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { HAS_ONE_SHOT_HASH, HmacSha256 } from '../../src/lib/hmac.js'
+import rfc4231 from '../vectors/rfc4231.json' with { type: 'json' }
+
+const reference = (key: Uint8Array, message: string | Uint8Array): string => createHmac('sha256', key).update(message).digest('base64url')
+
+describe('HmacSha256', () => {
+  it('uses crypto.hash wherever Node has it (20.12 and 21.7 on), so the tests below cover the fast path', () => {
+    const [major, minor] = process.versions.node.split('.').map(Number) as [number, number]
+    if (major > 21 || (major === 21 && minor >= 7) || (major === 20 && minor >= 12)) expect(HAS_ONE_SHOT_HASH).toBe(true)
+  })
+
+  describe.each([true, false])('useOneShot: %s', (useOneShot) => {
+    it.each(rfc4231.cases)('RFC 4231 test case $case', ({ key, data, hmac, ...rest }) => {
+      const mac = new HmacSha256(Buffer.from(key, 'hex'), { useOneShot })
+      const digest = Buffer.from(mac.digest(Buffer.from(data, 'hex')), 'base64url')
+      const truncate = 'truncate' in rest ? (rest.truncate as number) : 32
+      expect(digest.subarray(0, truncate).toString('hex')).toBe(hmac)
+    })
+
+    it('matches createHmac for any key and message, string or bytes, call after call', () => {
+      fc.assert(
+        fc.property(
+          fc.uint8Array({ maxLength: 200 }),
+          fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 700 }), fc.uint8Array({ maxLength: 1500 })), { minLength: 1, maxLength: 5 }),
+          (key, messages) => {
+            const mac = new HmacSha256(key, { useOneShot })
+            for (const message of messages) expect(mac.digest(message)).toBe(reference(key, message))
+          },
+        ),
+      )
+    })
+
+    it('grows for long messages and keeps the key block when it does', () => {
+      const key = Buffer.from('a key of 32 bytes, give or take.')
+      const mac = new HmacSha256(key, { useOneShot })
+      for (const length of [0, 10, 448, 449, 5000, 3, 100_000, 7]) {
+        const message = 'é'.repeat(length)
+        expect(mac.digest(message)).toBe(reference(key, message))
+      }
+    })
+
+    it('does not depend on the caller keeping the key buffer unchanged', () => {
+      const key = Buffer.alloc(32, 7)
+      const mac = new HmacSha256(key, { useOneShot })
+      const before = mac.digest('message')
+      key.fill(0)
+      expect(mac.digest('message')).toBe(before)
+      expect(before).toBe(reference(Buffer.alloc(32, 7), 'message'))
+    })
+  })
+})

@@ -63,6 +63,25 @@ describe('base64url', () => {
   })
 })
 
+describe('decodeBase64url agrees with isBase64url', () => {
+  // Near-misses of every kind: the alphabet, the standard alphabet, padding, whitespace, dots and
+  // characters whose low byte is an alphabet character.
+  const char = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/= \n.\u0141\u0161')
+  it('decodes exactly the strings isBase64url accepts', () => {
+    fc.assert(
+      fc.property(fc.array(char, { maxLength: 40 }), (chars) => {
+        const text = chars.join('')
+        expect(decodeBase64url(text) !== undefined).toBe(isBase64url(text))
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('returns undefined for a non-string', () => {
+    expect(decodeBase64url([1, 2] as unknown as string)).toBeUndefined()
+  })
+})
+
 describe('UTF-8', () => {
   it.each([
     ['ASCII', [0x68, 0x69], 'hi'],

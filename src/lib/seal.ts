@@ -14,10 +14,9 @@
  */
 import { Buffer } from 'node:buffer'
 import { createCipheriv, createDecipheriv, createSecretKey, randomFillSync, type KeyObject } from 'node:crypto'
-import { decodeBase64url } from '../encoding.js'
 import { PayloadMalformed, SignatureInvalid, type SessionError } from '../errors.js'
 import { deriveSubkey, type Key, type Keyring } from '../keyring.js'
-import { Located, locate, readBody, writeBody, type OpenedToken, type TokenCoreOptions, type TokenFormat } from './token.js'
+import { Located, decodeField, locate, readBody, writeBody, type OpenedToken, type TokenCoreOptions, type TokenFormat } from './token.js'
 
 export const SEALED_VERSION = 'e1'
 export const NONCE_BYTES = 12
@@ -105,7 +104,7 @@ export class SealedCore implements TokenFormat {
     const sealing = located.entry
     // Decoded before authentication, so only the canonical form may pass: a second spelling of
     // the same bytes would be a different token that GCM accepts.
-    const sealed = decodeBase64url(token.slice(located.lastDot + 1))
+    const sealed = decodeField(token.slice(located.lastDot + 1), true)
     if (sealed === undefined || sealed.length < NONCE_BYTES + GCM_TAG_BYTES) return new PayloadMalformed('token body is not valid')
 
     const decipher = createDecipheriv('aes-256-gcm', sealing.aesKey, sealed.subarray(0, NONCE_BYTES), { authTagLength: GCM_TAG_BYTES })

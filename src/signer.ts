@@ -232,10 +232,11 @@ export function createSigner(options: SignerOptions): Signer {
     if (opened.flags !== 0 && opened.flags !== FLAG_EXPIRES) {
       return { ok: false, error: new PayloadMalformed('token holds an object; verify it with createSerializer') }
     }
-    if (verifyOptions?.encoding === 'bytes') return verified(opened, new Uint8Array(opened.payload))
+    const about = { issuedAt: opened.issuedAt, expiresAt: opened.expiresAt, keyId: opened.key.id, stale: opened.key.index !== 0 }
+    if (verifyOptions?.encoding === 'bytes') return verified(about, new Uint8Array(opened.payload))
     const text = decodeUtf8(opened.payload)
     if (text === undefined) return { ok: false, error: new PayloadMalformed('token value is not valid UTF-8') }
-    return verified(opened, text)
+    return verified(about, text)
   }
 
   return {
@@ -289,7 +290,7 @@ export function createSerializer<T = unknown>(options: SerializerOptions): Seria
     verify(token, verifyOptions) {
       const decoded = decode(token, verifyOptions)
       if (decoded instanceof SessionError) return { ok: false, error: decoded }
-      return verified(decoded.token, decoded.value as T)
+      return verified(decoded, decoded.value as T)
     },
     // Without the result object verify builds (two Dates among it): unsign is the hot path.
     unsign(token, verifyOptions) {

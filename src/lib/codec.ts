@@ -9,9 +9,18 @@ import type { VerifyResult } from '../signer.js'
 import { decodeValue, encodeText, stringify } from '../serializer.js'
 import { FLAG_DEFLATE, FLAG_OBJECT, type OpenedToken, type TokenFormat } from './token.js'
 
-export interface DecodedValue {
-  value: unknown
-  token: OpenedToken
+/** A verified object token: its value and what the token said about it. */
+export class DecodedValue {
+  constructor(
+    readonly value: unknown,
+    /** Seconds since the epoch. */
+    readonly issuedAt: number,
+    /** Seconds since the epoch, if the token carries an expiry. */
+    readonly expiresAt: number | undefined,
+    readonly keyId: string,
+    /** Whether a key other than the newest verified it. */
+    readonly stale: boolean,
+  ) {}
 }
 
 export class ObjectCodec {
@@ -47,21 +56,22 @@ export class ObjectCodec {
     if (opened instanceof SessionError) return opened
     if ((opened.flags & FLAG_OBJECT) === 0) return new PayloadMalformed('token holds a string or bytes value, not an object')
     try {
-      return { value: decodeValue(opened.payload, (opened.flags & FLAG_DEFLATE) !== 0, this.#maxBytes), token: opened }
+      const value = decodeValue(opened.payload, (opened.flags & FLAG_DEFLATE) !== 0, this.#maxBytes)
+      return new DecodedValue(value, opened.issuedAt, opened.expiresAt, opened.key.id, opened.key.index !== 0)
     } catch (error) {
       return error instanceof SessionError ? error : new PayloadMalformed('token payload could not be decoded')
     }
   }
 }
 
-/** The success shape of `verify` for an opened token. */
-export function verified<T>(token: OpenedToken, value: T): VerifyResult<T> {
+/** The success shape of `verify`: times as Dates, and which key verified. */
+export function verified<T>(token: { issuedAt: number; expiresAt: number | undefined; keyId: string; stale: boolean }, value: T): VerifyResult<T> {
   return {
     ok: true,
     value,
     issuedAt: new Date(token.issuedAt * 1000),
     expiresAt: token.expiresAt === undefined ? undefined : new Date(token.expiresAt * 1000),
-    keyId: token.key.id,
-    stale: token.key.index !== 0,
+    keyId: token.keyId,
+    stale: token.stale,
   }
 }

@@ -69,12 +69,7 @@ export function createSessionCodec(options: SessionCodecOptions): SessionCodec {
         throw new CookieTooLarge(error.size, error.limit, `session of ${error.size} bytes (as JSON) exceeds ${error.limit} bytes, more than a reader inflates`)
       }
     },
-    decode(value, now, maxAge) {
-      const decoded = codec.decode(value, now, maxAge)
-      if (decoded instanceof SessionError) return decoded
-      const { token } = decoded
-      return { value: decoded.value, issuedAt: token.issuedAt, expiresAt: token.expiresAt, keyId: token.key.id, stale: token.key.index !== 0 }
-    },
+    decode: (value, now, maxAge) => codec.decode(value, now, maxAge),
   }
 }
 

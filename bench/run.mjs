@@ -52,7 +52,7 @@ const date = new Date().toISOString().slice(0, 10)
 const started = Date.now()
 
 console.log(`Frasco benchmark: ${machine}`)
-const { payload, cases } = buildCases()
+const { payload, cases, extras } = buildCases()
 console.log(`payload: ${JSON.stringify(payload).length} bytes of JSON, ${JSON.stringify({ ...payload, csrf: '<32 hex>', createdAt: '<ms>' })}`)
 console.log(
   `method: per figure, ${settings.rounds} rounds of ~${settings.roundMs} ms per side after ${settings.warmupMs} ms of warm-up, ` +
@@ -93,6 +93,17 @@ for (const c of cases) {
   }
   rows.push(row)
   print(row)
+}
+
+// Not targets: context for the figures above (see docs/performance.md, "Same primitives").
+const context = []
+for (const c of extras) {
+  const r = compare(c.frasco, c.floor, settings)
+  context.push({ id: c.id, label: c.label, detail: c.detail, ratio: r.ratio, ratioLow: r.ratioLow, ratioHigh: r.ratioHigh, frascoNs: r.subjectNs, floorNs: r.floorNs })
+  console.log(
+    `   ${c.label.padEnd(32)}${formatNs(r.subjectNs).padStart(12)}${formatNs(r.floorNs).padStart(12)}  ` +
+      `${`${r.ratio.toFixed(3)}× (${r.ratioLow.toFixed(2)}–${r.ratioHigh.toFixed(2)})`.padEnd(21)}(no target: ${c.detail})`,
+  )
 }
 
 let http
@@ -151,11 +162,15 @@ const notes = [
       ? ''
       : ` A hand-written floor session (raw node:crypto verify + JSON.parse + Vary) reaches ${http.floorRatio.toFixed(2)}× of the no-session server; withSessions reaches ${http.versusFloor.toFixed(2)}× of that floor. Server CPU per request: ${http.cpuPerRequest.plain.toFixed(1)} µs without sessions, ${http.cpuPerRequest.floor.toFixed(1)} µs with the floor, ${http.cpuPerRequest.frasco.toFixed(1)} µs with withSessions.`),
   'Figure 4 compares Frasco with itself: a 16-secret keyring against a 1-secret keyring.',
+  ...context.map(
+    (c) =>
+      `Not a target: the ${c.label} — ${c.detail} — gives ${c.ratio.toFixed(2)}× (${c.ratioLow.toFixed(2)}–${c.ratioHigh.toFixed(2)}; ${formatNs(c.frascoNs)} against ${formatNs(c.floorNs)}): what the session machinery itself costs once the cryptography is done the same way on both sides.`,
+  ),
 ]
 const seconds = ((Date.now() - started) / 1000).toFixed(0)
 console.log(`\n${rows.filter(verdict).length} of ${rows.length} ratio targets met${heap === undefined ? '' : `; heap ${heap.stable ? 'stable' : 'growing'}`}; ${seconds} s`)
 
-const result = { date, machine, settings, rows, http, heap, notes }
+const result = { date, machine, settings, rows, context, http, heap, notes }
 if (jsonArg !== undefined) writeFileSync(jsonArg.slice('--json='.length), JSON.stringify(result, null, 2) + '\n')
 if (write) {
   writeFileSync(new URL('performance.svg', docs), renderSvg(rows, { title: 'Frasco vs a raw node:crypto floor', subtitle: `${date} · ${machine}` }))

@@ -11,7 +11,9 @@ import { Socket } from 'node:net'
 import { deflateSync, inflateSync } from 'node:zlib'
 import { createCookieWriter, createKeyring, createSessions, decodeBase64url, decodePayload, encodePayload, getCookie, parse, stringify } from '../dist/index.js'
 import { createSession } from '../dist/session.js'
-import { TokenCore } from '../dist/lib/token.js'
+import { constantTimeEqual } from '../dist/lib/compare.js'
+import { HmacSha256 } from '../dist/lib/hmac.js'
+import { TokenCore, decodeField } from '../dist/lib/token.js'
 import { cookieHeader, typicalPayload } from './cases.mjs'
 import { MAX_AGE, createHmacFloor, createItsdangerousFloor, createNoncePool } from './floors.mjs'
 import { timeEach } from './lib/measure.mjs'
@@ -55,6 +57,7 @@ function group(title, fns) {
   const key = createSecretKey(raw)
   const message = `f1.AbCdEfGh.${randomBytes(140).toString('base64url')}`
   const tag = createHmac('sha256', key).update(message).digest('base64url')
+  const mac = new HmacSha256(raw)
   group('2. HMAC-SHA256 verify of a 160-character token', {
     "digest('base64url'), latin1 Buffers, timingSafeEqual": () => {
       const expected = createHmac('sha256', key).update(message).digest('base64url')
@@ -66,8 +69,23 @@ function group(title, fns) {
       return given.length === 32 && timingSafeEqual(expected, given)
     },
     "digest('base64url') === tag (not constant-time)": () => createHmac('sha256', key).update(message).digest('base64url') === tag,
+    "Frasco: HmacSha256 (two crypto.hash calls), constantTimeEqual": () => constantTimeEqual(mac.digest(message), tag),
     'createHmac with a KeyObject (sign)': () => createHmac('sha256', key).update(message).digest('base64url'),
     'createHmac with a Buffer key (sign)': () => createHmac('sha256', raw).update(message).digest('base64url'),
+    "createHmac, digest() to a Buffer (sign)": () => createHmac('sha256', key).update(message).digest(),
+    'Frasco: HmacSha256 (sign)': () => mac.digest(message),
+  })
+}
+
+// 2b. Canonical base64url: a regex over the text first, or decode and encode back.
+{
+  const text = randomBytes(170).toString('base64url')
+  const alphabet = /^[A-Za-z0-9_-]*$/
+  group('2b. Canonical base64url decode of a 230-character field', {
+    'regex check, then Buffer.from': () => alphabet.test(text) && Buffer.from(text, 'base64url'),
+    'Buffer.from, then encode back and compare (decodeBase64url)': () => decodeBase64url(text),
+    'into a shared buffer, encode back and compare (decodeField)': () => decodeField(text, true),
+    'Buffer.from alone (lenient)': () => Buffer.from(text, 'base64url'),
   })
 }
 
@@ -79,11 +97,12 @@ function group(title, fns) {
   const header = cookieHeader(token)
   const now = Math.floor(Date.now() / 1000)
   const core = new TokenCore(createKeyring([secret]), { purpose: 'session:session', clockTolerance: 60, maxTokenLength: 12288 })
-  const opened = core.open(token, { now, maxAge: undefined })
+  const opened = core.open(token, now, undefined)
   const bytes = Buffer.from(json)
   const writer = createCookieWriter('session', { path: '/', httpOnly: true, sameSite: 'lax', secure: false })
   const body = token.split('.')[2]
-  const store = Object.assign(Object.create(null), payload)
+  // The session store's shape: a null-prototype object in V8's fast mode (section 4).
+  const store = Object.assign(Object.setPrototypeOf({}, null), payload)
   const session = sessions.read(header)
   const floor = createHmacFloor()
   const floorHeader = cookieHeader(floor.encode(payload))
@@ -96,17 +115,16 @@ function group(title, fns) {
     },
     '  sessions.read': () => sessions.read(header),
     '    getCookie': () => getCookie(header, 'session'),
-    '    token open: split, HMAC verify, base64url, times': () => core.open(token, { now, maxAge: undefined }),
-    '      of which decodeBase64url (canonical check + decode)': () => decodeBase64url(body),
-    '    decodePayload: isUtf8, toString, parse': () => decodePayload(opened.payload, false),
-    '      of which parse (JSON.parse + tag scan)': () => parse(json),
-    '    createSession (null-prototype copy + Proxy)': () => createSession({ data: JSON.parse(json), isNew: false }),
+    '    token open: split, HMAC verify, base64url, times': () => core.open(token, now, undefined),
+    '    decodePayload: toString, parse': () => decodePayload(opened.payload, false),
+    '      of which parse (JSON.parse + tag scan + depth walk)': () => parse(json),
+    '    createSession (copy into the store + Proxy), with a JSON.parse for fresh data': () => createSession({ data: JSON.parse(json), isNew: false }),
     '  session.set through the Proxy': () => session.set('userId', 43),
     '  sessions.commit': () => sessions.commit(session),
     '    encodePayload: stringify (type walk + JSON) + UTF-8': () => encodePayload(store),
     '      of which stringify': () => stringify(store),
     '    token seal: body, base64url, HMAC sign': () => core.seal(0, now, now + MAX_AGE, bytes),
-    '    cookie writer serialize (validates the value)': () => writer.serialize(token, { maxAge: MAX_AGE }),
+    '    cookie writer serialize (validates the value; commit skips that)': () => writer.serialize(token, { maxAge: MAX_AGE }),
     'floor round trip': () => floor.roundTrip(floorHeader, 'userId', 43),
     '  floor: HMAC sign of the body': () => createHmac('sha256', key).update(body).digest('base64url'),
     '  floor: JSON.parse': () => JSON.parse(json),

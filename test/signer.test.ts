@@ -406,3 +406,20 @@ describe('tag comparison', () => {
     expect(signer.verify(token).ok).toBe(true)
   })
 })
+
+describe('body times (u48 big-endian, written byte by byte)', () => {
+  it('writes and reads every 48-bit time exactly as Buffer#writeUIntBE / readUIntBE', async () => {
+    const { parseBody, writeBody, MAX_SECONDS } = await import('../src/lib/token.js')
+    const time = fc.oneof(fc.integer({ min: 0, max: MAX_SECONDS }), fc.constantFrom(0, 1, 255, 256, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 5, MAX_SECONDS))
+    fc.assert(
+      fc.property(time, time, (issuedAt, expiresAt) => {
+        const body = Buffer.from(writeBody(0, issuedAt, expiresAt, 'x'))
+        expect(body.readUIntBE(1, 6)).toBe(issuedAt)
+        expect(body.readUIntBE(7, 6)).toBe(expiresAt)
+        const parsed = parseBody(body)
+        expect(parsed).toMatchObject({ issuedAt, expiresAt })
+      }),
+      { numRuns: 2000 },
+    )
+  })
+})

@@ -195,13 +195,34 @@ export function writeBody(flags: number, issuedAt: number, expiresAt: number | u
   if (bodyScratch.length < room) bodyScratch = Buffer.allocUnsafe(Math.max(room, 2 * bodyScratch.length))
   const body = bodyScratch
   body[0] = hasExpiry ? flags | FLAG_EXPIRES : flags & ~FLAG_EXPIRES
-  body.writeUIntBE(issuedAt, 1, TIME_BYTES)
-  if (hasExpiry) body.writeUIntBE(expiresAt, 1 + TIME_BYTES, TIME_BYTES)
+  writeTime(body, 1, issuedAt)
+  if (hasExpiry) writeTime(body, 1 + TIME_BYTES, expiresAt)
   if (typeof payload !== 'string') {
     body.set(payload, header)
     return body.subarray(0, header + payload.length)
   }
   return body.subarray(0, header + body.write(payload, header, 'utf8'))
+}
+
+// u48 big-endian, written and read byte by byte: Buffer#writeUIntBE/readUIntBE dispatch on the
+// width at every call. Callers keep values within 0 … MAX_SECONDS.
+const TWO_32 = 2 ** 32
+
+function writeTime(body: Buffer, at: number, seconds: number): void {
+  const high = Math.floor(seconds / TWO_32)
+  const low = seconds >>> 0
+  body[at] = high >>> 8
+  body[at + 1] = high & 0xff
+  body[at + 2] = low >>> 24
+  body[at + 3] = (low >>> 16) & 0xff
+  body[at + 4] = (low >>> 8) & 0xff
+  body[at + 5] = low & 0xff
+}
+
+function readTime(body: Buffer, at: number): number {
+  const high = ((body[at] as number) << 8) | (body[at + 1] as number)
+  const low = (((body[at + 2] as number) << 24) >>> 0) + (((body[at + 3] as number) << 16) | ((body[at + 4] as number) << 8) | (body[at + 5] as number))
+  return high * TWO_32 + low
 }
 
 interface Body {
@@ -221,8 +242,8 @@ export function parseBody(body: Buffer): Body | PayloadMalformed {
   if (body.length < header) return new PayloadMalformed('token body is truncated')
   return {
     flags,
-    issuedAt: body.readUIntBE(1, TIME_BYTES),
-    expiresAt: hasExpiry ? body.readUIntBE(1 + TIME_BYTES, TIME_BYTES) : undefined,
+    issuedAt: readTime(body, 1),
+    expiresAt: hasExpiry ? readTime(body, 1 + TIME_BYTES) : undefined,
     payload: body.subarray(header),
   }
 }

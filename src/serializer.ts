@@ -443,10 +443,10 @@ function checkDepth(value: unknown, depth: number): void {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) checkDepth(value[i], depth + 1)
   } else {
-    // for-in measured ~15% faster than Object.keys here; inherited enumerable keys (only present if
-    // Object.prototype was polluted) would merely be checked too.
+    // for-in measured ~15% faster than Object.keys here. Own keys only: an enumerable property
+    // someone put on Object.prototype would otherwise be walked at every level of every payload.
     const object = value as Record<string, unknown>
-    for (const key in object) checkDepth(object[key], depth + 1)
+    for (const key in object) if (Object.hasOwn(object, key)) checkDepth(object[key], depth + 1)
   }
 }
 

@@ -321,7 +321,7 @@ export function createSessions<T extends object = SessionData>(options: Sessions
   }
 
   // Date.now() needs no checking; a clock of the application's is validated on every read.
-  const nowSeconds = clock === Date.now ? (): number => Math.floor(Date.now() / 1000) : (): number => toSeconds(clock())
+  const nowSeconds = clock === Date.now ? (): number => Math.floor(clock() / 1000) : (): number => toSeconds(clock())
 
   function reject(error: SessionError, meta: Meta): Session<T> {
     meta.error = error

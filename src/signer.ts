@@ -227,13 +227,16 @@ export function createSigner(options: SignerOptions): Signer {
   const core = new TokenCore(keyring, coreOptions)
 
   function verify(token: string, verifyOptions?: VerifyOptions & { encoding?: 'utf8' | 'bytes' }): VerifyResult<string | Uint8Array> {
+    // Every option is read before the token is opened: the payload is a view of memory the next
+    // open reuses, and an option getter could run one in between.
+    const bytes = verifyOptions?.encoding === 'bytes'
     const opened = openToken(core, token, verifyOptions)
     if (opened instanceof SessionError) return { ok: false, error: opened }
     if (opened.flags !== 0 && opened.flags !== FLAG_EXPIRES) {
       return { ok: false, error: new PayloadMalformed('token holds an object; verify it with createSerializer') }
     }
     const about = { issuedAt: opened.issuedAt, expiresAt: opened.expiresAt, keyId: opened.key.id, stale: opened.key.index !== 0 }
-    if (verifyOptions?.encoding === 'bytes') return verified(about, new Uint8Array(opened.payload))
+    if (bytes) return verified(about, new Uint8Array(opened.payload))
     const text = decodeUtf8(opened.payload)
     if (text === undefined) return { ok: false, error: new PayloadMalformed('token value is not valid UTF-8') }
     return verified(about, text)

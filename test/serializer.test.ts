@@ -484,6 +484,18 @@ describe('stringify walks own keys only, in order', () => {
     }
   })
 
+  it('parses untagged payloads whatever enumerable properties Object.prototype has been given', () => {
+    for (const polluted of [{}, [[[]]], Number.POSITIVE_INFINITY, Number.NaN]) {
+      Object.defineProperty(Object.prototype, 'polluted', { value: polluted, enumerable: true, configurable: true, writable: true })
+      try {
+        expect(parse('{"userId":42,"roles":["admin"],"nested":{"a":{"b":1}}}')).toEqual({ userId: 42, roles: ['admin'], nested: { a: { b: 1 } } })
+        expect(() => parse('{"n":1e400}')).toThrow(PayloadMalformed)
+      } finally {
+        delete (Object.prototype as Record<string, unknown>).polluted
+      }
+    }
+  })
+
   it('keeps key order when a tagged value in the middle forces a copy', () => {
     const value = { 2: 'two', z: 1, skipped: undefined, at: new Date(0), a: 2, 1: 'one' }
     expect(stringify(value)).toBe('{"1":"one","2":"two","z":1,"at":{"$d":"1970-01-01T00:00:00.000Z"},"a":2}')

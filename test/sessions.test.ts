@@ -698,3 +698,30 @@ describe('lifetime limits', () => {
     expect(sessions.verify(sessions.sign({ a: 1 }, { maxAge: 600 })).ok).toBe(true)
   })
 })
+
+describe('the clock', () => {
+  it('refuses to write a session whose times fall outside the token format, instead of wrapping them', () => {
+    const sessions = createSessions({ secrets: SECRET, maxAge: 3600, now: () => (2 ** 48 - 100) * 1000 })
+    const session = sessions.read(undefined)
+    session.set('user', 'ada')
+    expect(() => sessions.commit(session)).toThrow(RangeError)
+  })
+
+  it('keeps the clock it was created with (Date.now captured at construction)', () => {
+    const sessions = createSessions({ secrets: SECRET, maxAge: 3600 })
+    const before = Date.now()
+    vi.useFakeTimers()
+    try {
+      vi.setSystemTime(Date.UTC(2001, 0, 1))
+      const session = sessions.read(undefined)
+      session.set('a', 1)
+      const [header] = sessions.commit(session)
+      const value = header!.slice(header!.indexOf('=') + 1, header!.indexOf(';'))
+      vi.useRealTimers()
+      const issued = sessions.verify(value)
+      expect(issued.ok && issued.issuedAt.getTime()).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+})

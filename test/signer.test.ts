@@ -423,3 +423,43 @@ describe('body times (u48 big-endian, written byte by byte)', () => {
     )
   })
 })
+
+describe('shared buffers: review fixes', () => {
+  it('reads verify options before opening, so a getter cannot swap the payload under it', () => {
+    const signer = createSigner({ secrets: strong(), purpose: 'p' })
+    const t1 = signer.sign('user:alice')
+    const t2 = signer.sign('user:mallory')
+    const result = signer.verify(t1, {
+      get encoding() {
+        signer.verify(t2)
+        return 'utf8' as const
+      },
+    })
+    expect(result.ok && result.value).toBe('user:alice')
+  })
+
+  it('keeps shared buffers to SCRATCH_LIMIT; larger work gets a buffer of its own', async () => {
+    const { SCRATCH_LIMIT, scratchFor, writeBody, decodeField } = await import('../src/lib/token.js')
+    const small = Buffer.alloc(1024)
+    expect(scratchFor(small, 100)).toBe(small)
+    expect(scratchFor(small, 1500).length).toBe(2048)
+    expect(scratchFor(small, SCRATCH_LIMIT - 1).length).toBe(SCRATCH_LIMIT - 1)
+    expect(scratchFor(Buffer.alloc(SCRATCH_LIMIT / 2 + 1), SCRATCH_LIMIT / 2 + 2).length).toBe(SCRATCH_LIMIT)
+    expect(scratchFor(small, SCRATCH_LIMIT + 1).length).toBe(SCRATCH_LIMIT + 1)
+    // Two small bodies share memory; a huge one does not take it over.
+    const first = writeBody(0, 1, undefined, 'a').buffer
+    expect(writeBody(0, 1, undefined, 'x'.repeat(SCRATCH_LIMIT)).buffer).not.toBe(first)
+    expect(writeBody(0, 1, undefined, 'b').buffer).toBe(first)
+    const field = decodeField('AAAA').buffer
+    expect(decodeField('A'.repeat(4 * SCRATCH_LIMIT)).buffer).not.toBe(field)
+    expect(decodeField('AAAA').buffer).toBe(field)
+  })
+
+  it('refuses a time outside the 48-bit field instead of wrapping it', async () => {
+    const { writeBody, MAX_SECONDS } = await import('../src/lib/token.js')
+    expect(() => writeBody(0, MAX_SECONDS + 1, undefined, 'x')).toThrow(RangeError)
+    expect(() => writeBody(0, 1, -1, 'x')).toThrow(RangeError)
+    expect(() => writeBody(0, 1.5, undefined, 'x')).toThrow(RangeError)
+    expect(() => writeBody(0, MAX_SECONDS, MAX_SECONDS, 'x')).not.toThrow()
+  })
+})

@@ -22,6 +22,8 @@ const BLOCK_BYTES = 64
 const DIGEST_BYTES = 32
 const IPAD = 0x36
 const OPAD = 0x5c
+/** The largest message buffer kept between calls (a session token needs a few KiB). */
+const MAX_KEPT_BYTES = 64 * 1024
 
 type OneShotHash = (algorithm: string, data: string | Uint8Array, outputEncoding: 'latin1' | 'base64url') => string
 const oneShot = (nodeCrypto as unknown as { hash?: OneShotHash }).hash
@@ -59,12 +61,14 @@ export class HmacSha256 {
     if (hash === undefined) return createHmac('sha256', this.#key).update(message).digest('base64url')
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
     const room = BLOCK_BYTES + (typeof message === 'string' ? 3 * message.length : message.length)
-    if (this.#inner.length < room) {
-      const grown = Buffer.allocUnsafe(Math.max(room, 2 * this.#inner.length))
-      this.#inner.copy(grown, 0, 0, BLOCK_BYTES)
-      this.#inner = grown
+    let inner = this.#inner
+    if (inner.length < room) {
+      // Grows up to MAX_KEPT_BYTES; a larger message gets a buffer of its own, so one huge token
+      // does not pin its size in memory for as long as the key lives.
+      inner = Buffer.allocUnsafe(room > MAX_KEPT_BYTES ? room : Math.min(MAX_KEPT_BYTES, Math.max(room, 2 * inner.length)))
+      this.#inner.copy(inner, 0, 0, BLOCK_BYTES)
+      if (inner.length <= MAX_KEPT_BYTES) this.#inner = inner
     }
-    const inner = this.#inner
     let length = BLOCK_BYTES
     if (typeof message === 'string') length += inner.write(message, BLOCK_BYTES, 'utf8')
     else {

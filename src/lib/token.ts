@@ -159,7 +159,20 @@ export function locate<E>(
 // 'base64url') reserves four bytes of Node's shared 8 KiB pool per character and replaces the
 // pool when short of that, and replacing it (a new ArrayBuffer) measured as ≈ 5 % of an encrypted
 // round trip.
-let fieldScratch = Buffer.allocUnsafe(4096)
+let fieldScratch: Buffer = Buffer.allocUnsafe(4096)
+
+/**
+ * The most bytes a shared buffer grows to. Session-sized work fits with room to spare; anything
+ * larger gets a buffer of its own, so one huge token cannot pin its size in memory for the life
+ * of the process.
+ */
+export const SCRATCH_LIMIT = 64 * 1024
+
+/** `current` if it holds `room` bytes, else a larger one: shared up to SCRATCH_LIMIT, one-off beyond. */
+export function scratchFor(current: Buffer, room: number): Buffer {
+  if (current.length >= room) return current
+  return Buffer.allocUnsafe(room > SCRATCH_LIMIT ? room : Math.min(SCRATCH_LIMIT, Math.max(room, 2 * current.length)))
+}
 
 /**
  * Decodes a base64url field of a token. The result is a view of shared memory, valid until the
@@ -172,15 +185,16 @@ export function decodeField(text: string, canonical: true): Buffer | undefined
 export function decodeField(text: string, canonical = false): Buffer | undefined {
   // base64url carries 3 bytes per 4 characters; a lenient decode never writes more.
   const room = Math.ceil((text.length * 3) / 4)
-  if (fieldScratch.length < room) fieldScratch = Buffer.allocUnsafe(Math.max(room, 2 * fieldScratch.length))
-  const length = fieldScratch.write(text, 0, 'base64url')
-  if (canonical && fieldScratch.toString('base64url', 0, length) !== text) return undefined
-  return fieldScratch.subarray(0, length)
+  const target = scratchFor(fieldScratch, room)
+  if (target.length <= SCRATCH_LIMIT) fieldScratch = target
+  const length = target.write(text, 0, 'base64url')
+  if (canonical && target.toString('base64url', 0, length) !== text) return undefined
+  return target.subarray(0, length)
 }
 
 // The body is built here and consumed (encoded or encrypted) before the next one is: one buffer
 // serves every token instead of a fresh allocation and a copy of the payload per token.
-let bodyScratch = Buffer.allocUnsafe(1024)
+let bodyScratch: Buffer = Buffer.allocUnsafe(1024)
 
 /**
  * The body both formats carry (f1 in clear, e1 encrypted): flags, times, payload. A string payload
@@ -192,8 +206,8 @@ export function writeBody(flags: number, issuedAt: number, expiresAt: number | u
   const header = 1 + TIME_BYTES + (hasExpiry ? TIME_BYTES : 0)
   // UTF-8 takes at most 3 bytes per UTF-16 code unit.
   const room = header + (typeof payload === 'string' ? 3 * payload.length : payload.length)
-  if (bodyScratch.length < room) bodyScratch = Buffer.allocUnsafe(Math.max(room, 2 * bodyScratch.length))
-  const body = bodyScratch
+  const body = scratchFor(bodyScratch, room)
+  if (body.length <= SCRATCH_LIMIT) bodyScratch = body
   body[0] = hasExpiry ? flags | FLAG_EXPIRES : flags & ~FLAG_EXPIRES
   writeTime(body, 1, issuedAt)
   if (hasExpiry) writeTime(body, 1 + TIME_BYTES, expiresAt)
@@ -209,6 +223,11 @@ export function writeBody(flags: number, issuedAt: number, expiresAt: number | u
 const TWO_32 = 2 ** 32
 
 function writeTime(body: Buffer, at: number, seconds: number): void {
+  // Callers validate their options; this catches a time computed past the format's range (a clock
+  // near the year 8.9 million plus a lifetime), which would otherwise wrap around.
+  if (!(Number.isInteger(seconds) && seconds >= 0 && seconds <= MAX_SECONDS)) {
+    throw new RangeError(`time ${seconds} is outside what a token holds: whole seconds from 0 to ${MAX_SECONDS}`)
+  }
   const high = Math.floor(seconds / TWO_32)
   const low = seconds >>> 0
   body[at] = high >>> 8

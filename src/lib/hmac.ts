@@ -17,6 +17,7 @@
 import { Buffer } from 'node:buffer'
 import * as nodeCrypto from 'node:crypto'
 import { createHmac } from 'node:crypto'
+import { writeLatin1, writeUtf8 } from './buffers.js'
 
 const BLOCK_BYTES = 64
 const DIGEST_BYTES = 32
@@ -70,14 +71,14 @@ export class HmacSha256 {
       if (inner.length <= MAX_KEPT_BYTES) this.#inner = inner
     }
     let length = BLOCK_BYTES
-    if (typeof message === 'string') length += inner.write(message, BLOCK_BYTES, 'utf8')
+    if (typeof message === 'string') length += writeUtf8(inner, message, BLOCK_BYTES)
     else {
       inner.set(message, BLOCK_BYTES)
       length += message.length
     }
     // latin1 maps bytes to characters one to one, so the digest travels as a string (cheaper than
     // a Buffer from crypto.hash) and is written back as the same 32 bytes.
-    this.#outer.write(hash('sha256', inner.subarray(0, length), 'latin1'), BLOCK_BYTES, 'latin1')
+    writeLatin1(this.#outer, hash('sha256', inner.subarray(0, length), 'latin1'), BLOCK_BYTES)
     return hash('sha256', this.#outer, 'base64url')
   }
 }

@@ -13,6 +13,7 @@
  */
 import { Buffer } from 'node:buffer'
 import { decodeBase64url } from '../encoding.js'
+import { writeBase64url, writeUtf8 } from './buffers.js'
 import { constantTimeEqual } from './compare.js'
 import { HmacSha256 } from './hmac.js'
 import {
@@ -187,7 +188,7 @@ export function decodeField(text: string, canonical = false): Buffer | undefined
   const room = Math.ceil((text.length * 3) / 4)
   const target = scratchFor(fieldScratch, room)
   if (target.length <= SCRATCH_LIMIT) fieldScratch = target
-  const length = target.write(text, 0, 'base64url')
+  const length = writeBase64url(target, text, 0)
   if (canonical && target.toString('base64url', 0, length) !== text) return undefined
   return target.subarray(0, length)
 }
@@ -215,7 +216,7 @@ export function writeBody(flags: number, issuedAt: number, expiresAt: number | u
     body.set(payload, header)
     return body.subarray(0, header + payload.length)
   }
-  return body.subarray(0, header + body.write(payload, header, 'utf8'))
+  return body.subarray(0, header + writeUtf8(body, payload, header))
 }
 
 // u48 big-endian, written and read byte by byte: Buffer#writeUIntBE/readUIntBE dispatch on the

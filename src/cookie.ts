@@ -95,10 +95,17 @@ function readParseOptions(options: ParseCookieOptions | undefined): ReadOptions 
 const SP = 0x20
 const HTAB = 0x09
 const DQUOTE = 0x22
+const EQUALS = 0x3d
+const SEMICOLON = 0x3b
 
 // OWS = *( SP / HTAB ) (RFC 9110 §5.6.3), the only whitespace around a cookie-pair.
 function isOws(code: number): boolean {
   return code === SP || code === HTAB
+}
+
+// A name a pair can have as it is: no "=" or ";" inside and no OWS around it (the scan trims).
+function isPlainName(name: string): boolean {
+  return !isOws(name.charCodeAt(0)) && !isOws(name.charCodeAt(name.length - 1)) && name.indexOf('=') === -1 && name.indexOf(';') === -1
 }
 
 /** Called with the trimmed bounds of each named pair; returning true stops the scan. */
@@ -224,7 +231,20 @@ export function getCookie(
 ): string | undefined {
   const { maxLength, decode } = readParseOptions(options)
   if (typeof header !== 'string' || header.length > maxLength) return undefined
-  if (typeof name !== 'string' || name.length === 0 || !header.includes(name)) return undefined
+  if (typeof name !== 'string' || name.length === 0) return undefined
+  const first = header.indexOf(name)
+  if (first === -1) return undefined
+  // The common case without the scan: the first occurrence of the name anywhere in the header
+  // starts a pair the way browsers write them (at the start, or after "; ") and ends at its "=".
+  // No earlier pair can then have this name, so this is the pair the scan would find first.
+  if (header.charCodeAt(first + name.length) === EQUALS && (first === 0 || (header.charCodeAt(first - 1) === SP && header.charCodeAt(first - 2) === SEMICOLON)) && isPlainName(name)) {
+    let valueStart = first + name.length + 1
+    let valueEnd = header.indexOf(';', valueStart)
+    if (valueEnd === -1) valueEnd = header.length
+    while (valueStart < valueEnd && isOws(header.charCodeAt(valueStart))) valueStart++
+    while (valueEnd > valueStart && isOws(header.charCodeAt(valueEnd - 1))) valueEnd--
+    return readValue(header, valueStart, valueEnd, decode)
+  }
   let found: string | undefined
   scanCookieHeader(header, (nameStart, nameEnd, valueStart, valueEnd) => {
     if (nameEnd - nameStart !== name.length || !header.startsWith(name, nameStart)) return false

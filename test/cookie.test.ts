@@ -200,6 +200,19 @@ describe('getCookie', () => {
     ['=a; a=', 'a', ''],
     ['a=1', '', undefined],
     ['', 'a', undefined],
+    // The fast path (first occurrence of the name starts a "; "-separated pair) and its fallbacks.
+    ['b=; a=2; a=3', 'a', '2'],
+    ['x=1;a=2; a=3', 'a', '2'],
+    ['x=1; a = 2', 'a', '2'],
+    ['x=1; a=  2  ; y=3', 'a', '2'],
+    ['x=1; a="q"', 'a', 'q'],
+    ['a=b=c', 'a', 'b=c'],
+    ['a=b=c', 'a=b', undefined],
+    ['x=1; a=2', ' a', undefined],
+    ['x=1; a=2', 'a ', undefined],
+    ['b=xa; a=2', 'a', '2'],
+    ['b=x; a=2', 'x; a', undefined],
+    ['x=1; \ta=2; a=3', 'a', '2'],
   ])('getCookie(%o, %o) is %o', (header, name, expected) => {
     expect(getCookie(header, name)).toBe(expected)
     expect(getCookie(header, name)).toBe(parseCookie(header)[name])

@@ -439,7 +439,8 @@ describe('shared buffers: review fixes', () => {
   })
 
   it('keeps shared buffers to SCRATCH_LIMIT; larger work gets a buffer of its own', async () => {
-    const { SCRATCH_LIMIT, scratchFor, writeBody, decodeField } = await import('../src/lib/token.js')
+    const { SCRATCH_LIMIT, scratchFor } = await import('../src/lib/buffers.js')
+    const { writeBody, decodeField } = await import('../src/lib/token.js')
     const small = Buffer.alloc(1024)
     expect(scratchFor(small, 100)).toBe(small)
     expect(scratchFor(small, 1500).length).toBe(2048)

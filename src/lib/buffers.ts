@@ -1,5 +1,6 @@
 /**
- * Writing strings into Buffers without `Buffer#write`'s argument handling.
+ * Buffers the token code reuses, and writing strings into them without `Buffer#write`'s argument
+ * handling.
  *
  * `buf.write(text, offset, encoding)` normalizes its arguments and looks the encoding up on every
  * call before it reaches the encoder; on the token hot path (six writes per session round trip)
@@ -27,3 +28,20 @@ export const writeUtf8: Writer = bufferWriter('utf8Write', 'utf8')
 export const writeLatin1: Writer = bufferWriter('latin1Write', 'latin1')
 /** Decodes base64url `text` (leniently, like Buffer.from) into `target` at `offset`; returns the bytes written. */
 export const writeBase64url: Writer = bufferWriter('base64urlWrite', 'base64url')
+
+/**
+ * The most bytes a shared buffer grows to. Session-sized work fits with room to spare; anything
+ * larger gets a buffer of its own, so one huge token cannot pin its size in memory for the life
+ * of the process.
+ */
+export const SCRATCH_LIMIT = 64 * 1024
+
+/**
+ * `current` if it holds `room` bytes, else a larger buffer: one to keep (doubling, up to
+ * SCRATCH_LIMIT) or, beyond the limit, one for this call only. Keep the result only if its length
+ * is at most SCRATCH_LIMIT.
+ */
+export function scratchFor(current: Buffer, room: number): Buffer {
+  if (current.length >= room) return current
+  return Buffer.allocUnsafe(room > SCRATCH_LIMIT ? room : Math.min(SCRATCH_LIMIT, Math.max(room, 2 * current.length)))
+}

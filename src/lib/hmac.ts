@@ -17,14 +17,12 @@
 import { Buffer } from 'node:buffer'
 import * as nodeCrypto from 'node:crypto'
 import { createHmac } from 'node:crypto'
-import { writeLatin1, writeUtf8 } from './buffers.js'
+import { SCRATCH_LIMIT, scratchFor, writeLatin1, writeUtf8 } from './buffers.js'
 
 const BLOCK_BYTES = 64
 const DIGEST_BYTES = 32
 const IPAD = 0x36
 const OPAD = 0x5c
-/** The largest message buffer kept between calls (a session token needs a few KiB). */
-const MAX_KEPT_BYTES = 64 * 1024
 
 type OneShotHash = (algorithm: string, data: string | Uint8Array, outputEncoding: 'latin1' | 'base64url') => string
 const oneShot = (nodeCrypto as unknown as { hash?: OneShotHash }).hash
@@ -62,13 +60,10 @@ export class HmacSha256 {
     if (hash === undefined) return createHmac('sha256', this.#key).update(message).digest('base64url')
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
     const room = BLOCK_BYTES + (typeof message === 'string' ? 3 * message.length : message.length)
-    let inner = this.#inner
-    if (inner.length < room) {
-      // Grows up to MAX_KEPT_BYTES; a larger message gets a buffer of its own, so one huge token
-      // does not pin its size in memory for as long as the key lives.
-      inner = Buffer.allocUnsafe(room > MAX_KEPT_BYTES ? room : Math.min(MAX_KEPT_BYTES, Math.max(room, 2 * inner.length)))
+    const inner = scratchFor(this.#inner, room)
+    if (inner !== this.#inner) {
       this.#inner.copy(inner, 0, 0, BLOCK_BYTES)
-      if (inner.length <= MAX_KEPT_BYTES) this.#inner = inner
+      if (inner.length <= SCRATCH_LIMIT) this.#inner = inner
     }
     let length = BLOCK_BYTES
     if (typeof message === 'string') length += writeUtf8(inner, message, BLOCK_BYTES)

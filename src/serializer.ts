@@ -585,20 +585,14 @@ function tagFromWire(tag: string, content: unknown, depth: number): unknown {
  * ```
  */
 export function encodePayload(value: unknown, options: EncodePayloadOptions = {}): EncodedPayload {
-  return encodeValue(value, compressThresholdOf(options.compressThreshold), maxBytesOf(options.maxBytes), options.path)
+  const threshold = compressThresholdOf(options.compressThreshold)
+  const maxBytes = maxBytesOf(options.maxBytes)
+  return encodeText(stringify(value, options.path), threshold, maxBytes)
 }
 
 /**
- * {@link encodePayload} with options validated once by the caller (the codecs, per token).
- *
- * @internal
- */
-export function encodeValue(value: unknown, threshold: number, maxBytes: number, path: string | undefined): EncodedPayload {
-  return encodeText(stringify(value, path), threshold, maxBytes)
-}
-
-/**
- * The second half of {@link encodeValue}, for text from {@link stringify}.
+ * {@link encodePayload} for text from {@link stringify}, with options validated once by the caller
+ * (the object codec, per token).
  *
  * @internal
  */

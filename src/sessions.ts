@@ -7,6 +7,7 @@
 import { createTokenCookieWriter, getCookie, MAX_COOKIE_BYTES, type CookieAttributes, type CookiePriority, type CookieSameSite, type CookieWriter, type TokenCookieWriter } from './cookie.js'
 import { CookieTooLarge, PayloadMalformed, PayloadTooLarge, SessionError, SessionExpired } from './errors.js'
 import { FLASK_DEFAULT_MAX_AGE } from './formats/flask.js'
+import { DecodedValue } from './lib/codec.js'
 import { createSessionCodec, type DecodedSession, type SessionCodec } from './lib/session-codec.js'
 import { assertSeconds, DEFAULT_CLOCK_TOLERANCE, toSeconds } from './lib/token.js'
 import type { Keyring, SecretsInput } from './keyring.js'
@@ -317,7 +318,7 @@ export function createSessions<T extends object = SessionData>(options: Sessions
     const cap = decoded.issuedAt + lifetime
     if (decoded.expiresAt !== undefined && decoded.expiresAt <= cap) return decoded
     if (now - clockTolerance >= cap) return new SessionExpired(new Date(cap * 1000))
-    return { ...decoded, expiresAt: cap }
+    return new DecodedValue(decoded.value, decoded.issuedAt, cap, decoded.keyId, decoded.stale)
   }
 
   // Date.now() needs no checking; a clock of the application's is validated on every read.

@@ -23,7 +23,7 @@ import {
   toSeconds,
   type OpenedToken,
 } from './lib/token.js'
-import { ObjectCodec, verified, type DecodedValue } from './lib/codec.js'
+import { ObjectCodec, verified, type DecodedValue, type TokenFacts } from './lib/codec.js'
 import { SealedCore } from './lib/seal.js'
 import { DEFAULT_COMPRESS_THRESHOLD, DEFAULT_MAX_PAYLOAD_BYTES } from './serializer.js'
 
@@ -235,7 +235,7 @@ export function createSigner(options: SignerOptions): Signer {
     if (opened.flags !== 0 && opened.flags !== FLAG_EXPIRES) {
       return { ok: false, error: new PayloadMalformed('token holds an object; verify it with createSerializer') }
     }
-    const about = { issuedAt: opened.issuedAt, expiresAt: opened.expiresAt, keyId: opened.key.id, stale: opened.key.index !== 0 }
+    const about: TokenFacts = { issuedAt: opened.issuedAt, expiresAt: opened.expiresAt, keyId: opened.key.id, stale: opened.key.index !== 0 }
     if (bytes) return verified(about, new Uint8Array(opened.payload))
     const text = decodeUtf8(opened.payload)
     if (text === undefined) return { ok: false, error: new PayloadMalformed('token value is not valid UTF-8') }

@@ -166,3 +166,29 @@ describe('nonce pool', () => {
     expect(nonces.size).toBe(20_000)
   })
 })
+
+describe('e1 tokens are read in their canonical spelling only', () => {
+  const serializer = createSerializer({ secrets: strong(), purpose: 'p', encrypt: true })
+
+  // Each of these decodes (leniently) to the same bytes, which GCM would accept: only the check
+  // before decrypting refuses them.
+  it('refuses the standard base64 alphabet, padding and non-zero trailing bits', () => {
+    let token = serializer.sign({ user: 'ada' })
+    for (let i = 0; !/[-_]/.test(token.slice(token.lastIndexOf('.') + 1)); i++) token = serializer.sign({ user: 'ada', i })
+    const cut = token.lastIndexOf('.') + 1
+    const body = token.slice(cut)
+    expect(Buffer.from(body.replaceAll('-', '+').replaceAll('_', '/'), 'base64url')).toEqual(Buffer.from(body, 'base64url'))
+    const spellings = [body.replaceAll('-', '+').replaceAll('_', '/')]
+    const rest = body.length % 4
+    if (rest !== 0) {
+      spellings.push(body + '='.repeat(4 - rest))
+      // The last character's lowest bit is padding when the length is not a multiple of 4.
+      spellings.push(body.slice(0, -1) + ALPHABET[ALPHABET.indexOf(body.at(-1) as string) + 1])
+    }
+    for (const spelling of spellings) {
+      expect(spelling).not.toBe(body)
+      expect(codeOf(serializer.verify(token.slice(0, cut) + spelling))).toBe('ERR_SESSION_MALFORMED')
+    }
+    expect(codeOf(serializer.verify(token))).toBe('ok')
+  })
+})

@@ -9,8 +9,19 @@ import type { VerifyResult } from '../signer.js'
 import { decodeValue, encodeText, stringify } from '../serializer.js'
 import { FLAG_DEFLATE, FLAG_OBJECT, type OpenedToken, type TokenFormat } from './token.js'
 
-/** A verified object token: its value and what the token said about it. */
-export class DecodedValue {
+/** What a verified token says besides its value; every format reports the same. */
+export interface TokenFacts {
+  /** Seconds since the epoch. */
+  readonly issuedAt: number
+  /** Seconds since the epoch, if the token carries an expiry. */
+  readonly expiresAt: number | undefined
+  readonly keyId: string
+  /** Whether a key other than the newest verified it. */
+  readonly stale: boolean
+}
+
+/** A verified token: its value and what the token said about it. */
+export class DecodedValue implements TokenFacts {
   constructor(
     readonly value: unknown,
     /** Seconds since the epoch. */
@@ -65,7 +76,7 @@ export class ObjectCodec {
 }
 
 /** The success shape of `verify`: times as Dates, and which key verified. */
-export function verified<T>(token: { issuedAt: number; expiresAt: number | undefined; keyId: string; stale: boolean }, value: T): VerifyResult<T> {
+export function verified<T>(token: TokenFacts, value: T): VerifyResult<T> {
   return {
     ok: true,
     value,

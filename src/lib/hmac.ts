@@ -16,7 +16,7 @@
  */
 import { Buffer } from 'node:buffer'
 import * as nodeCrypto from 'node:crypto'
-import { createHmac } from 'node:crypto'
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto'
 import { SCRATCH_LIMIT, scratchFor, writeLatin1, writeUtf8 } from './buffers.js'
 
 const BLOCK_BYTES = 64
@@ -32,7 +32,8 @@ export const HAS_ONE_SHOT_HASH = typeof oneShot === 'function'
 
 /** HMAC-SHA256 under one key, returning base64url. Not reentrant: it reuses its buffers per call. */
 export class HmacSha256 {
-  readonly #key: Buffer
+  /** For runtimes without crypto.hash only. */
+  readonly #fallbackKey: KeyObject | undefined
   /** K' ⊕ ipad, followed by the message of the current call. */
   #inner: Buffer
   /** K' ⊕ opad, followed by the inner digest of the current call. */
@@ -40,8 +41,8 @@ export class HmacSha256 {
   readonly #oneShot: OneShotHash | undefined
 
   constructor(key: Uint8Array, { useOneShot = HAS_ONE_SHOT_HASH }: { useOneShot?: boolean } = {}) {
-    this.#key = Buffer.from(key)
     this.#oneShot = useOneShot ? oneShot : undefined
+    this.#fallbackKey = this.#oneShot === undefined ? createSecretKey(key) : undefined
     const block = Buffer.alloc(BLOCK_BYTES)
     if (key.length > BLOCK_BYTES) nodeCrypto.createHash('sha256').update(key).digest().copy(block)
     else block.set(key)
@@ -57,7 +58,7 @@ export class HmacSha256 {
   /** The MAC of `message` (a string is taken as UTF-8, as `Hmac#update` takes it), in base64url. */
   digest(message: string | Uint8Array): string {
     const hash = this.#oneShot
-    if (hash === undefined) return createHmac('sha256', this.#key).update(message).digest('base64url')
+    if (hash === undefined) return createHmac('sha256', this.#fallbackKey as KeyObject).update(message).digest('base64url')
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
     const room = BLOCK_BYTES + (typeof message === 'string' ? 3 * message.length : message.length)
     const inner = scratchFor(this.#inner, room)

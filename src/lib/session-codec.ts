@@ -11,15 +11,11 @@ import type { Keyring, SecretsInput } from '../keyring.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../serializer.js'
 import { createObjectCodec } from '../signer.js'
 import type { VerifyResult } from '../signer.js'
+import { DecodedValue } from './codec.js'
 import { DEFAULT_CLOCK_TOLERANCE } from './token.js'
 
-export interface DecodedSession {
-  value: unknown
-  issuedAt: number // seconds
-  expiresAt: number | undefined // seconds
-  keyId: string
-  stale: boolean
-}
+/** A verified session cookie, whichever format it came in. */
+export type DecodedSession = DecodedValue
 
 export interface SessionCodec {
   /** Whether tokens carry an absolute expiry (Frasco) or only an issue time (Flask). */
@@ -117,13 +113,7 @@ function flaskCodec(options: SessionCodecOptions): SessionCodec {
         maxAge: maxAge ?? Number.POSITIVE_INFINITY,
       })
       if (!result.ok) return result.error
-      return {
-        value: result.value,
-        issuedAt: Math.floor(result.issuedAt.getTime() / 1000),
-        expiresAt: undefined,
-        keyId: result.keyId,
-        stale: result.stale,
-      }
+      return new DecodedValue(result.value, Math.floor(result.issuedAt.getTime() / 1000), undefined, result.keyId, result.stale)
     },
   }
 }

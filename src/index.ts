@@ -1,4 +1,6 @@
-// Frasco's public API. Re-exports only: no logic lives here.
+// Frasco's public API: what an application needs. Re-exports only: no logic lives here.
+// Cookie parsing and writing are in `frasco/cookie`, Flask and itsdangerous in `frasco/flask`,
+// the adapters in `frasco/node` and `frasco/fetch`.
 export {
   CookieTooLarge,
   DecompressionTooLarge,
@@ -13,11 +15,11 @@ export {
   isSessionError,
   type SessionErrorCode,
 } from './errors.js'
-export { decodeBase64url, encodeBase64url, isBase64url } from './encoding.js'
 export {
   MIN_SECRET_BYTES,
   createKeyring,
   deriveKeyId,
+  isKeyring,
   secretsFromEnv,
   type Key,
   type Keyring,
@@ -25,6 +27,8 @@ export {
   type Secret,
   type SecretsInput,
 } from './keyring.js'
+export type { Clock, CompressOption } from './lib/options.js'
+export type { SessionFormat } from './lib/format.js'
 export {
   createSerializer,
   createSigner,
@@ -36,36 +40,6 @@ export {
   type VerifyOptions,
   type VerifyResult,
 } from './signer.js'
-export {
-  DEFAULT_COMPRESS_THRESHOLD,
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  MAX_DEPTH,
-  decodePayload,
-  encodePayload,
-  parse,
-  stringify,
-  type DecodePayloadOptions,
-  type EncodePayloadOptions,
-  type EncodedPayload,
-} from './serializer.js'
-export {
-  MAX_COOKIE_BYTES,
-  MAX_COOKIE_LIFETIME,
-  createCookieWriter,
-  getCookie,
-  parseCookie,
-  stringifySetCookie,
-  type CookieAttributes,
-  type CookieAttributesFor,
-  type CookieLifetime,
-  type CookieOptionsFor,
-  type CookiePriority,
-  type CookieSameSite,
-  type CookieWriter,
-  type OptionsArgument,
-  type ParseCookieOptions,
-  type SetCookieOptions,
-} from './cookie.js'
 export {
   isSession,
   type FlashFilter,
@@ -79,7 +53,10 @@ export {
 export {
   createSessions,
   type CommitContext,
+  type SessionCommit,
   type SessionCookieOptions,
+  type SessionSignOptions,
+  type SessionVerifyOptions,
   type Sessions,
   type SessionsOptions,
 } from './sessions.js'

@@ -54,7 +54,7 @@ export type SecretsInput = Secret | KeyringEntry | ReadonlyArray<Secret | Keyrin
  * @example
  * ```ts
  * const key: Key = createKeyring([newSecret, oldSecret]).current
- * console.log(key.id, key.index) // never log key.secret
+ * console.log(key.id, key.index) // the secret itself cannot be read back
  * ```
  */
 export interface Key {
@@ -62,8 +62,15 @@ export interface Key {
   readonly id: string
   /** Position in the keyring: 0 is the newest, which signs. */
   readonly index: number
-  /** The secret's bytes. Never logged, never put in an error. */
-  readonly secret: Buffer
+}
+
+// The secret bytes of each key, reachable only from this module: no public API reads them back.
+const secretBytes = new WeakMap<Key, Buffer>()
+
+function secretOf(key: Key): Buffer {
+  const secret = secretBytes.get(key)
+  if (secret === undefined) throw new TypeError('key is invalid: use a key of a keyring made by createKeyring')
+  return secret
 }
 
 /**
@@ -107,8 +114,10 @@ const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/
 const KEYGEN_HINT = 'generate one with `npx frasco keygen` (32 random bytes, base64url)'
 
 function toBytes(secret: unknown, where: string): Buffer {
-  if (typeof secret === 'string') return Buffer.from(secret, 'utf8')
-  if (secret instanceof Uint8Array) return Buffer.from(secret) // a copy: the caller may reuse theirs
+  if (typeof secret === 'string') return Buffer.from(new TextEncoder().encode(secret).buffer)
+  // A copy outside Node's shared Buffer pool: the caller may reuse theirs, and a pooled slab is
+  // visible through any other small Buffer's `.buffer`.
+  if (secret instanceof Uint8Array) return Buffer.from(Uint8Array.prototype.slice.call(secret).buffer)
   throw new TypeError(`option ${where} is invalid: a secret must be a string or a Uint8Array; ${KEYGEN_HINT}`)
 }
 
@@ -175,7 +184,8 @@ export function createKeyring(secrets: SecretsInput | Keyring): Keyring {
     if (byId.has(id)) {
       throw new TypeError(`option ${where} is invalid: key id '${id}' is already used by an earlier secret (the same secret twice?)`)
     }
-    const key: Key = Object.freeze({ id, index, secret })
+    const key: Key = Object.freeze({ id, index })
+    secretBytes.set(key, secret)
     keys.push(key)
     byId.set(id, key)
   })
@@ -213,7 +223,7 @@ export function deriveSubkey(key: Key, use: 'sign' | 'encrypt', purpose: string)
   const label = `frasco/v1/${use}\0${purpose}`
   let subkey = cache.get(label)
   if (subkey === undefined) {
-    subkey = Buffer.from(hkdfSync('sha256', key.secret, Buffer.alloc(0), Buffer.from(label, 'utf8'), 32))
+    subkey = Buffer.from(hkdfSync('sha256', secretOf(key), Buffer.alloc(0), Buffer.from(label, 'utf8'), 32))
     cache.set(label, subkey)
   }
   return subkey

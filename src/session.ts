@@ -219,6 +219,22 @@ export interface SessionMethods<T extends object = SessionData> {
    */
   readonly accessed: boolean
   /**
+   * Whether the session cookie outlives the browser ("remember me"): `true` gives the cookie a
+   * Max-Age up to the manager's `lifetime`; `false` makes it a browser-session cookie, whose
+   * signed lifetime is still capped by `lifetime`. Starts as the manager's `persistent` option
+   * for a new session and as the cookie says for one read back; signed into the cookie (Flask's
+   * `session.permanent`). Assigning a different value marks the session modified;
+   * `regenerate()` and `destroy()` reset it to the manager's default.
+   *
+   * @example
+   * ```ts
+   * session.regenerate()
+   * session.set('user', user.id)
+   * session.persistent = form.rememberMe === 'on'
+   * ```
+   */
+  persistent: boolean
+  /**
    * True after {@link SessionMethods.destroy}: the cookie will be deleted.
    *
    * @example
@@ -324,7 +340,7 @@ export type SessionMemberName = keyof SessionMethods
  * }
  * ```
  */
-export type Session<T extends object = SessionData> = Readonly<SessionMethods<T>> & {
+export type Session<T extends object = SessionData> = Readonly<Omit<SessionMethods<T>, 'persistent'>> & Pick<SessionMethods<T>, 'persistent'> & {
   [K in keyof T as K extends SessionMemberName ? never : K extends string ? K : never]?: T[K]
 } & {
   // Nothing stands behind the view, so `session.toString` is data (or undefined), not the method
@@ -359,6 +375,8 @@ export interface SessionState {
   readonly destroyed: boolean
   /** True once `regenerate()` was called (and not undone by `destroy()`): issue a new identity. */
   readonly regenerated: boolean
+  /** Whether the cookie should outlive the browser session. */
+  readonly persistent: boolean
   /** A bag for the manager's own information (issue time, why a cookie was rejected, ...). */
   readonly meta: Record<string, unknown>
 }
@@ -386,12 +404,17 @@ class State implements SessionState {
   accessed = false
   destroyed = false
   regenerated = false
+  persistent: boolean
   readonly meta: Record<string, unknown>
+  /** What `persistent` returns to on regenerate() and destroy(): the manager's default. */
+  readonly defaultPersistent: boolean
 
-  constructor(data: SessionData, isNew: boolean, meta: Record<string, unknown>) {
+  constructor(data: SessionData, isNew: boolean, meta: Record<string, unknown>, persistent: boolean, defaultPersistent: boolean) {
     this.data = data
     this.isNew = isNew
     this.meta = meta
+    this.persistent = persistent
+    this.defaultPersistent = defaultPersistent
   }
 }
 
@@ -586,6 +609,19 @@ class SessionTarget implements SessionMethods<SessionData> {
     return stateOf(this).destroyed
   }
 
+  get persistent(): boolean {
+    return stateOf(this).persistent
+  }
+
+  set persistent(value: boolean) {
+    const state = stateOf(this)
+    if (typeof value !== 'boolean') throw new TypeError('session.persistent must be true or false')
+    if (state.persistent === value) return
+    assertWritable(state, 'persistent')
+    state.persistent = value
+    markModified(state)
+  }
+
   touch(): void {
     markModified(stateOf(this))
   }
@@ -639,6 +675,7 @@ class SessionTarget implements SessionMethods<SessionData> {
     state.isNew = true
     state.regenerated = true
     state.destroyed = false
+    state.persistent = state.defaultPersistent
     markModified(state)
     defer(callback)
   }
@@ -649,6 +686,7 @@ class SessionTarget implements SessionMethods<SessionData> {
     state.data = emptyStore()
     state.destroyed = true
     state.regenerated = false
+    state.persistent = state.defaultPersistent
     markModified(state)
     defer(callback)
   }
@@ -679,6 +717,7 @@ class SessionTarget implements SessionMethods<SessionData> {
       modified: state.modified,
       accessed: state.accessed,
       destroyed: state.destroyed,
+      persistent: state.persistent,
       data: { ...state.data },
     }
     const nested = { ...options, depth: options.depth == null ? options.depth : options.depth - 1 }
@@ -707,6 +746,9 @@ const MEMBERS: ReadonlySet<string> = new Set(
   Object.getOwnPropertyNames(SessionTarget.prototype).filter((name) => name !== 'constructor'),
 )
 
+/** The one member that may be assigned: `session.persistent = true`, as Flask's `session.permanent`. */
+const WRITABLE_MEMBER = 'persistent'
+
 function memberAssignment(key: string): TypeError {
   return new TypeError(
     `session.${key} is a Session member and cannot be assigned or deleted: ` +
@@ -726,7 +768,7 @@ const handler: ProxyHandler<SessionTarget> = {
     return state.data[key]
   },
   set(target, key, value) {
-    if (typeof key === 'symbol') return Reflect.set(target, key, value)
+    if (typeof key === 'symbol' || key === WRITABLE_MEMBER) return Reflect.set(target, key, value)
     if (MEMBERS.has(key)) throw memberAssignment(key)
     target.set(key, value)
     return true
@@ -796,7 +838,7 @@ export function createSession<T extends object = SessionData>(
   if (typeof isNew !== 'boolean') {
     throw new TypeError('option isNew is invalid: it must be a boolean')
   }
-  return openSession<T>(data, isNew, {})
+  return openSession<T>(data, isNew, {}, false, false)
 }
 
 /**
@@ -805,7 +847,13 @@ export function createSession<T extends object = SessionData>(
  *
  * @internal
  */
-export function openSession<T extends object>(data: SessionData | undefined, isNew: boolean, meta: Record<string, unknown>): Session<T> {
+export function openSession<T extends object>(
+  data: SessionData | undefined,
+  isNew: boolean,
+  meta: Record<string, unknown>,
+  persistent: boolean,
+  defaultPersistent: boolean,
+): Session<T> {
   const store = emptyStore()
   if (data !== undefined) {
     for (const key of Object.keys(data)) {
@@ -813,7 +861,7 @@ export function openSession<T extends object>(data: SessionData | undefined, isN
       if (value !== undefined) store[key] = value
     }
   }
-  return new Proxy(new SessionTarget(new State(store, isNew, meta)), handler) as unknown as Session<T>
+  return new Proxy(new SessionTarget(new State(store, isNew, meta, persistent, defaultPersistent)), handler) as unknown as Session<T>
 }
 
 /**

@@ -10,47 +10,13 @@
 import { Buffer } from 'node:buffer'
 import { decodeUtf8 } from './encoding.js'
 import { PayloadMalformed, SessionError } from './errors.js'
-import { createKeyring, type Keyring, type SecretsInput } from './keyring.js'
-import {
-  DEFAULT_CLOCK_TOLERANCE,
-  DEFAULT_MAX_TOKEN_LENGTH,
-  FLAG_EXPIRES,
-  MAX_SECONDS,
-  TokenCore,
-  type TokenCoreOptions,
-  assertPurpose,
-  assertSeconds,
-  toSeconds,
-  type OpenedToken,
-} from './lib/token.js'
-import { ObjectCodec, verified, type DecodedValue, type TokenFacts } from './lib/codec.js'
-import { SealedCore } from './lib/seal.js'
-import { DEFAULT_COMPRESS_THRESHOLD, DEFAULT_MAX_PAYLOAD_BYTES } from './serializer.js'
+import type { Keyring, SecretsInput } from './keyring.js'
+import { OBJECT_OPTION_KEYS, TOKEN_OPTION_KEYS, createObjectCodec, setUpTokens, type TokenSetup } from './lib/codec.js'
+import { lifetimeOption, strictOptions, type Clock, type CompressOption } from './lib/options.js'
+import { verified, type DecodedValue, type TokenFacts, type VerifyResult } from './lib/result.js'
+import { FLAG_EXPIRES, MAX_SECONDS, TokenCore, toSeconds, type OpenedToken } from './lib/token.js'
 
-/**
- * The outcome of verifying a token; never thrown.
- *
- * @example
- * ```ts
- * const result: VerifyResult<string> = signer.verify(token)
- * if (result.ok) console.log(result.value, result.expiresAt, result.stale)
- * else console.warn(result.error.code)
- * ```
- */
-export type VerifyResult<T> =
-  | {
-      ok: true
-      value: T
-      /** When the token was signed. */
-      issuedAt: Date
-      /** When the token stops being valid, if it carries an expiry. */
-      expiresAt: Date | undefined
-      /** The id of the key that verified the token. */
-      keyId: string
-      /** True when a key other than the newest verified the token: re-sign it with the newest. */
-      stale: boolean
-    }
-  | { ok: false; error: SessionError }
+export type { VerifyResult } from './lib/result.js'
 
 /**
  * Options shared by {@link createSigner} and {@link createSerializer}.
@@ -73,6 +39,8 @@ export interface SignerOptions {
   clockTolerance?: number
   /** Longest token accepted, in characters; longer ones are rejected before any work. Default 65536. */
   maxTokenLength?: number
+  /** The clock: milliseconds since the epoch, like `Date.now` (the default). For tests. */
+  clock?: Clock
 }
 
 /**
@@ -85,9 +53,12 @@ export interface SignerOptions {
  * ```
  */
 export interface SignOptions {
-  /** Seconds until the token expires; written into the token and enforced by `verify`. */
+  /**
+   * Seconds until the token expires (at most 400 days); written into the token and enforced by
+   * `verify`. Omitted: the token never expires by itself (give `verify` a `maxAge`).
+   */
   expiresIn?: number
-  /** The signing time: a Date or milliseconds since the epoch. Defaults to now. */
+  /** The signing time: a Date or milliseconds since the epoch. Defaults to the factory's clock. */
   now?: Date | number
 }
 
@@ -101,9 +72,9 @@ export interface SignOptions {
  * ```
  */
 export interface VerifyOptions {
-  /** Reject tokens issued more than this many seconds ago, whatever expiry they carry. */
+  /** Reject tokens issued more than this many seconds ago (at most 400 days), whatever expiry they carry. */
   maxAge?: number
-  /** The verification time: a Date or milliseconds since the epoch. Defaults to now. */
+  /** The verification time: a Date or milliseconds since the epoch. Defaults to the factory's clock. */
   now?: Date | number
 }
 
@@ -144,7 +115,7 @@ export interface SerializerOptions extends SignerOptions {
    * shorter. `false` never compresses. Default: `true`, meaning the measured threshold
    * (`docs/serialization.md`).
    */
-  compress?: boolean | { threshold: number }
+  compress?: CompressOption
   /** Largest payload accepted, in bytes after decompression. Default 131072. */
   maxBytes?: number
   /**
@@ -170,35 +141,38 @@ export interface Serializer<T = unknown> {
   unsign(token: string, options?: VerifyOptions): T
 }
 
-function setUp(options: SignerOptions, factory: string): { keyring: Keyring; core: TokenCoreOptions } {
+const SIGNER_KEYS = new Set(TOKEN_OPTION_KEYS)
+const SERIALIZER_KEYS = new Set(OBJECT_OPTION_KEYS)
+const SIGN_KEYS = new Set(['expiresIn', 'now'])
+const VERIFY_KEYS = new Set(['maxAge', 'now'])
+const SIGNER_VERIFY_KEYS = new Set(['maxAge', 'now', 'encoding'])
+
+function factoryOptions<T extends object>(options: T, keys: ReadonlySet<string>, factory: string): T {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options are invalid: ${factory} needs an options object, e.g. ${factory}({ secrets, purpose })`)
   }
-  const keyring = createKeyring(options.secrets)
-  assertPurpose(options.purpose)
-  const clockTolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE
-  assertSeconds(clockTolerance, 'clockTolerance')
-  const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH
-  if (!Number.isSafeInteger(maxTokenLength) || maxTokenLength < 64) {
-    throw new TypeError('option maxTokenLength is invalid: give a whole number of characters, at least 64')
-  }
-  return { keyring, core: { purpose: options.purpose, clockTolerance, maxTokenLength } }
+  return strictOptions(options, keys, factory) as T
 }
 
-function issueTimes(options: SignOptions | undefined): [issuedAt: number, expiresAt: number | undefined] {
-  const issuedAt = toSeconds(options?.now)
-  const expiresIn = options?.expiresIn
+function issueTimes(setup: TokenSetup, options: SignOptions | undefined): [issuedAt: number, expiresAt: number | undefined] {
+  const { expiresIn, now } = strictOptions(options, SIGN_KEYS, 'sign')
+  const issuedAt = toSeconds(now ?? setup.clock())
   if (expiresIn === undefined) return [issuedAt, undefined]
-  assertSeconds(expiresIn, 'expiresIn')
-  const expiresAt = issuedAt + Math.floor(expiresIn)
-  if (expiresAt > MAX_SECONDS) throw new TypeError('option expiresIn is invalid: the expiry falls beyond the year 8,900,000; give fewer seconds')
+  const expiresAt = issuedAt + lifetimeOption(expiresIn, 'expiresIn')
+  if (expiresAt > MAX_SECONDS) throw new TypeError('option now is invalid: the expiry falls beyond the year 8,900,000')
   return [issuedAt, expiresAt]
 }
 
-function openToken(core: TokenCore, token: string, options: VerifyOptions | undefined): OpenedToken | SessionError {
-  const maxAge = options?.maxAge
-  if (maxAge !== undefined) assertSeconds(maxAge, 'maxAge')
-  return core.open(token, toSeconds(options?.now), maxAge)
+/** The verification time and age limit of `verify` options, in seconds. */
+function verifyTimes(setup: TokenSetup, options: VerifyOptions | undefined, keys: ReadonlySet<string>): [now: number, maxAge: number | undefined] {
+  if (options === undefined) return [toSeconds(setup.clock()), undefined]
+  const { maxAge, now } = strictOptions(options, keys, 'verify')
+  return [toSeconds(now ?? setup.clock()), maxAge === undefined ? undefined : lifetimeOption(maxAge, 'maxAge', true)]
+}
+
+function openToken(core: TokenCore, setup: TokenSetup, token: string, options: VerifyOptions | undefined): OpenedToken | SessionError {
+  const [now, maxAge] = verifyTimes(setup, options, SIGNER_VERIFY_KEYS)
+  return core.open(token, now, maxAge)
 }
 
 function unwrap<T>(result: VerifyResult<T>): T {
@@ -213,9 +187,9 @@ function unwrap<T>(result: VerifyResult<T>): T {
  *
  * @example
  * ```ts
- * import { createSigner } from 'frasco'
+ * import { createSigner, secretsFromEnv } from 'frasco'
  *
- * const signer = createSigner({ secrets: process.env.FRASCO_SECRETS!.split(','), purpose: 'password-reset' })
+ * const signer = createSigner({ secrets: secretsFromEnv(), purpose: 'password-reset' })
  * const token = signer.sign('user:42', { expiresIn: 3600 })
  * const result = signer.verify(token)
  * if (result.ok) resetPassword(result.value)
@@ -223,20 +197,21 @@ function unwrap<T>(result: VerifyResult<T>): T {
  * ```
  */
 export function createSigner(options: SignerOptions): Signer {
-  const { keyring, core: coreOptions } = setUp(options, 'createSigner')
-  const core = new TokenCore(keyring, coreOptions)
+  const setup = setUpTokens(factoryOptions(options, SIGNER_KEYS, 'createSigner'))
+  const core = new TokenCore(setup.keyring, setup.core)
 
   function verify(token: string, verifyOptions?: VerifyOptions & { encoding?: 'utf8' | 'bytes' }): VerifyResult<string | Uint8Array> {
     // Every option is read before the token is opened: the payload is a view of memory the next
     // open reuses, and an option getter could run one in between.
-    const bytes = verifyOptions?.encoding === 'bytes'
-    const opened = openToken(core, token, verifyOptions)
+    const encoding = verifyOptions?.encoding
+    if (encoding !== undefined && encoding !== 'utf8' && encoding !== 'bytes') throw new TypeError("option encoding is invalid: give 'utf8' (the default) or 'bytes'")
+    const opened = openToken(core, setup, token, verifyOptions)
     if (opened instanceof SessionError) return { ok: false, error: opened }
     if (opened.flags !== 0 && opened.flags !== FLAG_EXPIRES) {
       return { ok: false, error: new PayloadMalformed('token holds an object; verify it with createSerializer') }
     }
     const about: TokenFacts = { issuedAt: opened.issuedAt, expiresAt: opened.expiresAt, keyId: opened.key.id, stale: opened.key.index !== 0 }
-    if (bytes) return verified(about, new Uint8Array(opened.payload))
+    if (encoding === 'bytes') return verified(about, new Uint8Array(opened.payload))
     const text = decodeUtf8(opened.payload)
     if (text === undefined) return { ok: false, error: new PayloadMalformed('token value is not valid UTF-8') }
     return verified(about, text)
@@ -253,7 +228,7 @@ export function createSigner(options: SignerOptions): Signer {
       } else {
         throw new TypeError('value is invalid: sign a string or a Uint8Array; use createSerializer for objects')
       }
-      const [issuedAt, expiresAt] = issueTimes(signOptions)
+      const [issuedAt, expiresAt] = issueTimes(setup, signOptions)
       return core.seal(0, issuedAt, expiresAt, bytes)
     },
     verify: verify as Signer['verify'],
@@ -269,25 +244,26 @@ export function createSigner(options: SignerOptions): Signer {
  *
  * @example
  * ```ts
- * import { createSerializer } from 'frasco'
+ * import { createSerializer, secretsFromEnv } from 'frasco'
  *
- * const invites = createSerializer<{ team: string; role: string }>({ secrets, purpose: 'invite' })
+ * const invites = createSerializer<{ team: string; role: string }>({ secrets: secretsFromEnv(), purpose: 'invite' })
  * const token = invites.sign({ team: 'core', role: 'editor' }, { expiresIn: 7 * 86400 })
  * const { team } = invites.unsign(token) // throws a SessionError if tampered or expired
  * ```
  */
 export function createSerializer<T = unknown>(options: SerializerOptions): Serializer<T> {
-  const codec = createObjectCodec(options, 'createSerializer')
+  const checked = factoryOptions(options, SERIALIZER_KEYS, 'createSerializer')
+  const setup = setUpTokens(checked)
+  const codec = createObjectCodec(checked, setup)
 
   function decode(token: string, verifyOptions: VerifyOptions | undefined): DecodedValue | SessionError {
-    const maxAge = verifyOptions?.maxAge
-    if (maxAge !== undefined) assertSeconds(maxAge, 'maxAge')
-    return codec.decode(token, toSeconds(verifyOptions?.now), maxAge)
+    const [now, maxAge] = verifyTimes(setup, verifyOptions, VERIFY_KEYS)
+    return codec.decode(token, now, maxAge)
   }
 
   return {
     sign(value, signOptions) {
-      const [issuedAt, expiresAt] = issueTimes(signOptions)
+      const [issuedAt, expiresAt] = issueTimes(setup, signOptions)
       return codec.encode(value, issuedAt, expiresAt)
     },
     verify(token, verifyOptions) {
@@ -295,39 +271,11 @@ export function createSerializer<T = unknown>(options: SerializerOptions): Seria
       if (decoded instanceof SessionError) return { ok: false, error: decoded }
       return verified(decoded, decoded.value as T)
     },
-    // Without the result object verify builds (two Dates among it): unsign is the hot path.
+    // Without the result object verify builds: unsign is the hot path.
     unsign(token, verifyOptions) {
       const decoded = decode(token, verifyOptions)
       if (decoded instanceof SessionError) throw decoded
       return decoded.value as T
     },
   }
-}
-
-/**
- * Validates serializer options and builds the object codec that `createSerializer` and
- * `createSessions` share.
- *
- * @internal
- */
-export function createObjectCodec(options: SerializerOptions, factory: string, path?: string): ObjectCodec {
-  const { keyring, core: coreOptions } = setUp(options, factory)
-  if (options.encrypt !== undefined && typeof options.encrypt !== 'boolean') {
-    throw new TypeError('option encrypt is invalid: give true to encrypt with AES-256-GCM, or false')
-  }
-  const core = options.encrypt === true ? new SealedCore(keyring, coreOptions) : new TokenCore(keyring, coreOptions)
-  const compress = options.compress ?? true
-  let compressThreshold: number
-  if (compress === true) compressThreshold = DEFAULT_COMPRESS_THRESHOLD
-  else if (compress === false) compressThreshold = Number.POSITIVE_INFINITY
-  else if (typeof compress === 'object' && compress !== null && Number.isSafeInteger(compress.threshold) && compress.threshold >= 0) {
-    compressThreshold = compress.threshold
-  } else {
-    throw new TypeError('option compress is invalid: give true, false or { threshold: bytes } with a whole, non-negative number of bytes')
-  }
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > 2 ** 31 - 1) {
-    throw new TypeError('option maxBytes is invalid: give a positive whole number of bytes')
-  }
-  return new ObjectCodec(core, compressThreshold, maxBytes, path)
 }

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { assertTrustProxy, varyWithCookie } from '../lib/vary.js'
-import { getSessionState, type Session, type SessionData } from '../session.js'
+import { assertTrustProxy } from '../lib/vary.js'
+import type { Session, SessionData } from '../session.js'
 import type { Sessions } from '../sessions.js'
 
 /**
@@ -25,8 +25,7 @@ export interface FetchSessionOptions {
   trustProxy?: boolean
 }
 
-function isSecure(request: Request | undefined, trustProxy: boolean): boolean {
-  if (request === undefined) return false
+function isSecure(request: Request, trustProxy: boolean): boolean {
   if (trustProxy) {
     const forwarded = request.headers.get('x-forwarded-proto')?.split(',', 1)[0]?.trim().toLowerCase()
     if (forwarded !== undefined && forwarded !== '') return forwarded === 'https'
@@ -47,13 +46,9 @@ export function readSession<T extends object>(sessions: Sessions<T>, request: Re
   return sessions.read(request.headers.get('cookie'))
 }
 
-function addVary(headers: Headers): void {
-  const value = varyWithCookie(headers.get('vary') ?? '')
-  if (value !== undefined) headers.set('vary', value)
-}
-
 /**
- * Appends the session's `Set-Cookie` headers (never replacing existing ones) and `Vary: Cookie`.
+ * Appends the session's `Set-Cookie` headers (never replacing existing ones) and merges `Cookie`
+ * into `Vary`: the same arguments, in the same order, as `commitSession` of `frasco/node`.
  * Given a `Headers`, it is changed in place and returned. Given a `Response`, its headers are
  * changed in place when they are mutable; a response with immutable headers (such as
  * `Response.redirect()` or a `fetch()` result) is copied. A network error (`Response.error()`,
@@ -65,43 +60,46 @@ function addVary(headers: Headers): void {
  * ```ts
  * const session = readSession(sessions, request)
  * session.set('username', 'admin')
- * return commitSession(sessions, session, Response.redirect(new URL('/', request.url), 303), { request })
+ * return commitSession(sessions, request, Response.redirect(new URL('/', request.url), 303), session)
  * ```
  */
 export function commitSession<T extends object, R extends Headers | Response>(
   sessions: Sessions<T>,
-  session: Session<T>,
+  request: Request,
   target: R,
-  options?: FetchSessionOptions & { request?: Request },
+  session: Session<T>,
+  options?: FetchSessionOptions,
 ): R {
   const trustProxy = assertTrustProxy(options, 'commitSession')
   // A network error (Response.error(), type 'error'), or an opaque fetch result: status 0, headers
   // that cannot change, and `new Response(…)` cannot copy it (status 0 is out of range). A network
   // error reaches the client as a failed fetch, cookies or not, so it goes back as it came.
   if (!(target instanceof Headers) && (target as Response).status === 0) return target
-  const request = options?.request
-  const cookies = sessions.commit(session, sessions.secureAuto ? { secure: isSecure(request, trustProxy) } : undefined)
-  const vary = cookies.length > 0 || getSessionState(session).accessed
-  if (cookies.length === 0 && !vary) return target
+  const headers = target instanceof Headers ? target : (target as Response).headers
+  const { setCookie, vary } = sessions.commit(session, {
+    secure: sessions.secureAuto && isSecure(request, trustProxy),
+    vary: headers.get('vary'),
+  })
+  if (setCookie.length === 0 && vary === undefined) return target
   if (target instanceof Headers) {
-    write(target, cookies, vary)
+    write(target, setCookie, vary)
     return target
   }
   const response = target as Response
   try {
-    write(response.headers, cookies, vary)
+    write(response.headers, setCookie, vary)
     return target
   } catch {
     // Immutable headers (Response.redirect, fetch results): copy the response.
     const copy = new Response(response.body, response)
-    write(copy.headers, cookies, vary)
+    write(copy.headers, setCookie, vary)
     return copy as R
   }
 }
 
-function write(headers: Headers, cookies: readonly string[], vary: boolean): void {
+function write(headers: Headers, cookies: readonly string[], vary: string | undefined): void {
   for (const cookie of cookies) headers.append('set-cookie', cookie)
-  if (vary) addVary(headers)
+  if (vary !== undefined) headers.set('vary', vary)
 }
 
 /**
@@ -125,6 +123,6 @@ export function withSessions<T extends object = SessionData>(
   return async (request) => {
     const session = readSession(sessions, request)
     const response = await handler(request, session)
-    return commitSession(sessions, session, response, { trustProxy, request })
+    return commitSession(sessions, request, response, session, { trustProxy })
   }
 }

@@ -6,8 +6,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { isSessionError } from '../errors.js'
-import { assertTrustProxy, varyWithCookie } from '../lib/vary.js'
-import { getSessionState, type Session, type SessionData } from '../session.js'
+import { assertTrustProxy } from '../lib/vary.js'
+import type { Session, SessionData } from '../session.js'
 import type { Sessions } from '../sessions.js'
 
 /**
@@ -79,6 +79,8 @@ export type SessionHandler<T extends object = SessionData> = (
 
 type Next = (error?: unknown) => void
 
+const MIDDLEWARE_KEYS: ReadonlySet<string> = new Set(['trustProxy', 'onError'])
+
 type ErrorReporter = (error: unknown, req: IncomingMessage) => void
 
 type WriteHead = (this: ServerResponse, ...args: unknown[]) => ServerResponse
@@ -138,16 +140,9 @@ function headerText(value: unknown): string {
   return Array.isArray(value) ? value.join(', ') : String(value)
 }
 
-function appendVary(res: ServerResponse, headers: OutgoingHttpHeaders | undefined): void {
-  // writeHead(200, { VARY: … }) replaces a Vary set before, so merge into the object when it has one.
-  const key = headers === undefined ? undefined : findKey(headers, 'vary')
-  if (headers !== undefined && key !== undefined) {
-    const value = varyWithCookie(headerText(headers[key]))
-    if (value !== undefined) headers[key] = value
-    return
-  }
-  const value = varyWithCookie(headerText(res.getHeader('Vary')))
-  if (value !== undefined) res.setHeader('Vary', value)
+/** The Vary value the response has now: in writeHead's headers object when it has one, else on the response. */
+function currentVary(res: ServerResponse, headers: OutgoingHttpHeaders | undefined, key: string | undefined): string {
+  return headerText(headers !== undefined && key !== undefined ? headers[key] : res.getHeader('Vary'))
 }
 
 /**
@@ -163,8 +158,9 @@ export function readSession<T extends object>(sessions: Sessions<T>, req: Incomi
 }
 
 /**
- * Appends the session's `Set-Cookie` headers (never replacing ones already set) and `Vary: Cookie`
- * to a response whose headers have not been sent yet.
+ * Appends the session's `Set-Cookie` headers (never replacing ones already set) and merges `Cookie`
+ * into `Vary`, on a response whose headers have not been sent yet. The same arguments, in the same
+ * order, as `commitSession` of `frasco/fetch`.
  *
  * Unlike the automatic commit of {@link sessionMiddleware} and {@link withSessions}, which turns
  * a failed commit into a 500, this throws: the caller decides what to answer.
@@ -197,8 +193,11 @@ function apply<T extends object>(
   headers: OutgoingHttpHeaders | undefined,
 ): void {
   if (res.headersSent) throw new Error('commitSession: the response headers were already sent')
+  // writeHead(200, { VARY: … }) replaces a Vary set before, so merge with the object when it has one.
+  const varyKey = headers === undefined ? undefined : findKey(headers, 'vary')
+  const context = { secure: sessions.secureAuto && isSecure(req, trustProxy), vary: currentVary(res, headers, varyKey) }
   // Throws before anything is changed, so a failed commit leaves the response as it was.
-  const cookies = sessions.commit(session, sessions.secureAuto ? { secure: isSecure(req, trustProxy) } : undefined)
+  const { setCookie: cookies, vary } = sessions.commit(session, context)
   if (cookies.length > 0) {
     const key = headers === undefined ? undefined : findKey(headers, 'set-cookie')
     if (headers !== undefined && key !== undefined) {
@@ -209,7 +208,9 @@ function apply<T extends object>(
       res.appendHeader('Set-Cookie', cookies)
     }
   }
-  if (cookies.length > 0 || getSessionState(session).accessed) appendVary(res, headers)
+  if (vary === undefined) return
+  if (headers !== undefined && varyKey !== undefined) headers[varyKey] = vary
+  else res.setHeader('Vary', vary)
 }
 
 function attachmentOf(self: unknown): Attachment {
@@ -381,7 +382,7 @@ export function sessionMiddleware<T extends object = SessionData>(
   sessions: Sessions<T>,
   options?: SessionMiddlewareOptions,
 ): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
-  const trustProxy = assertTrustProxy(options, 'sessionMiddleware')
+  const trustProxy = assertTrustProxy(options, 'sessionMiddleware', MIDDLEWARE_KEYS)
   const onError = errorReporter(options)
   return (req, res, next) => {
     attach(sessions, req, res, trustProxy, onError)
@@ -410,7 +411,7 @@ export function withSessions<T extends object = SessionData>(
   handler: SessionHandler<T>,
   options?: SessionMiddlewareOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const trustProxy = assertTrustProxy(options, 'withSessions')
+  const trustProxy = assertTrustProxy(options, 'withSessions', MIDDLEWARE_KEYS)
   const onError = errorReporter(options)
   const fail = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
     // First: whatever the handler left in its session must not go out with the error page.

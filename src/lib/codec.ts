@@ -1,38 +1,28 @@
 /**
- * Objects in the f1 and e1 formats: the serializer layer on top of the token core. Shared by
- * `createSerializer` and the session manager so both read and write exactly the same tokens.
+ * Objects in the f1 and e1 formats: the serializer layer on top of the token core, and the
+ * validation of the options every f1/e1 factory shares. Used by `createSigner`,
+ * `createSerializer` and the native session format, so all read and write exactly the same tokens.
  *
  * @internal
  */
 import { PayloadMalformed, SessionError } from '../errors.js'
-import type { VerifyResult } from '../signer.js'
-import { decodeValue, encodeText, stringify } from '../serializer.js'
-import { FLAG_DEFLATE, FLAG_OBJECT, type OpenedToken, type TokenFormat } from './token.js'
-
-/** What a verified token says besides its value; every format reports the same. */
-export interface TokenFacts {
-  /** Seconds since the epoch. */
-  readonly issuedAt: number
-  /** Seconds since the epoch, if the token carries an expiry. */
-  readonly expiresAt: number | undefined
-  readonly keyId: string
-  /** Whether a key other than the newest verified it. */
-  readonly stale: boolean
-}
-
-/** A verified token: its value and what the token said about it. */
-export class DecodedValue implements TokenFacts {
-  constructor(
-    readonly value: unknown,
-    /** Seconds since the epoch. */
-    readonly issuedAt: number,
-    /** Seconds since the epoch, if the token carries an expiry. */
-    readonly expiresAt: number | undefined,
-    readonly keyId: string,
-    /** Whether a key other than the newest verified it. */
-    readonly stale: boolean,
-  ) {}
-}
+import { createKeyring, type Keyring, type SecretsInput } from '../keyring.js'
+import { DEFAULT_COMPRESS_THRESHOLD, DEFAULT_MAX_PAYLOAD_BYTES, decodeValue, encodeText, stringify } from '../serializer.js'
+import { clockOption, compressOption, type Clock, type CompressOption } from './options.js'
+import { DecodedValue } from './result.js'
+import { SealedCore } from './seal.js'
+import {
+  DEFAULT_CLOCK_TOLERANCE,
+  DEFAULT_MAX_TOKEN_LENGTH,
+  FLAG_DEFLATE,
+  FLAG_OBJECT,
+  FLAG_PERSISTENT,
+  TokenCore,
+  assertPurpose,
+  assertSeconds,
+  type TokenCoreOptions,
+  type TokenFormat,
+} from './token.js'
 
 export class ObjectCodec {
   readonly #core: TokenFormat
@@ -51,15 +41,16 @@ export class ObjectCodec {
     this.#path = path
   }
 
-  encode(value: unknown, issuedAt: number, expiresAt: number | undefined): string {
+  encode(value: unknown, issuedAt: number, expiresAt: number | undefined, persistent = false): string {
     const text = stringify(value, this.#path)
+    const flags = persistent ? FLAG_OBJECT | FLAG_PERSISTENT : FLAG_OBJECT
     // UTF-8 takes at most 3 bytes per UTF-16 code unit: text this short can neither exceed
     // maxBytes nor reach the compression threshold, so the core writes it into the token body
     // directly, without an intermediate copy.
     const most = 3 * text.length
-    if (most < this.#compressThreshold && most <= this.#maxBytes) return this.#core.seal(FLAG_OBJECT, issuedAt, expiresAt, text)
+    if (most < this.#compressThreshold && most <= this.#maxBytes) return this.#core.seal(flags, issuedAt, expiresAt, text)
     const { bytes, compressed } = encodeText(text, this.#compressThreshold, this.#maxBytes)
-    return this.#core.seal(compressed ? FLAG_OBJECT | FLAG_DEFLATE : FLAG_OBJECT, issuedAt, expiresAt, bytes)
+    return this.#core.seal(compressed ? flags | FLAG_DEFLATE : flags, issuedAt, expiresAt, bytes)
   }
 
   decode(token: string, now: number, maxAge: number | undefined): DecodedValue | SessionError {
@@ -68,21 +59,66 @@ export class ObjectCodec {
     if ((opened.flags & FLAG_OBJECT) === 0) return new PayloadMalformed('token holds a string or bytes value, not an object')
     try {
       const value = decodeValue(opened.payload, (opened.flags & FLAG_DEFLATE) !== 0, this.#maxBytes)
-      return new DecodedValue(value, opened.issuedAt, opened.expiresAt, opened.key.id, opened.key.index !== 0)
+      const persistent = (opened.flags & FLAG_PERSISTENT) !== 0
+      return new DecodedValue(value, opened.issuedAt, opened.expiresAt, opened.key.id, opened.key.index !== 0, persistent)
     } catch (error) {
       return error instanceof SessionError ? error : new PayloadMalformed('token payload could not be decoded')
     }
   }
 }
 
-/** The success shape of `verify`: times as Dates, and which key verified. */
-export function verified<T>(token: TokenFacts, value: T): VerifyResult<T> {
-  return {
-    ok: true,
-    value,
-    issuedAt: new Date(token.issuedAt * 1000),
-    expiresAt: token.expiresAt === undefined ? undefined : new Date(token.expiresAt * 1000),
-    keyId: token.keyId,
-    stale: token.stale,
+/** The options of every f1/e1 token factory (`createSigner`, and with more, `createSerializer`). */
+export interface TokenFactoryOptions {
+  secrets: SecretsInput | Keyring
+  purpose: string
+  clockTolerance?: number
+  maxTokenLength?: number
+  clock?: Clock
+}
+
+/** The options of the object codec (`createSerializer`, the native session format). */
+export interface ObjectCodecOptions extends TokenFactoryOptions {
+  compress?: CompressOption
+  maxBytes?: number
+  encrypt?: boolean
+}
+
+export const TOKEN_OPTION_KEYS: readonly string[] = ['secrets', 'purpose', 'clockTolerance', 'maxTokenLength', 'clock']
+export const OBJECT_OPTION_KEYS: readonly string[] = [...TOKEN_OPTION_KEYS, 'compress', 'maxBytes', 'encrypt']
+
+/** Validated factory options: the keyring, the core's options and the clock. */
+export interface TokenSetup {
+  readonly keyring: Keyring
+  readonly core: TokenCoreOptions
+  readonly clock: Clock
+}
+
+/** Validates what every f1/e1 factory shares. The caller has checked the keys already. */
+export function setUpTokens(options: TokenFactoryOptions): TokenSetup {
+  const keyring = createKeyring(options.secrets)
+  assertPurpose(options.purpose)
+  const clockTolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE
+  assertSeconds(clockTolerance, 'clockTolerance')
+  const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH
+  if (!Number.isSafeInteger(maxTokenLength) || maxTokenLength < 64) {
+    throw new TypeError('option maxTokenLength is invalid: give a whole number of characters, at least 64')
   }
+  return { keyring, core: { purpose: options.purpose, clockTolerance, maxTokenLength }, clock: clockOption(options.clock) }
+}
+
+/**
+ * Validates object-codec options and builds the codec. `path` names the value in the TypeError
+ * for something that cannot be stored.
+ */
+export function createObjectCodec(options: ObjectCodecOptions, setup: TokenSetup, path?: string): ObjectCodec {
+  if (options.encrypt !== undefined && typeof options.encrypt !== 'boolean') {
+    throw new TypeError('option encrypt is invalid: give true to encrypt with AES-256-GCM, or false')
+  }
+  const core = options.encrypt === true ? new SealedCore(setup.keyring, setup.core) : new TokenCore(setup.keyring, setup.core)
+  const compressThreshold = compressOption(options.compress, DEFAULT_COMPRESS_THRESHOLD)
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > 2 ** 31 - 1) {
+    throw new TypeError('option maxBytes is invalid: give a positive whole number of bytes')
+  }
+  return new ObjectCodec(core, compressThreshold, maxBytes, path)
 }

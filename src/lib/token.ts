@@ -39,7 +39,12 @@ export const FLAG_DEFLATE = 0b010
  * token) of the same purpose, and the other way round.
  */
 export const FLAG_OBJECT = 0b100
-const KNOWN_FLAGS = FLAG_EXPIRES | FLAG_DEFLATE | FLAG_OBJECT
+/**
+ * A session marked persistent ("remember me"): the session manager gives its cookie a Max-Age.
+ * Only object tokens carry it; inside the MAC like every flag.
+ */
+export const FLAG_PERSISTENT = 0b1000
+const KNOWN_FLAGS = FLAG_EXPIRES | FLAG_DEFLATE | FLAG_OBJECT | FLAG_PERSISTENT
 
 const TIME_BYTES = 6
 /** Largest second count a u48 holds; far beyond any real date (year 8.9 million). */

@@ -1,9 +1,13 @@
 /**
  * What the node and Fetch adapters share: merging `Cookie` into a `Vary` value, and the check of
- * their options. Internal: not exported from any entry point.
+ * their options (strict: an unknown key is a TypeError). Internal: not exported from any entry point.
  *
  * @module
  */
+
+import { assertKnownKeys } from './options.js'
+
+const TRUST_PROXY_ONLY: ReadonlySet<string> = new Set(['trustProxy'])
 
 /** The options both adapters take. */
 export interface AdapterOptions {
@@ -44,11 +48,12 @@ export function varyWithCookie(current: string): string | undefined {
  * const trustProxy = assertTrustProxy(options, 'sessionMiddleware')
  * ```
  */
-export function assertTrustProxy(options: unknown, caller: string): boolean {
+export function assertTrustProxy(options: unknown, caller: string, known: ReadonlySet<string> = TRUST_PROXY_ONLY): boolean {
   if (options === undefined) return false
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options are invalid: ${caller} takes an options object, e.g. { trustProxy: true }, or nothing`)
   }
+  assertKnownKeys(options, known)
   const trustProxy = (options as AdapterOptions).trustProxy
   if (trustProxy === undefined || trustProxy === false) return false
   if (trustProxy === true) return true

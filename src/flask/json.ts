@@ -1,11 +1,7 @@
 /**
- * Flask's session cookie (`SecureCookieSessionInterface`), byte for byte: read a cookie a Flask
- * app wrote, write one it accepts.
- *
- * The cookie is an itsdangerous `URLSafeTimedSerializer` token (salt `cookie-session`, HMAC-SHA1,
- * `hmac` key derivation) whose payload is Flask's tagged JSON: compact, keys sorted, non-ASCII
- * escaped, with one-key objects standing for Python types JSON lacks. `docs/flask.md` has the
- * format and the type mapping:
+ * Flask's tagged JSON (`flask.json.tag.TaggedJSONSerializer`), the payload of Flask's session
+ * cookie: compact, keys sorted, non-ASCII escaped, with one-key objects standing for Python types
+ * JSON lacks. `docs/flask.md` has the format and the type mapping:
  *
  * | Python | tag | JavaScript |
  * | --- | --- | --- |
@@ -20,40 +16,7 @@
  */
 import { Buffer } from 'node:buffer'
 import { PayloadMalformed } from '../errors.js'
-import type { VerifyResult } from '../signer.js'
-import {
-  createItsdangerousSerializer,
-  decodePythonJson,
-  encodePythonJson,
-  isPlainObject,
-  type ItsdangerousSecrets,
-  type PythonJsonTagged,
-} from './itsdangerous.js'
-
-/**
- * Flask's default `PERMANENT_SESSION_LIFETIME`, 31 days, in seconds.
- *
- * @example
- * ```ts
- * FLASK_DEFAULT_MAX_AGE // 2678400
- * const flask = createFlaskCodec({ secrets, maxAge: FLASK_DEFAULT_MAX_AGE / 31 }) // one day
- * ```
- */
-export const FLASK_DEFAULT_MAX_AGE = 31 * 24 * 60 * 60
-
-/**
- * JSON payloads shorter than this many bytes are written without trying zlib (Flask always tries;
- * it reads uncompressed payloads of any size). Measured (docs/flask.md): on a typical 127-byte
- * session, deflating on every write and inflating on every read cost about twice the rest of the
- * round trip, for a cookie 7 % shorter. The same 1 KiB as Frasco's own format.
- *
- * @example
- * ```ts
- * FLASK_DEFAULT_COMPRESS_THRESHOLD // 1024
- * const flask = createFlaskCodec({ secrets, compressThreshold: 0 }) // try zlib on every write, as Flask does
- * ```
- */
-export const FLASK_DEFAULT_COMPRESS_THRESHOLD = 1024
+import { decodePythonJson, encodePythonJson, isPlainObject, type PythonJsonTagged } from './python-json.js'
 
 /**
  * A string of HTML that is safe to insert as is (Python's `markupsafe.Markup`). Frasco escapes
@@ -316,131 +279,3 @@ export function decodeFlaskJson(text: string): unknown {
   return decodePythonJson(text, { objectHook: untag })
 }
 
-function decodeSession(text: string): Record<string, unknown> {
-  const value = decodeFlaskJson(text)
-  // Flask builds the session with dict(value); anything but an object is refused here.
-  if (!isPlainObject(value)) throw new PayloadMalformed('payload is not a JSON object')
-  return value
-}
-
-/**
- * Options of {@link createFlaskCodec}.
- *
- * @example
- * ```ts
- * const options: FlaskCodecOptions = { secrets: [process.env.SECRET_KEY!, process.env.OLD_SECRET_KEY!], maxAge: 3600 }
- * const flask = createFlaskCodec(options)
- * ```
- */
-export interface FlaskCodecOptions {
-  /** Flask's `SECRET_KEY` (string or bytes), or a list newest first to accept older keys. Not empty. */
-  secrets: ItsdangerousSecrets
-  /** The signing salt, `SecureCookieSessionInterface.salt`. Default `'cookie-session'`. */
-  salt?: string
-  /** `PERMANENT_SESSION_LIFETIME` in seconds; Flask enforces it on every session cookie. Default 31 days. */
-  maxAge?: number
-  /**
-   * Try zlib only for JSON payloads of at least this many bytes (Flask tries always). `false`
-   * never compresses. Default {@link FLASK_DEFAULT_COMPRESS_THRESHOLD}.
-   */
-  compressThreshold?: number | false
-  /** Largest session payload accepted, in bytes of JSON after decompression. Default 131072. */
-  maxBytes?: number
-  /** Longest cookie value accepted, in characters. Default 65536. */
-  maxTokenLength?: number
-  /** Seconds of clock difference tolerated between the Flask and Node hosts. Default 0, as Flask. */
-  clockTolerance?: number
-}
-
-/**
- * Options of {@link FlaskCodec.encode}.
- *
- * @example
- * ```ts
- * const options: FlaskEncodeOptions = { now: Date.now(), path: 'session' }
- * const cookieValue = flask.encode({ user: 'ada', _permanent: true }, options)
- * ```
- */
-export interface FlaskEncodeOptions {
-  /** The signing time: a Date or milliseconds since the epoch. Defaults to now. */
-  now?: Date | number
-  /** The data's name in error messages (`value at session.cart[0] is invalid: …`). Default `'value'`. */
-  path?: string
-}
-
-/**
- * Options of {@link FlaskCodec.decode}.
- *
- * @example
- * ```ts
- * const options: FlaskDecodeOptions = { maxAge: 600 } // stricter than the codec's maxAge, for this call
- * const result = flask.decode(cookieValue, options)
- * ```
- */
-export interface FlaskDecodeOptions {
-  /** The verification time: a Date or milliseconds since the epoch. Defaults to now. */
-  now?: Date | number
-  /** Overrides the codec's `maxAge` for this call. */
-  maxAge?: number
-}
-
-/**
- * Reads and writes the value of Flask's `session` cookie.
- *
- * @example
- * ```ts
- * const flask: FlaskCodec = createFlaskCodec({ secrets: process.env.SECRET_KEY! })
- * const result = flask.decode(flask.encode({ user: 'ada' }))
- * if (result.ok) result.value.user // 'ada'
- * ```
- */
-export interface FlaskCodec {
-  /** Writes a session as Flask would. `_permanent: true` marks a permanent session, as in Flask. */
-  encode(data: Record<string, unknown>, options?: FlaskEncodeOptions): string
-  /** Verifies and reads a session cookie value; never throws for a bad cookie. */
-  decode(value: string, options?: FlaskDecodeOptions): VerifyResult<Record<string, unknown>>
-}
-
-/**
- * Creates a codec for Flask's default session cookie (`SecureCookieSessionInterface`).
- *
- * @example
- * ```ts
- * const flask = createFlaskCodec({ secrets: process.env.FLASK_SECRET_KEY! })
- * const result = flask.decode(cookies.session)
- * if (result.ok) {
- *   const data = result.value // { username: 'ada', _flashes: [tuple('message', 'Hi')] }
- *   setCookie('session', flask.encode({ ...data, visits: 2 }))
- * }
- * ```
- */
-export function createFlaskCodec(options: FlaskCodecOptions): FlaskCodec {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('createFlaskCodec needs an options object: createFlaskCodec({ secrets })')
-  }
-  const maxAge = options.maxAge ?? FLASK_DEFAULT_MAX_AGE
-  if (typeof maxAge !== 'number' || !(maxAge >= 0)) {
-    throw new TypeError('option maxAge is invalid: give a number of seconds, 0 or more (Infinity for no limit)')
-  }
-  const serializer = createItsdangerousSerializer<Record<string, unknown>>({
-    secrets: options.secrets,
-    salt: options.salt ?? 'cookie-session',
-    digest: 'sha1',
-    keyDerivation: 'hmac',
-    timestamped: true,
-    serializer: { dumps: encodeFlaskJson, loads: decodeSession },
-    compressThreshold: options.compressThreshold ?? FLASK_DEFAULT_COMPRESS_THRESHOLD,
-    ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
-    ...(options.maxTokenLength === undefined ? {} : { maxTokenLength: options.maxTokenLength }),
-    ...(options.clockTolerance === undefined ? {} : { clockTolerance: options.clockTolerance }),
-  })
-  return {
-    encode(data, encodeOptions) {
-      if (!isPlainObject(data)) throw new TypeError('data is invalid: a Flask session is a plain object')
-      return serializer.dumps(data, encodeOptions)
-    },
-    decode(value, decodeOptions) {
-      return serializer.loads(value, { maxAge: decodeOptions?.maxAge ?? maxAge, ...(decodeOptions?.now === undefined ? {} : { now: decodeOptions.now }) })
-    },
-  }
-}

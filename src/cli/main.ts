@@ -12,11 +12,12 @@ import { parseArgs } from 'node:util'
 import { inflateSync } from 'node:zlib'
 import { decodeBase64url, decodeUtf8 } from '../encoding.js'
 import { SessionError } from '../errors.js'
-import { FLASK_DEFAULT_MAX_AGE, createFlaskCodec, decodeFlaskJson, encodeFlaskJson } from '../formats/flask.js'
+import { FLASK_DEFAULT_LIFETIME, createFlaskCodec } from '../flask/codec.js'
+import { decodeFlaskJson, encodeFlaskJson } from '../flask/json.js'
 import { createKeyring, type Keyring } from '../keyring.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES, decodePayload, parse, stringify } from '../serializer.js'
 import { createSerializer } from '../signer.js'
-import { DEFAULT_CLOCK_TOLERANCE, FLAG_DEFLATE, FLAG_EXPIRES, FLAG_OBJECT, peekToken } from './token.js'
+import { DEFAULT_CLOCK_TOLERANCE, FLAG_DEFLATE, FLAG_EXPIRES, FLAG_OBJECT, peekToken } from '../lib/token.js'
 
 /** Where the CLI reads and writes; injected so tests run it in-process. */
 export interface CliIo {
@@ -71,7 +72,7 @@ Flask session cookies (--format flask):
            datetime, {" di": {"<tag>__": v}} a one-key dict named like a tag; "_permanent": true
            marks a permanent session. --purpose, --expires-in and --encrypt do not apply.
   verify   prints the session as Flask's tagged JSON (compact, sorted keys, ASCII); --max-age is
-           PERMANENT_SESSION_LIFETIME (default 31 days = ${FLASK_DEFAULT_MAX_AGE} s); clocks may differ by
+           PERMANENT_SESSION_LIFETIME (default 31 days = ${FLASK_DEFAULT_LIFETIME} s); clocks may differ by
            ${DEFAULT_CLOCK_TOLERANCE} s, as in createSessions.
   inspect  shows the payload (inflated) and the signing time, UNVERIFIED.
   Example: echo "$COOKIE" | FRASCO_SECRETS="$SECRET_KEY" frasco verify --format flask
@@ -249,7 +250,7 @@ async function signFlask(file: string | undefined, io: CliIo): Promise<number> {
   }
   let cookie: string
   try {
-    cookie = createFlaskCodec({ secrets }).encode(value as Record<string, unknown>)
+    cookie = createFlaskCodec({ secrets }).sign(value as Record<string, unknown>)
   } catch (error) {
     if (error instanceof TypeError || error instanceof RangeError) throw new UsageError(error.message)
     throw error
@@ -261,8 +262,8 @@ async function signFlask(file: string | undefined, io: CliIo): Promise<number> {
 async function verifyFlask(file: string | undefined, maxAge: number | undefined, io: CliIo): Promise<number> {
   const secrets = loadFlaskSecrets(file, io)
   const input = await readInput(io)
-  const codec = createFlaskCodec({ secrets, maxAge: maxAge ?? FLASK_DEFAULT_MAX_AGE, clockTolerance: DEFAULT_CLOCK_TOLERANCE })
-  const result = codec.decode(input)
+  const codec = createFlaskCodec({ secrets, maxAge: maxAge ?? FLASK_DEFAULT_LIFETIME, clockTolerance: DEFAULT_CLOCK_TOLERANCE })
+  const result = codec.verify(input)
   if (!result.ok) {
     io.stderr(`invalid token: ${result.error.code}: ${result.error.message}\n`)
     return 1

@@ -1,24 +1,18 @@
 // `frasco/flask`: Flask session cookies and itsdangerous tokens. Re-exports only: no logic here.
+export { createFlaskFormat, type FlaskFormatOptions } from './format.js'
 export {
   FLASK_DEFAULT_COMPRESS_THRESHOLD,
-  FLASK_DEFAULT_MAX_AGE,
-  Markup,
-  UUID,
+  FLASK_DEFAULT_LIFETIME,
   createFlaskCodec,
-  decodeFlaskJson,
-  encodeFlaskJson,
-  isTuple,
-  tuple,
   type FlaskCodec,
   type FlaskCodecOptions,
-  type FlaskDecodeOptions,
-  type FlaskEncodeOptions,
-} from './formats/flask.js'
+  type FlaskSignOptions,
+  type FlaskVerifyOptions,
+} from './codec.js'
+export { Markup, UUID, isTuple, tuple } from './json.js'
 export {
   createItsdangerousSerializer,
   createItsdangerousSigner,
-  decodePythonJson,
-  encodePythonJson,
   type ItsdangerousDigest,
   type ItsdangerousKeyDerivation,
   type ItsdangerousSecrets,
@@ -29,7 +23,4 @@ export {
   type ItsdangerousSignerOptions,
   type ItsdangerousTextSerializer,
   type ItsdangerousVerifyOptions,
-  type PythonJsonDecodeOptions,
-  type PythonJsonEncodeOptions,
-  type PythonJsonTagged,
-} from './formats/itsdangerous.js'
+} from './itsdangerous.js'

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { CookieTooLarge } from './errors.js'
+import { CookieTooLarge } from '../errors.js'
 
 /**
  * The longest lifetime, in seconds, a user agent keeps a cookie: 400 days. RFC 6265bis §4.1.2.1

@@ -1,0 +1,142 @@
+/**
+ * Flask's session cookie as a session format: `createSessions({ format: createFlaskFormat() })`
+ * reads and writes the cookies a Flask app shares, so Node and Flask services share a login.
+ *
+ * @module
+ */
+import { Buffer } from 'node:buffer'
+import { CookieTooLarge } from '../errors.js'
+import type { SessionCodec, SessionFormat, SessionFormatContext } from '../lib/format.js'
+import { assertKnownKeys } from '../lib/options.js'
+import { DecodedValue } from '../lib/result.js'
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../serializer.js'
+import { FLASK_DEFAULT_LIFETIME, FLASK_SALT, flaskSerializer } from './codec.js'
+import { encodeFlaskJson, isTuple, tuple } from './json.js'
+
+/**
+ * Options of {@link createFlaskFormat}.
+ *
+ * @example
+ * ```ts
+ * const options: FlaskFormatOptions = { salt: 'cookie-session' }
+ * const sessions = createSessions({ secrets: process.env.SECRET_KEY!, format: createFlaskFormat(options) })
+ * ```
+ */
+export interface FlaskFormatOptions {
+  /** `SecureCookieSessionInterface.salt` of the Flask app. Default `'cookie-session'`. */
+  salt?: string
+}
+
+// Flask's createSessions default: two servers share cookies, and their clocks may differ by a
+// second or more; Flask itself tolerates none.
+const DEFAULT_CLOCK_TOLERANCE = 60
+
+// Flask keeps `session.permanent` in the data under this key.
+const PERMANENT = '_permanent'
+
+const FORMAT_KEYS = new Set(['salt'])
+
+/**
+ * Flask's session cookie format for `createSessions`. The manager's `secrets` are then Flask's
+ * `SECRET_KEY` followed by its `SECRET_KEY_FALLBACKS` (any length: they are the Flask app's);
+ * `session.persistent` is Flask's `session.permanent` (`_permanent`); the lifetime defaults to
+ * Flask's `PERMANENT_SESSION_LIFETIME` of 31 days, an age limit on every cookie as in Flask; and
+ * sessions are never split into chunk cookies by default, because Flask reads one cookie only.
+ *
+ * @example
+ * ```ts
+ * import { createSessions } from 'frasco'
+ * import { createFlaskFormat } from 'frasco/flask'
+ *
+ * const sessions = createSessions({ secrets: process.env.SECRET_KEY!, format: createFlaskFormat() })
+ * ```
+ */
+export function createFlaskFormat(options: FlaskFormatOptions = {}): SessionFormat {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options are invalid: createFlaskFormat takes an options object, e.g. { salt }')
+  assertKnownKeys(options, FORMAT_KEYS)
+  const salt = options.salt ?? FLASK_SALT
+  if (typeof salt !== 'string' || salt === '') throw new TypeError("option salt is invalid: give the Flask app's session salt (default 'cookie-session')")
+  return Object.freeze({
+    name: 'flask',
+    defaultLifetime: FLASK_DEFAULT_LIFETIME,
+    defaultChunking: false,
+    createCodec: (context: SessionFormatContext) => flaskCodec(context, salt),
+  })
+}
+
+function flaskCodec(context: SessionFormatContext, salt: string): SessionCodec {
+  if (context.encrypt === true) {
+    throw new TypeError("option encrypt is invalid: Flask's cookie format cannot be encrypted; drop format for encrypted Frasco sessions")
+  }
+  const clockTolerance = context.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE
+  const shared = {
+    secrets: flaskSecrets(context.secrets),
+    salt,
+    maxBytes: DEFAULT_MAX_PAYLOAD_BYTES,
+    clockTolerance,
+    ...(context.compress === undefined ? {} : { compress: context.compress }),
+  }
+  const reader = flaskSerializer({ ...shared, maxTokenLength: context.maxTokenLength }, 'createSessions')
+  // Writing is not capped by the token length: commit measures the cookie and throws
+  // CookieTooLarge itself, as for Frasco's format (the serializer would throw a bare RangeError).
+  const writer = flaskSerializer({ ...shared, maxTokenLength: Number.MAX_SAFE_INTEGER }, 'createSessions')
+  return {
+    absoluteExpiry: false,
+    clockTolerance,
+    encode(data, issuedAt, _expiresAt, persistent) {
+      const flaskData = toFlask(data as Record<string, unknown>, persistent)
+      try {
+        return writer.sign(flaskData, { now: issuedAt * 1000 })
+      } catch (error) {
+        // Only the payload cap is left: a session that inflates beyond what any reader accepts.
+        if (!(error instanceof RangeError)) throw error
+        const size = Buffer.byteLength(encodeFlaskJson(flaskData), 'utf8')
+        throw new CookieTooLarge(size, DEFAULT_MAX_PAYLOAD_BYTES, `session payload of ${size} bytes exceeds ${DEFAULT_MAX_PAYLOAD_BYTES} bytes, more than a reader inflates`)
+      }
+    },
+    decode(value, now, maxAge) {
+      const result = reader.verify(value, maxAge === undefined ? { now: now * 1000 } : { now: now * 1000, maxAge })
+      if (!result.ok) return result.error
+      const data = result.value
+      const persistent = data[PERMANENT] === true
+      delete data[PERMANENT]
+      const issuedAt = result.issuedAt === undefined ? undefined : Math.floor(result.issuedAt.getTime() / 1000)
+      return new DecodedValue(data, issuedAt, undefined, undefined, result.stale, persistent)
+    },
+  }
+}
+
+const isFlashPair = (entry: unknown): entry is [string, string] =>
+  Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && typeof entry[1] === 'string'
+
+/**
+ * The data as Flask stores it, on a copy when anything changes (the session's own data is not
+ * touched): `_permanent` from the session's persistence, and flashes as (category, message)
+ * tuples. flash() stores tuples and get_flashed_messages hands them to the Flask app as they are;
+ * session.flash() stores plain arrays (the Frasco format has no tuples).
+ */
+function toFlask(data: Record<string, unknown>, persistent: boolean): Record<string, unknown> {
+  let out = data
+  if (persistent) out = { ...data, [PERMANENT]: true }
+  else if (PERMANENT in data) {
+    out = { ...data }
+    delete out[PERMANENT]
+  }
+  const flashes = out._flashes
+  if (!Array.isArray(flashes) || !flashes.some((entry) => isFlashPair(entry) && !isTuple(entry))) return out
+  return { ...out, _flashes: flashes.map((entry: unknown) => (isFlashPair(entry) && !isTuple(entry) ? tuple(...entry) : entry)) }
+}
+
+// Flask's keys are whatever the Flask app has: strings or bytes, no key ids, no minimum length.
+function flaskSecrets(secrets: unknown): Array<string | Uint8Array> {
+  if (typeof secrets === 'object' && secrets !== null && 'keys' in secrets && 'current' in secrets) {
+    throw new TypeError("option secrets is invalid: for the Flask format give Flask's SECRET_KEY (then its SECRET_KEY_FALLBACKS) as strings or bytes")
+  }
+  if (secrets === undefined) throw new TypeError("option secrets is missing: give Flask's SECRET_KEY (then its SECRET_KEY_FALLBACKS)")
+  const list: unknown[] = Array.isArray(secrets) ? secrets : [secrets]
+  return list.map((item: unknown, index) => {
+    if (typeof item === 'string' || item instanceof Uint8Array) return item
+    if (typeof item === 'object' && item !== null && 'secret' in item) return (item as { secret: string | Uint8Array }).secret
+    throw new TypeError(`option secrets[${index}] is invalid: give Flask's SECRET_KEY as a string or bytes`)
+  })
+}

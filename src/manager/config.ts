@@ -1,0 +1,246 @@
+/**
+ * `createSessions`' options, validated once into a {@link Config} that `read` and `commit` use
+ * without checking anything again.
+ *
+ * @internal
+ */
+import { createTokenCookieWriter, MAX_COOKIE_BYTES, type CookieAttributes, type CookiePriority, type CookieSameSite, type TokenCookieWriter } from '../cookie/cookie.js'
+import type { SessionError } from '../errors.js'
+import type { Keyring, SecretsInput } from '../keyring.js'
+import type { SessionCodec, SessionFormat } from '../lib/format.js'
+import { assertKnownKeys, booleanOption, clockOption, lifetimeOption, type Clock, type CompressOption } from '../lib/options.js'
+import { FRASCO_FORMAT } from '../formats/frasco.js'
+
+/**
+ * The session cookie's name and attributes. Its lifetime is not among them: the cookie's Max-Age
+ * derives from the session's `lifetime` and `persistent` options.
+ *
+ * @example
+ * ```ts
+ * const cookie: SessionCookieOptions = { name: '__Host-session', secure: true, sameSite: 'strict' }
+ * const sessions = createSessions({ secrets: secretsFromEnv(), cookie })
+ * ```
+ */
+export interface SessionCookieOptions {
+  /** Cookie name. Default `'session'`. A `__Host-` name needs `secure: true`, `path: '/'` and no domain. */
+  name?: string
+  /** Default `'/'`. */
+  path?: string
+  /** Omit for a host-only cookie (the safest choice). */
+  domain?: string
+  /**
+   * `true`, `false`, or `'auto'` (the default): Secure when the request came over TLS, which the
+   * adapters detect (behind a proxy, with `trustProxy`, from `X-Forwarded-Proto`).
+   */
+  secure?: boolean | 'auto'
+  /** Default `true`: scripts cannot read the session cookie. */
+  httpOnly?: boolean
+  /** Default `'lax'`. */
+  sameSite?: CookieSameSite
+  /** CHIPS partitioned cookie; needs `secure: true`. */
+  partitioned?: boolean
+  priority?: CookiePriority
+}
+
+/**
+ * Options of `createSessions`. Every lifetime is in seconds.
+ *
+ * @example
+ * ```ts
+ * const options: SessionsOptions = { secrets: secretsFromEnv(), lifetime: 14 * 86400, persistent: true, idleTimeout: 3600 }
+ * const sessions = createSessions<{ user: string }>(options)
+ * ```
+ */
+export interface SessionsOptions {
+  /** One secret or a list, newest first (at least 32 bytes each; Flask's keys as they are with the Flask format). */
+  secrets: SecretsInput | Keyring
+  cookie?: SessionCookieOptions
+  /**
+   * How long a session lasts, in seconds from login (its creation or `regenerate()`), at most 400
+   * days; signed into the cookie and enforced on every read. Default 7 days (31 days, Flask's
+   * `PERMANENT_SESSION_LIFETIME`, with the Flask format).
+   */
+  lifetime?: number
+  /**
+   * Whether new sessions get a persistent cookie (with a Max-Age up to `lifetime`) rather than a
+   * browser-session cookie. Default `false`. Each session can change it: `session.persistent`.
+   */
+  persistent?: boolean
+  /**
+   * Seconds of inactivity after which the session expires (sliding). Activity re-issues the
+   * cookie at most every tenth of this period, so a busy page does not write a cookie per request.
+   */
+  idleTimeout?: number
+  /** Re-issue the cookie on every response that has a session, refreshing its idle window. */
+  rolling?: boolean
+  /**
+   * Split sessions larger than one cookie (4096 bytes) across `name.0`, `name.1`, …
+   * Default `true` with at most 3 chunks, which keeps the Cookie header well under Node's 16 KiB
+   * header limit. `false`: a session over one cookie throws `CookieTooLarge` at commit. With the
+   * Flask format the default is `false`: Flask reads the single `session` cookie only.
+   */
+  chunking?: boolean | { maxChunks: number }
+  /**
+   * Encrypt sessions with AES-256-GCM (format `e1`), so the client cannot read them. Default
+   * `false` (signed only: readable, not alterable). See docs/security.md.
+   */
+  encrypt?: boolean
+  /** The cookie format: Frasco's own (the default) or `createFlaskFormat()` from `frasco/flask`. */
+  format?: SessionFormat
+  /** Compress large payloads: `true` (the default, from 1 KiB), `{ threshold }` in bytes, or `false`. */
+  compress?: CompressOption
+  /** Seconds of clock difference tolerated between servers. Default 60. */
+  clockTolerance?: number
+  /** Called with the reason whenever a cookie is rejected; the request gets a fresh session. */
+  onInvalid?: (error: SessionError) => void
+  /** The clock: milliseconds since the epoch, like `Date.now` (the default). For tests. */
+  clock?: Clock
+}
+
+/** Everything read and commit need, validated. */
+export interface Config {
+  readonly name: string
+  readonly secure: boolean | 'auto'
+  readonly secureWriter: TokenCookieWriter
+  readonly plainWriter: TokenCookieWriter
+  /** Seconds. */
+  readonly lifetime: number
+  readonly persistent: boolean
+  readonly idleTimeout: number | undefined
+  /** Seconds after an issue at which activity re-issues the cookie (Infinity: never). */
+  readonly refreshAfter: number
+  readonly rolling: boolean
+  readonly maxChunks: number
+  readonly codec: SessionCodec
+  /** The age limit the codec enforces on read (the lifetime too, for formats without an expiry). */
+  readonly maxReadAge: number | undefined
+  readonly onInvalid: ((error: SessionError) => void) | undefined
+  readonly clock: Clock
+}
+
+const DEFAULT_MAX_CHUNKS = 3
+/** Upper bound on chunks a request may claim, so a hostile header cannot make read() loop long. */
+export const MAX_CHUNKS_LIMIT = 10
+
+const OPTION_KEYS = new Set([
+  'secrets', 'cookie', 'lifetime', 'persistent', 'idleTimeout', 'rolling', 'chunking', 'encrypt', 'format', 'compress', 'clockTolerance', 'onInvalid', 'clock',
+])
+const COOKIE_KEYS = new Set(['name', 'path', 'domain', 'secure', 'httpOnly', 'sameSite', 'partitioned', 'priority'])
+const COOKIE_HINTS: Readonly<Record<string, string>> = {
+  maxAge: "the cookie's Max-Age derives from `lifetime` (seconds) and `persistent`; set those instead",
+  expires: "the cookie's Expires derives from `lifetime` (seconds) and `persistent`; set those instead",
+  signed: 'Frasco cookies are always signed',
+  overwrite: 'Frasco always replaces the session cookie',
+}
+const CHUNKING_KEYS = new Set(['maxChunks'])
+
+/** Validates `createSessions`' options; every TypeError names the option and the fix. */
+export function resolveConfig(options: SessionsOptions): Config {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('options are invalid: createSessions needs an options object, e.g. createSessions({ secrets })')
+  }
+  assertKnownKeys(options, OPTION_KEYS)
+  if (options.secrets === undefined) {
+    throw new TypeError('option secrets is missing: give one secret or a list, newest first; generate one with `npx frasco keygen`')
+  }
+  const format = resolveFormat(options.format)
+  const { name, secure, secureWriter, plainWriter } = resolveCookie(options.cookie)
+  const lifetime = options.lifetime === undefined ? format.defaultLifetime : lifetimeOption(options.lifetime, 'lifetime')
+  const idleTimeout = options.idleTimeout === undefined ? undefined : lifetimeOption(options.idleTimeout, 'idleTimeout')
+  const maxChunks = resolveChunking(options.chunking ?? format.defaultChunking)
+  const onInvalid = options.onInvalid
+  if (onInvalid !== undefined && typeof onInvalid !== 'function') throw new TypeError('option onInvalid is invalid: give a function (error) => void')
+  const codec = format.createCodec({
+    secrets: options.secrets,
+    purpose: `session:${name}`,
+    encrypt: options.encrypt,
+    compress: options.compress,
+    clockTolerance: options.clockTolerance,
+    // Chunked cookies never exceed maxChunks * 4 KiB; refuse anything longer unread.
+    maxTokenLength: maxChunks * MAX_COOKIE_BYTES,
+  })
+  return {
+    name,
+    secure,
+    secureWriter,
+    plainWriter,
+    lifetime,
+    persistent: booleanOption(options.persistent, 'persistent', false),
+    idleTimeout,
+    refreshAfter: idleTimeout === undefined ? Infinity : Math.max(1, Math.floor(idleTimeout / 10)),
+    rolling: booleanOption(options.rolling, 'rolling', false),
+    maxChunks,
+    codec,
+    // Frasco tokens carry the absolute expiry; Flask's carry only an issue time, so there the
+    // lifetime is an age limit on every read, as in Flask itself.
+    maxReadAge: codec.absoluteExpiry ? idleTimeout : Math.min(idleTimeout ?? Infinity, lifetime),
+    onInvalid,
+    clock: clockOption(options.clock),
+  }
+}
+
+function resolveFormat(format: unknown): SessionFormat {
+  if (format === undefined) return FRASCO_FORMAT
+  if (format === 'flask') throw new TypeError("option format is invalid: give createFlaskFormat() from 'frasco/flask' for Flask cookies")
+  if (typeof format !== 'object' || format === null || typeof (format as SessionFormat).createCodec !== 'function') {
+    throw new TypeError("option format is invalid: omit it for Frasco's format, or give createFlaskFormat() from 'frasco/flask'")
+  }
+  return format as SessionFormat
+}
+
+function resolveChunking(chunking: unknown): number {
+  if (chunking === true) return DEFAULT_MAX_CHUNKS
+  if (chunking === false) return 1
+  if (typeof chunking === 'object' && chunking !== null) {
+    assertKnownKeys(chunking, CHUNKING_KEYS, 'chunking.')
+    const maxChunks = (chunking as { maxChunks?: unknown }).maxChunks
+    if (Number.isInteger(maxChunks) && (maxChunks as number) >= 1 && (maxChunks as number) <= MAX_CHUNKS_LIMIT) return maxChunks as number
+  }
+  throw new TypeError(`option chunking is invalid: give true, false or { maxChunks: 1 to ${MAX_CHUNKS_LIMIT} }`)
+}
+
+interface CookieConfig {
+  name: string
+  secure: boolean | 'auto'
+  secureWriter: TokenCookieWriter
+  plainWriter: TokenCookieWriter
+}
+
+function resolveCookie(input: SessionCookieOptions | undefined): CookieConfig {
+  const cookie = input ?? {}
+  if (typeof cookie !== 'object' || cookie === null) throw new TypeError('option cookie is invalid: give an object of cookie attributes')
+  assertKnownKeys(cookie, COOKIE_KEYS, 'cookie.', COOKIE_HINTS)
+  const name = cookie.name ?? 'session'
+  if (typeof name !== 'string' || name.length === 0) throw new TypeError("option cookie.name is invalid: give a cookie name such as 'session'")
+  const secure = cookie.secure ?? 'auto'
+  if (secure !== 'auto' && typeof secure !== 'boolean') throw new TypeError("option cookie.secure is invalid: give true, false or 'auto'")
+  if (/^__(host|secure)-/i.test(name) && secure !== true) {
+    throw new TypeError(`option cookie.secure is invalid: a cookie named ${name} must be Secure; set cookie.secure to true`)
+  }
+  const attributes: CookieAttributes = {
+    path: cookie.path ?? '/',
+    httpOnly: booleanOption(cookie.httpOnly, 'cookie.httpOnly', true),
+    sameSite: cookie.sameSite ?? 'lax',
+    ...(cookie.domain === undefined ? {} : { domain: cookie.domain }),
+    ...(cookie.partitioned === undefined ? {} : { partitioned: booleanOption(cookie.partitioned, 'cookie.partitioned', false) }),
+    ...(cookie.priority === undefined ? {} : { priority: cookie.priority }),
+  }
+  // Both variants are compiled (and so validated) now; 'auto' picks one per request.
+  try {
+    const secureWriter = createTokenCookieWriter(name, { ...attributes, secure: true })
+    const plainWriter = secure === true ? secureWriter : createTokenCookieWriter(name, { ...attributes, secure: false })
+    return { name, secure, secureWriter, plainWriter }
+  } catch (error) {
+    throw cookieOptionError(error)
+  }
+}
+
+// cookie.ts names its options as its own (`option path is invalid`, `cookie name is invalid`);
+// say where they live in createSessions' options instead.
+function cookieOptionError(error: unknown): unknown {
+  if (!(error instanceof TypeError)) return error
+  const message = error.message
+    .replace(/^option (\w+) is invalid/, 'option cookie.$1 is invalid')
+    .replace(/^cookie name is invalid/, 'option cookie.name is invalid')
+  return new TypeError(message, { cause: error })
+}

@@ -10,6 +10,9 @@
  */
 import { Buffer } from 'node:buffer'
 import { createHmac, hkdfSync } from 'node:crypto'
+import { assertKnownKeys } from './lib/options.js'
+
+const ENTRY_KEYS: ReadonlySet<string> = new Set(['id', 'secret'])
 
 /**
  * A secret: a string (used as its UTF-8 bytes) or raw bytes.
@@ -169,6 +172,7 @@ export function createKeyring(secrets: SecretsInput | Keyring): Keyring {
   const byId = new Map<string, Key>()
   list.forEach((item, index) => {
     const where = Array.isArray(secrets) ? `secrets[${index}]` : 'secrets'
+    if (isEntry(item)) assertKnownKeys(item, ENTRY_KEYS, `${where}.`)
     const entry = isEntry(item) ? item : { secret: item }
     const secret = toBytes(entry.secret, where)
     assertStrong(secret, where)

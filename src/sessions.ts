@@ -6,7 +6,7 @@
  */
 import { PayloadMalformed, SessionError, SessionExpired } from './errors.js'
 import { varyWithCookie } from './lib/vary.js'
-import { lifetimeOption, strictOptions } from './lib/options.js'
+import { SIGN_HINTS, VERIFY_HINTS, lifetimeOption, strictOptions } from './lib/options.js'
 import { DecodedValue, verified, type VerifyResult } from './lib/result.js'
 import { MAX_SECONDS, toSeconds } from './lib/token.js'
 import { resolveConfig, type Config, type SessionsOptions } from './manager/config.js'
@@ -188,9 +188,10 @@ function reject<T extends object>(config: Config, error: SessionError, meta: Met
   return openSession<T>(undefined, true, { frasco: meta }, config.persistent, config.persistent)
 }
 
-// Date.now() needs no checking; a clock of the application's is validated on every call.
+// Date.now (as captured at construction) needs no checking; an application's clock is validated
+// on every call.
 function nowSeconds(config: Config): number {
-  return config.clock === Date.now ? Math.floor(Date.now() / 1000) : toSeconds(config.clock(), 'clock')
+  return config.clockIsDateNow ? Math.floor(config.clock() / 1000) : toSeconds(config.clock(), 'clock')
 }
 
 function isEmpty(data: Readonly<SessionData>): boolean {
@@ -237,7 +238,7 @@ function commit<T extends object>(config: Config, session: Session<T>, context: 
 }
 
 function sign<T extends object>(config: Config, data: Partial<T>, options: SessionSignOptions | undefined): string {
-  const { expiresIn, persistent, now } = strictOptions(options, SIGN_KEYS, 'sessions.sign')
+  const { expiresIn, persistent, now } = strictOptions(options, SIGN_KEYS, 'sessions.sign', SIGN_HINTS)
   const issuedAt = toSeconds(now ?? config.clock())
   const life = expiresIn === undefined ? config.lifetime : lifetimeOption(expiresIn, 'expiresIn')
   // read() caps every expiry at the configured lifetime; a longer one would be cut silently.
@@ -251,7 +252,7 @@ function sign<T extends object>(config: Config, data: Partial<T>, options: Sessi
 }
 
 function verify<T extends object>(config: Config, value: string, options: SessionVerifyOptions | undefined): VerifyResult<Partial<T>> {
-  const { now } = strictOptions(options, VERIFY_KEYS, 'sessions.verify')
+  const { now } = strictOptions(options, VERIFY_KEYS, 'sessions.verify', VERIFY_HINTS)
   const decoded = decode(config, value, now === undefined ? nowSeconds(config) : toSeconds(now))
   if (decoded instanceof SessionError) return { ok: false, error: decoded }
   return verified(decoded, decoded.value as Partial<T>)

@@ -12,7 +12,7 @@ import { decodeUtf8 } from './encoding.js'
 import { PayloadMalformed, SessionError } from './errors.js'
 import type { Keyring, SecretsInput } from './keyring.js'
 import { OBJECT_OPTION_KEYS, TOKEN_OPTION_KEYS, createObjectCodec, setUpTokens, type TokenSetup } from './lib/codec.js'
-import { lifetimeOption, strictOptions, type Clock, type CompressOption } from './lib/options.js'
+import { SIGN_HINTS, TOKEN_HINTS, VERIFY_HINTS, lifetimeOption, strictOptions, type Clock, type CompressOption } from './lib/options.js'
 import { verified, type DecodedValue, type TokenFacts, type VerifyResult } from './lib/result.js'
 import { FLAG_EXPIRES, MAX_SECONDS, TokenCore, toSeconds, type OpenedToken } from './lib/token.js'
 
@@ -151,11 +151,11 @@ function factoryOptions<T extends object>(options: T, keys: ReadonlySet<string>,
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options are invalid: ${factory} needs an options object, e.g. ${factory}({ secrets, purpose })`)
   }
-  return strictOptions(options, keys, factory) as T
+  return strictOptions(options, keys, factory, TOKEN_HINTS) as T
 }
 
 function issueTimes(setup: TokenSetup, options: SignOptions | undefined): [issuedAt: number, expiresAt: number | undefined] {
-  const { expiresIn, now } = strictOptions(options, SIGN_KEYS, 'sign')
+  const { expiresIn, now } = strictOptions(options, SIGN_KEYS, 'sign', SIGN_HINTS)
   const issuedAt = toSeconds(now ?? setup.clock())
   if (expiresIn === undefined) return [issuedAt, undefined]
   const expiresAt = issuedAt + lifetimeOption(expiresIn, 'expiresIn')
@@ -166,7 +166,7 @@ function issueTimes(setup: TokenSetup, options: SignOptions | undefined): [issue
 /** The verification time and age limit of `verify` options, in seconds. */
 function verifyTimes(setup: TokenSetup, options: VerifyOptions | undefined, keys: ReadonlySet<string>): [now: number, maxAge: number | undefined] {
   if (options === undefined) return [toSeconds(setup.clock()), undefined]
-  const { maxAge, now } = strictOptions(options, keys, 'verify')
+  const { maxAge, now } = strictOptions(options, keys, 'verify', VERIFY_HINTS)
   return [toSeconds(now ?? setup.clock()), maxAge === undefined ? undefined : lifetimeOption(maxAge, 'maxAge', true)]
 }
 

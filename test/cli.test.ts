@@ -4,8 +4,10 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FLASK_DEFAULT_MAX_AGE, createFlaskCodec, decodeFlaskJson } from '../src/formats/flask.js'
-import { DEFAULT_CLI_PURPOSE, main } from '../src/lib/cli.js'
+import { DEFAULT_CLI_PURPOSE, main } from '../src/cli/main.js'
+import { FLASK_DEFAULT_LIFETIME, createFlaskCodec } from '../src/flask/codec.js'
+import { decodeFlaskJson } from '../src/flask/json.js'
+import { MAX_LIFETIME } from '../src/lib/options.js'
 import { createSerializer } from '../src/signer.js'
 import { describeFlask, normalizeSpec, py, startOracle, toSpec, type Oracle, type Spec } from './flask/python.js'
 
@@ -68,6 +70,31 @@ describe('frasco sign / verify', () => {
     expect(result.ok && result.expiresAt).toBeInstanceOf(Date)
   })
 
+  it.each([
+    ['sign --expires-in', ['sign', '--expires-in', '86400000'], '{}'],
+    ['verify --max-age', ['verify', '--max-age', '86400000'], 'f1.a.b.c'],
+    ['verify --format flask --max-age', ['verify', '--format', 'flask', '--max-age', '86400000'], 'a.b.c'],
+    ['one second over 400 days', ['sign', '--expires-in', String(MAX_LIFETIME + 1)], '{}'],
+  ])('exits 2 for a lifetime in milliseconds (%s), saying lifetimes are seconds', async (_, argv, input) => {
+    const result = await run(argv, input)
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('seconds, not milliseconds')
+    expect(result.stderr).toContain('Usage: frasco')
+    expect(result.stdout).toBe('')
+  })
+
+  it('takes lifetimes of 400 days exactly (34560000 s), and a --max-age of 0', async () => {
+    expect(MAX_LIFETIME).toBe(34_560_000)
+    const signed = await run(['sign', '--expires-in', '34560000'], '{"a":1}')
+    expect(signed).toMatchObject({ code: 0, stderr: '' })
+    const result = createSerializer({ secrets: secret, purpose: DEFAULT_CLI_PURPOSE }).verify(signed.stdout.trim())
+    if (!result.ok) throw result.error
+    expect((result.expiresAt?.getTime() ?? 0) - (result.issuedAt?.getTime() ?? 0)).toBe(34_560_000_000)
+    const old = createSerializer({ secrets: secret, purpose: DEFAULT_CLI_PURPOSE }).sign({ a: 1 }, { now: Date.now() - 399 * 86_400_000 })
+    expect((await run(['verify', '--max-age', '34560000'], old)).code).toBe(0)
+    expect((await run(['verify', '--max-age', '0'], signed.stdout)).code).toBe(0)
+  })
+
   it('verifies tokens of older secrets from a secrets file and exits 1 on tampering', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'frasco-cli-'))
     const file = join(dir, 'secrets')
@@ -88,6 +115,7 @@ describe('frasco sign / verify', () => {
     ['no secrets', ['sign'], {}],
     ['a weak secret', ['sign'], { FRASCO_SECRETS: 'any random string' }],
     ['a bad --expires-in', ['sign', '--expires-in', 'soon'], { FRASCO_SECRETS: secret }],
+    ['a zero --expires-in', ['sign', '--expires-in', '0'], { FRASCO_SECRETS: secret }],
     ['--max-age on sign', ['sign', '--max-age', '5'], { FRASCO_SECRETS: secret }],
     ['a missing secrets file', ['verify', '--secrets-file', '/nonexistent/frasco'], {}],
   ])('exits 2 with a helpful message for %s', async (_, argv, env) => {
@@ -159,7 +187,7 @@ describe('frasco --format flask', () => {
     const signed = await run(['sign', '--format', 'flask'], input, flaskEnv)
     expect(signed).toMatchObject({ code: 0, stderr: '' })
     expect(signed.stdout).toMatch(/^\.?[\w-]+\.[\w-]+\.[\w-]{27}\n$/)
-    expect(flask.decode(signed.stdout.trim())).toMatchObject({ ok: true, value: { b: 1, _permanent: true } })
+    expect(flask.verify(signed.stdout.trim())).toMatchObject({ ok: true, value: { b: 1, _permanent: true } })
     const verified = await run(['verify', '--format', 'flask'], signed.stdout, flaskEnv)
     expect(verified).toMatchObject({ code: 0, stderr: '' })
     // Compact, keys sorted, ASCII only: exactly what Flask itself would write.
@@ -167,7 +195,7 @@ describe('frasco --format flask', () => {
   })
 
   it('verifies with the fallback keys, newest first, from FRASCO_SECRETS or a secrets file', async () => {
-    const old = createFlaskCodec({ secrets: 'the-old-flask-key' }).encode({ user: 7 })
+    const old = createFlaskCodec({ secrets: 'the-old-flask-key' }).sign({ user: 7 })
     expect((await run(['verify', '--format', 'flask'], old, { FRASCO_SECRETS: `${FLASK_KEY},the-old-flask-key` })).stdout).toBe('{"user":7}\n')
     const dir = mkdtempSync(join(tmpdir(), 'frasco-cli-'))
     const file = join(dir, 'secrets')
@@ -181,23 +209,32 @@ describe('frasco --format flask', () => {
     expect(signed.code).toBe(0)
     expect(signed.stderr).toMatch(/^frasco: warning: Flask secret 1 of 1 has only 3 bytes/)
     expect(signed.stderr).not.toContain("'dev'")
-    expect(createFlaskCodec({ secrets: 'dev' }).decode(signed.stdout.trim())).toMatchObject({ ok: true, value: { a: 1 } })
+    expect(createFlaskCodec({ secrets: 'dev' }).verify(signed.stdout.trim())).toMatchObject({ ok: true, value: { a: 1 } })
     const verified = await run(['verify', '--format', 'flask'], signed.stdout, { FRASCO_SECRETS: `${FLASK_KEY},dev` })
     expect(verified.code).toBe(0)
     expect(verified.stderr).toContain('Flask secret 2 of 2 has only 3 bytes')
-    expect((await run(['verify', '--format', 'flask'], flask.encode({ a: 1 }), { FRASCO_SECRETS: 'x'.repeat(16) + ',' + FLASK_KEY })).stderr).toBe('')
+    expect((await run(['verify', '--format', 'flask'], flask.sign({ a: 1 }), { FRASCO_SECRETS: 'x'.repeat(16) + ',' + FLASK_KEY })).stderr).toBe('')
   })
 
   it('verify --max-age is PERMANENT_SESSION_LIFETIME, 31 days by default, with 60 s of clock tolerance', async () => {
     const now = Date.now()
-    const at = (secondsAgo: number) => flask.encode({ a: 1 }, { now: now - secondsAgo * 1000 })
-    expect((await run(['verify', '--format', 'flask'], at(FLASK_DEFAULT_MAX_AGE - 5), flaskEnv)).code).toBe(0)
-    const expired = await run(['verify', '--format', 'flask'], at(FLASK_DEFAULT_MAX_AGE + 120), flaskEnv)
+    const at = (secondsAgo: number) => flask.sign({ a: 1 }, { now: now - secondsAgo * 1000 })
+    expect((await run(['verify', '--format', 'flask'], at(FLASK_DEFAULT_LIFETIME - 5), flaskEnv)).code).toBe(0)
+    const expired = await run(['verify', '--format', 'flask'], at(FLASK_DEFAULT_LIFETIME + 120), flaskEnv)
     expect(expired).toMatchObject({ code: 1, stdout: '' })
     expect(expired.stderr).toContain('ERR_SESSION_EXPIRED')
     expect((await run(['verify', '--format', 'flask', '--max-age', '600'], at(3600), flaskEnv)).code).toBe(1)
     expect((await run(['verify', '--format', 'flask', '--max-age', '7200'], at(3600), flaskEnv)).code).toBe(0)
     expect((await run(['verify', '--format', 'flask'], at(-3600), flaskEnv)).stderr).toContain('ERR_SESSION_NOT_YET_VALID')
+  })
+
+  it('verify --max-age takes up to 400 days in seconds', async () => {
+    const old = flask.sign({ a: 1 }, { now: Date.now() - 399 * 86_400_000 })
+    expect((await run(['verify', '--format', 'flask'], old, flaskEnv)).code).toBe(1)
+    expect((await run(['verify', '--format', 'flask', '--max-age', String(MAX_LIFETIME)], old, flaskEnv))).toMatchObject({ code: 0, stdout: '{"a":1}\n' })
+    const tooLong = await run(['verify', '--format', 'flask', '--max-age', String(MAX_LIFETIME + 1)], old, flaskEnv)
+    expect(tooLong).toMatchObject({ code: 2, stdout: '' })
+    expect(tooLong.stderr).toContain('seconds, not milliseconds')
   })
 
   it.each([
@@ -220,7 +257,7 @@ describe('frasco --format flask', () => {
   })
 
   it('inspect recognises a Flask cookie and shows its payload and signing time, UNVERIFIED', async () => {
-    const cookie = flask.encode({ username: 'admin', _permanent: true }, { now: 1_800_000_000_000 })
+    const cookie = flask.sign({ username: 'admin', _permanent: true }, { now: 1_800_000_000_000 })
     const shown = JSON.parse((await run(['inspect'], cookie, {})).stdout)
     expect(shown).toMatchObject({
       verified: false,
@@ -233,7 +270,7 @@ describe('frasco --format flask', () => {
     expect(shown.warning).toMatch(/UNVERIFIED/)
     expect(JSON.parse((await run(['inspect', '--format', 'flask'], cookie, {})).stdout)).toEqual(shown)
     // Compressed (from 1024 bytes of JSON on): shown inflated, tags as Flask writes them.
-    const big = flask.encode({ _flashes: Array.from({ length: 60 }, () => ['message', 'Saved']) })
+    const big = flask.sign({ _flashes: Array.from({ length: 60 }, () => ['message', 'Saved']) })
     expect(big.startsWith('.')).toBe(true)
     expect(JSON.parse((await run(['inspect'], big, {})).stdout)).toMatchObject({ compressed: true, payload: { _flashes: Array(60).fill(['message', 'Saved']) } })
     // Forced to the other format, it is not a token of that format.
@@ -244,7 +281,7 @@ describe('frasco --format flask', () => {
 
   it('inspect shows a payload that does not decode, with the reason', async () => {
     const signer = createFlaskCodec({ secrets: FLASK_KEY })
-    const good = signer.encode({ a: 1 })
+    const good = signer.sign({ a: 1 })
     const bad = Buffer.from('{"t":{" t":5}}').toString('base64url') + good.slice(good.indexOf('.'))
     expect(JSON.parse((await run(['inspect'], bad, {})).stdout)).toMatchObject({ format: 'flask', payload: { t: { ' t': 5 } }, payloadError: 'ERR_SESSION_MALFORMED' })
   })
@@ -305,7 +342,7 @@ describeFlask('frasco --format flask against real Flask (oracle)', () => {
 })
 
 describe('the frasco binary (built)', () => {
-  const bin = join(import.meta.dirname, '..', 'dist', 'cli.js')
+  const bin = join(import.meta.dirname, '..', 'dist', 'cli', 'bin.js')
 
   it('signs and verifies through real processes', async () => {
     if (!existsSync(bin)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: join(import.meta.dirname, '..') })

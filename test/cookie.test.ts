@@ -13,7 +13,7 @@ import {
   type CookieOptionsFor,
   type CookieWriter,
   type SetCookieOptions,
-} from '../src/cookie.js'
+} from '../src/cookie/cookie.js'
 import { CookieTooLarge } from '../src/errors.js'
 
 const DAY = 86_400_000

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { describe, it, expect, vi } from 'vitest'
 import fc from 'fast-check'
-import { MAX_COOKIE_BYTES, getCookie } from '../src/cookie.js'
+import { MAX_COOKIE_BYTES, getCookie } from '../src/cookie/cookie.js'
 import {
   CookieTooLarge,
   PayloadTooLarge,
@@ -15,6 +15,7 @@ import {
 } from '../src/errors.js'
 import { createSerializer, createSigner } from '../src/signer.js'
 import { createSessions, type SessionsOptions } from '../src/sessions.js'
+import type { Session, SessionFormat, Sessions } from '../src/index.js'
 import { CookieJar, isDeletion, parseSetCookie } from './helpers/server.js'
 
 const SECRET = 'frasco-test-secret-0123456789-abcdefghijklmnop'
@@ -22,9 +23,9 @@ const OLD_SECRET = 'frasco-old-secret-9876543210-zyxwvutsrqponmlkj'
 const NOW = Date.UTC(2030, 0, 1) // a fixed clock for every test that signs
 const EPOCH = 'Thu, 01 Jan 1970 00:00:00 GMT'
 
-function clock(start = NOW): { now: () => number; advance(seconds: number): void } {
+function clock(start = NOW): { clock: () => number; advance(seconds: number): void } {
   let time = start
-  return { now: () => time, advance: (seconds) => void (time += seconds * 1000) }
+  return { clock: () => time, advance: (seconds) => void (time += seconds * 1000) }
 }
 
 /** The Cookie header a browser would send back after receiving `setCookies`. */
@@ -67,17 +68,19 @@ describe('createSessions: option validation', () => {
     ['cookie.partitioned', { cookie: { partitioned: 1 } }],
     ['cookie.sameSite', { cookie: { sameSite: 'loose' } }],
     ['cookie.priority', { cookie: { priority: 'urgent' } }],
-    ['maxAge', { maxAge: 0 }],
-    ['maxAge', { maxAge: -1 }],
-    ['maxAge', { maxAge: Number.NaN }],
-    ['maxAge', { maxAge: Number.POSITIVE_INFINITY }],
-    ['maxAge', { maxAge: '3600' }],
-    ['maxAge', { maxAge: 0.5 }],
-    ['browserSessionLifetime', { browserSessionLifetime: 0 }],
-    ['browserSessionLifetime', { browserSessionLifetime: '1d' }],
+    ['lifetime', { lifetime: 0 }],
+    ['lifetime', { lifetime: -1 }],
+    ['lifetime', { lifetime: Number.NaN }],
+    ['lifetime', { lifetime: Number.POSITIVE_INFINITY }],
+    ['lifetime', { lifetime: '3600' }],
+    ['lifetime', { lifetime: 0.5 }],
+    ['lifetime', { lifetime: 86_400_000 }],
+    ['persistent', { persistent: 'yes' }],
+    ['persistent', { persistent: 1 }],
     ['idleTimeout', { idleTimeout: 0 }],
     ['idleTimeout', { idleTimeout: -5 }],
     ['idleTimeout', { idleTimeout: '5m' }],
+    ['idleTimeout', { idleTimeout: 400 * 86400 + 1 }],
     ['rolling', { rolling: 'yes' }],
     ['rolling', { rolling: 1 }],
     ['chunking', { chunking: 'yes' }],
@@ -90,11 +93,15 @@ describe('createSessions: option validation', () => {
     ['clockTolerance', { clockTolerance: -1 }],
     ['clockTolerance', { clockTolerance: '60' }],
     ['onInvalid', { onInvalid: 'console.warn' }],
-    ['now', { now: NOW }],
+    ['clock', { clock: NOW }],
+    ['format', { format: 'flask' }],
+    ['format', { format: {} }],
+    ['chunking.unknown', { chunking: { unknown: 1 } }],
+    ['compress.level', { compress: { level: 9 } }],
   ])('rejects an invalid %s: %j', (name, options) => {
     const create = () => createSessions({ secrets: SECRET, ...options } as unknown as SessionsOptions)
     expect(create).toThrow(TypeError)
-    const pattern = new RegExp(`^option ${name.replace(/[.[\]]/g, '\\$&')} is invalid: `)
+    const pattern = new RegExp(`^option ${name.replace(/[.[\]]/g, '\\$&')} is (invalid|unknown): `)
     expect(create).toThrow(pattern)
   })
 
@@ -107,15 +114,16 @@ describe('createSessions: option validation', () => {
     const sessions = createSessions({
       secrets: [SECRET, OLD_SECRET],
       cookie: { name: '__Host-sid', secure: true, httpOnly: true, sameSite: 'strict', partitioned: true, priority: 'high' },
-      maxAge: 3600,
-      browserSessionLifetime: 600,
+      lifetime: 3600,
+      persistent: true,
       idleTimeout: 900,
       rolling: true,
       chunking: { maxChunks: 4 },
       compress: { threshold: 10 },
       clockTolerance: 5,
       onInvalid: () => {},
-      now: Date.now,
+      clock: Date.now,
+      encrypt: false,
     })
     expect(sessions.cookieName).toBe('__Host-sid')
     expect(sessions.secureAuto).toBe(false)
@@ -129,31 +137,31 @@ describe('createSessions: option validation', () => {
 })
 
 describe('createSessions: read and commit', () => {
-  const sessions = createSessions<{ user?: string; n?: number }>({ secrets: SECRET, now: () => NOW })
+  const sessions = createSessions<{ user?: string; n?: number }>({ secrets: SECRET, clock: () => NOW })
 
   it('writes nothing for an untouched new session, or one only looked at', () => {
-    expect(sessions.commit(sessions.read(undefined))).toEqual([])
-    expect(sessions.commit(sessions.read(null))).toEqual([])
-    expect(sessions.commit(sessions.read('other=1'))).toEqual([])
+    expect(sessions.commit(sessions.read(undefined)).setCookie).toEqual([])
+    expect(sessions.commit(sessions.read(null)).setCookie).toEqual([])
+    expect(sessions.commit(sessions.read('other=1')).setCookie).toEqual([])
     const looked = sessions.read('')
     expect(looked.get('user')).toBeUndefined()
     expect(looked.accessed).toBe(true)
-    expect(sessions.commit(looked)).toEqual([])
+    expect(sessions.commit(looked).setCookie).toEqual([])
   })
 
   it('writes nothing for an untouched valid session, or one only read', () => {
     const header = `session=${sessions.sign({ user: 'ada' })}`
-    expect(sessions.commit(sessions.read(header))).toEqual([])
+    expect(sessions.commit(sessions.read(header)).setCookie).toEqual([])
     const read = sessions.read(header)
     expect(read.get('user')).toBe('ada')
     expect(read.isNew).toBe(false)
-    expect(sessions.commit(read)).toEqual([])
+    expect(sessions.commit(read).setCookie).toEqual([])
   })
 
   it('writes one cookie with the default attributes when data is set', () => {
     const session = sessions.read(undefined)
     session.set('user', 'ada')
-    const headers = sessions.commit(session)
+    const headers = sessions.commit(session).setCookie
     expect(headers).toHaveLength(1)
     const cookie = parseSetCookie(headers[0] as string)
     expect(cookie.name).toBe('session')
@@ -165,8 +173,8 @@ describe('createSessions: read and commit', () => {
   it('adds Secure when the request was secure and cookie.secure is auto', () => {
     const session = sessions.read(undefined)
     session.set('user', 'ada')
-    expect(parseSetCookie(sessions.commit(session, { secure: true })[0] as string).attributes.secure).toBe(true)
-    expect(parseSetCookie(sessions.commit(session, { secure: false })[0] as string).attributes.secure).toBeUndefined()
+    expect(parseSetCookie(sessions.commit(session, { secure: true }).setCookie[0] as string).attributes.secure).toBe(true)
+    expect(parseSetCookie(sessions.commit(session, { secure: false }).setCookie[0] as string).attributes.secure).toBeUndefined()
   })
 
   it('honours secure: true and secure: false whatever the request', () => {
@@ -178,15 +186,15 @@ describe('createSessions: read and commit', () => {
     ] as const) {
       const session = manager.read(undefined)
       session.set('x', 1)
-      expect(parseSetCookie(manager.commit(session, { secure: false })[0] as string).attributes.secure).toBe(expected)
-      expect(parseSetCookie(manager.commit(session, { secure: true })[0] as string).attributes.secure).toBe(expected)
+      expect(parseSetCookie(manager.commit(session, { secure: false }).setCookie[0] as string).attributes.secure).toBe(expected)
+      expect(parseSetCookie(manager.commit(session, { secure: true }).setCookie[0] as string).attributes.secure).toBe(expected)
     }
   })
 
   it('deletes the cookie when the session is emptied', () => {
     const session = sessions.read(`session=${sessions.sign({ user: 'ada' })}`)
     expect(session.pop('user')).toBe('ada')
-    expect(sessions.commit(session)).toEqual([`session=; Path=/; Expires=${EPOCH}; Max-Age=0; HttpOnly; SameSite=Lax`])
+    expect(sessions.commit(session).setCookie).toEqual([`session=; Path=/; Expires=${EPOCH}; Max-Age=0; HttpOnly; SameSite=Lax`])
   })
 
   it('deletes the cookie on destroy() and on clear()', () => {
@@ -195,7 +203,7 @@ describe('createSessions: read and commit', () => {
     const cleared = sessions.read(`session=${sessions.sign({ user: 'ada' })}`)
     cleared.clear()
     for (const session of [destroyed, cleared]) {
-      const headers = sessions.commit(session)
+      const headers = sessions.commit(session).setCookie
       expect(headers).toHaveLength(1)
       expect(isDeletion(parseSetCookie(headers[0] as string))).toBe(true)
     }
@@ -205,14 +213,14 @@ describe('createSessions: read and commit', () => {
     const session = sessions.read(undefined)
     session.set('user', 'ada')
     session.delete('user')
-    expect(sessions.commit(session)).toEqual([])
+    expect(sessions.commit(session).setCookie).toEqual([])
     const destroyed = sessions.read(undefined)
     destroyed.destroy()
-    expect(sessions.commit(destroyed)).toEqual([])
+    expect(sessions.commit(destroyed).setCookie).toEqual([])
   })
 
   // Untyped, so that any key may be stored.
-  const untyped = createSessions({ secrets: SECRET, now: () => NOW })
+  const untyped = createSessions({ secrets: SECRET, clock: () => NOW })
 
   it('round trips every stored type through the cookie', () => {
     const session = untyped.read(undefined)
@@ -226,7 +234,7 @@ describe('createSessions: read and commit', () => {
       text: 'héllo, wörld; "quoted" \u{1F600}',
     }
     for (const [key, v] of Object.entries(value)) session.set(key, v)
-    const again = untyped.read(cookieHeader(untyped.commit(session)))
+    const again = untyped.read(cookieHeader(untyped.commit(session).setCookie))
     expect(again.isNew).toBe(false)
     expect(again.toJSON()).toEqual(value)
   })
@@ -235,27 +243,27 @@ describe('createSessions: read and commit', () => {
     const session = untyped.read(undefined)
     session.set('__proto__', { polluted: true })
     session.set('constructor', 'c')
-    const again = untyped.read(cookieHeader(untyped.commit(session)))
+    const again = untyped.read(cookieHeader(untyped.commit(session).setCookie))
     expect(again.get('__proto__')).toEqual({ polluted: true })
     expect(again.get('constructor')).toBe('c')
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   })
 
   it('re-signs a session whose stored object changed in place once touch() is called', () => {
-    const managed = createSessions<{ cart: string[] }>({ secrets: SECRET, now: () => NOW })
+    const managed = createSessions<{ cart: string[] }>({ secrets: SECRET, clock: () => NOW })
     const session = managed.read(`session=${managed.sign({ cart: ['tea'] })}`)
     session.get('cart')?.push('milk')
-    expect(managed.commit(session)).toEqual([])
+    expect(managed.commit(session).setCookie).toEqual([])
     session.touch()
-    expect(managed.read(cookieHeader(managed.commit(session))).get('cart')).toEqual(['tea', 'milk'])
+    expect(managed.read(cookieHeader(managed.commit(session).setCookie)).get('cart')).toEqual(['tea', 'milk'])
   })
 })
 
 describe('createSessions: invalid cookies', () => {
-  const other = createSessions({ secrets: SECRET, cookie: { name: 'other' }, now: () => NOW })
+  const other = createSessions({ secrets: SECRET, cookie: { name: 'other' }, clock: () => NOW })
 
   function tokens() {
-    const sessions = createSessions({ secrets: SECRET, now: () => NOW })
+    const sessions = createSessions({ secrets: SECRET, clock: () => NOW })
     const good = sessions.sign({ user: 'ada' })
     const [version, kid, body, tag] = good.split('.') as [string, string, string, string]
     const flip = (text: string, at: number) => text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1)
@@ -269,12 +277,12 @@ describe('createSessions: invalid cookies', () => {
     ['garbage', () => 'not-a-token', 'ERR_SESSION_MALFORMED', PayloadMalformed],
     ['an unknown key id', (t) => `${t.version}.AAAAAAAA.${t.body}.${t.tag}`, 'ERR_SESSION_UNKNOWN_KEY', UnknownKey],
     ['a token for another cookie name', () => other.sign({ user: 'ada' }), 'ERR_SESSION_SIGNATURE_INVALID', SignatureInvalid],
-    ['an expired token', (t) => t.sessions.sign({ user: 'ada' }, { now: NOW - 3600_000, maxAge: 60 }), 'ERR_SESSION_EXPIRED', SessionExpired],
+    ['an expired token', (t) => t.sessions.sign({ user: 'ada' }, { now: NOW - 3600_000, expiresIn: 60 }), 'ERR_SESSION_EXPIRED', SessionExpired],
     ['a future-dated token', (t) => t.sessions.sign({ user: 'ada' }, { now: NOW + 86_400_000 }), 'ERR_SESSION_NOT_YET_VALID', NotYetValid],
   ])('rejects %s: onInvalid and invalidReason get the typed error', (_, make, code, type) => {
     const t = tokens()
     const onInvalid = vi.fn()
-    const sessions = createSessions({ secrets: SECRET, now: () => NOW, onInvalid })
+    const sessions = createSessions({ secrets: SECRET, clock: () => NOW, onInvalid })
     const session = sessions.read(`session=${make(t)}`)
     expect(session.isNew).toBe(true)
     expect(session.keys()).toEqual([])
@@ -288,7 +296,7 @@ describe('createSessions: invalid cookies', () => {
     expect(verified.ok).toBe(false)
     if (!verified.ok) expect(verified.error.code).toBe(code)
     // The browser is told to drop the rejected cookie.
-    const headers = sessions.commit(session)
+    const headers = sessions.commit(session).setCookie
     expect(headers).toHaveLength(1)
     expect(isDeletion(parseSetCookie(headers[0] as string))).toBe(true)
   })
@@ -296,7 +304,7 @@ describe('createSessions: invalid cookies', () => {
   it('rejects a signed payload that is not an object, in read and in verify alike', () => {
     const serializer = createSerializer({ secrets: SECRET, purpose: 'session:session' })
     const onInvalid = vi.fn()
-    const sessions = createSessions({ secrets: SECRET, now: () => NOW, onInvalid })
+    const sessions = createSessions({ secrets: SECRET, clock: () => NOW, onInvalid })
     for (const value of [[1, 2], 'text', 42, null, new Map([['a', 1]]), new Date(NOW)]) {
       const token = serializer.sign(value, { now: NOW, expiresIn: 60 })
       const session = sessions.read(`session=${token}`)
@@ -313,7 +321,7 @@ describe('createSessions: invalid cookies', () => {
     const onInvalid = vi.fn(() => {
       throw new Error('logger down')
     })
-    const sessions = createSessions({ secrets: SECRET, now: () => NOW, onInvalid })
+    const sessions = createSessions({ secrets: SECRET, clock: () => NOW, onInvalid })
     const session = sessions.read('session=garbage')
     expect(onInvalid).toHaveBeenCalledTimes(1)
     expect(session.isNew).toBe(true)
@@ -322,7 +330,7 @@ describe('createSessions: invalid cookies', () => {
 
   it('does not call onInvalid for a missing, empty or valid cookie', () => {
     const onInvalid = vi.fn()
-    const sessions = createSessions({ secrets: SECRET, now: () => NOW, onInvalid })
+    const sessions = createSessions({ secrets: SECRET, clock: () => NOW, onInvalid })
     for (const header of [undefined, '', 'session=', 'a=1', `session=${sessions.sign({ a: 1 })}`]) {
       expect(sessions.invalidReason(sessions.read(header))).toBeUndefined()
     }
@@ -330,7 +338,7 @@ describe('createSessions: invalid cookies', () => {
   })
 
   it('never throws on arbitrary Cookie headers, and always commits cleanly', () => {
-    const sessions = createSessions({ secrets: SECRET, now: () => NOW, onInvalid: () => {} })
+    const sessions = createSessions({ secrets: SECRET, clock: () => NOW, onInvalid: () => {} })
     const good = sessions.sign({ user: 'ada' })
     const header = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 200 }),
@@ -342,7 +350,7 @@ describe('createSessions: invalid cookies', () => {
         const session = sessions.read(h)
         // Whatever came in, the session is usable and commits without throwing.
         session.set('probe', 1)
-        expect(sessions.commit(session).length).toBeGreaterThan(0)
+        expect(sessions.commit(session).setCookie.length).toBeGreaterThan(0)
         expect(({} as Record<string, unknown>).polluted).toBeUndefined()
       }),
       { numRuns: 300 },
@@ -352,12 +360,12 @@ describe('createSessions: invalid cookies', () => {
 
 describe('createSessions: sign and verify', () => {
   const time = clock()
-  const sessions = createSessions<{ user: string }>({ secrets: SECRET, maxAge: 3600, now: time.now })
+  const sessions = createSessions<{ user: string }>({ secrets: SECRET, lifetime: 3600, clock: time.clock })
 
   it('sign() makes exactly the token commit() writes, and read() accepts it', () => {
     const session = sessions.read(undefined)
     session.set('user', 'ada')
-    const committed = getCookie(cookieHeader(sessions.commit(session)), 'session')
+    const committed = getCookie(cookieHeader(sessions.commit(session).setCookie), 'session')
     expect(committed).toBe(sessions.sign({ user: 'ada' }))
     expect(sessions.read(`session=${committed}`).toJSON()).toEqual({ user: 'ada' })
   })
@@ -367,21 +375,21 @@ describe('createSessions: sign and verify', () => {
     const result = sessions.verify(token)
     expect(result).toMatchObject({ ok: true, value: { user: 'ada' }, stale: false })
     if (!result.ok) throw new Error('unreachable')
-    expect(result.issuedAt.getTime()).toBe(NOW)
+    expect(result.issuedAt?.getTime()).toBe(NOW)
     expect(result.expiresAt?.getTime()).toBe(NOW + 3600_000)
     expect(sessions.read(`session=${token}`).toJSON()).toEqual(result.value)
   })
 
   it('sign() takes its own clock and lifetime; verify() its own clock', () => {
-    const token = sessions.sign({ user: 'ada' }, { now: NOW - 7200_000, maxAge: 60 })
+    const token = sessions.sign({ user: 'ada' }, { now: NOW - 7200_000, expiresIn: 60 })
     expect(sessions.verify(token).ok).toBe(false)
     expect(sessions.verify(token, { now: NOW - 7200_000 + 30_000 }).ok).toBe(true)
     expect(sessions.read(`session=${token}`).isNew).toBe(true)
   })
 
   it('verify() marks a token signed with an older secret as stale', () => {
-    const old = createSessions({ secrets: OLD_SECRET, now: time.now }).sign({ user: 'ada' })
-    const rotated = createSessions({ secrets: [SECRET, OLD_SECRET], now: time.now })
+    const old = createSessions({ secrets: OLD_SECRET, clock: time.clock }).sign({ user: 'ada' })
+    const rotated = createSessions({ secrets: [SECRET, OLD_SECRET], clock: time.clock })
     expect(rotated.verify(old)).toMatchObject({ ok: true, stale: true })
   })
 })
@@ -401,13 +409,13 @@ describe('createSessions: values that cannot be stored', () => {
     ['NaN', Number.NaN],
     ['a nested function', { deep: { fn() {} } }],
   ])('refuses %s at commit with a TypeError naming the key, writing nothing', (_, value) => {
-    const sessions = createSessions({ secrets: SECRET, now: () => NOW })
+    const sessions = createSessions({ secrets: SECRET, clock: () => NOW })
     const session = sessions.read(`session=${sessions.sign({ user: 'ada' })}`)
     session.set('profileData', value)
     let thrown: unknown
     let headers: string[] | undefined
     try {
-      headers = sessions.commit(session)
+      headers = sessions.commit(session).setCookie
     } catch (error) {
       thrown = error
     }
@@ -416,17 +424,17 @@ describe('createSessions: values that cannot be stored', () => {
     expect((thrown as TypeError).message).toContain('profileData')
     // Fixing the value makes the same session committable.
     session.set('profileData', 'ok')
-    expect(sessions.read(cookieHeader(sessions.commit(session))).get('profileData')).toBe('ok')
+    expect(sessions.read(cookieHeader(sessions.commit(session).setCookie)).get('profileData')).toBe('ok')
   })
 })
 
 describe('createSessions: chunking', () => {
-  const sessions = createSessions<{ blob: string }>({ secrets: SECRET, now: () => NOW, maxAge: 3600 })
+  const sessions = createSessions<{ blob: string }>({ secrets: SECRET, clock: () => NOW, lifetime: 3600, persistent: true })
 
   function commitBlob(size: number, header?: string) {
     const session = sessions.read(header)
     session.set('blob', incompressible(size))
-    return { value: session.get('blob'), headers: sessions.commit(session) }
+    return { value: session.get('blob'), headers: sessions.commit(session).setCookie }
   }
 
   it('splits a 10 KB session into session.0..N, each header within 4096 bytes, and reads it back', () => {
@@ -451,7 +459,7 @@ describe('createSessions: chunking', () => {
     const big = cookieHeader(commitBlob(10_000).headers)
     const session = sessions.read(big)
     session.set('blob', 'small')
-    const cookies = sessions.commit(session).map(parseSetCookie)
+    const cookies = sessions.commit(session).setCookie.map(parseSetCookie)
     expect(cookies.map((c) => [c.name, isDeletion(c)])).toEqual([
       ['session', false],
       ['session.0', true],
@@ -464,7 +472,7 @@ describe('createSessions: chunking', () => {
     const big = cookieHeader(commitBlob(10_000).headers)
     const session = sessions.read(big)
     session.set('blob', incompressible(5_000))
-    const cookies = sessions.commit(session).map(parseSetCookie)
+    const cookies = sessions.commit(session).setCookie.map(parseSetCookie)
     expect(cookies.map((c) => [c.name, isDeletion(c)])).toEqual([
       ['session.0', false],
       ['session.1', false],
@@ -488,7 +496,7 @@ describe('createSessions: chunking', () => {
     const single = sessions.sign({ blob: 'x' })
     const session = sessions.read(`session.0=old; session=${single}; session.1=old`)
     expect(session.get('blob')).toBe('x')
-    const cookies = sessions.commit(session).map(parseSetCookie)
+    const cookies = sessions.commit(session).setCookie.map(parseSetCookie)
     expect(cookies.map((c) => [c.name, isDeletion(c)])).toEqual([
       ['session', false],
       ['session.0', true],
@@ -502,7 +510,7 @@ describe('createSessions: chunking', () => {
     const session = sessions.read(header)
     expect(session.isNew).toBe(true)
     session.set('blob', incompressible(5_000))
-    const cookies = sessions.commit(session).map(parseSetCookie)
+    const cookies = sessions.commit(session).setCookie.map(parseSetCookie)
     expect(cookies.map((c) => [c.name, isDeletion(c)])).toEqual([
       ['session.0', false],
       ['session.1', false],
@@ -513,9 +521,9 @@ describe('createSessions: chunking', () => {
   it('throws CookieTooLarge for a session that does not fit in 3 chunks', () => {
     const session = sessions.read(undefined)
     session.set('blob', incompressible(20_000))
-    expect(() => sessions.commit(session)).toThrow(CookieTooLarge)
+    expect(() => sessions.commit(session).setCookie).toThrow(CookieTooLarge)
     try {
-      sessions.commit(session)
+      sessions.commit(session).setCookie
     } catch (error) {
       expect((error as CookieTooLarge).code).toBe('ERR_SESSION_COOKIE_TOO_LARGE')
       expect((error as CookieTooLarge).limit).toBe(3 * MAX_COOKIE_BYTES)
@@ -523,42 +531,42 @@ describe('createSessions: chunking', () => {
   })
 
   it('honours chunking.maxChunks', () => {
-    const five = createSessions({ secrets: SECRET, now: () => NOW, chunking: { maxChunks: 5 } })
+    const five = createSessions({ secrets: SECRET, clock: () => NOW, chunking: { maxChunks: 5 } })
     const session = five.read(undefined)
     const blob = incompressible(16_000)
     session.set('blob', blob)
-    const headers = five.commit(session)
+    const headers = five.commit(session).setCookie
     expect(headers.length).toBeGreaterThan(3)
     expect(headers.length).toBeLessThanOrEqual(5)
     for (const header of headers) expect(header.length).toBeLessThanOrEqual(MAX_COOKIE_BYTES)
     expect(five.read(cookieHeader(headers)).get('blob')).toBe(blob)
     // The default manager refuses that many chunks.
     const onInvalid = vi.fn()
-    const three = createSessions({ secrets: SECRET, now: () => NOW, onInvalid })
+    const three = createSessions({ secrets: SECRET, clock: () => NOW, onInvalid })
     expect(three.read(cookieHeader(headers)).isNew).toBe(true)
     expect(onInvalid.mock.calls[0]?.[0]).toBeInstanceOf(PayloadTooLarge)
   })
 
   it('throws CookieTooLarge past one cookie when chunking is off', () => {
-    const off = createSessions({ secrets: SECRET, now: () => NOW, chunking: false })
+    const off = createSessions({ secrets: SECRET, clock: () => NOW, chunking: false })
     const session = off.read(undefined)
     session.set('blob', incompressible(5_000))
-    expect(() => off.commit(session)).toThrow(CookieTooLarge)
+    expect(() => off.commit(session).setCookie).toThrow(CookieTooLarge)
     session.set('blob', incompressible(3_000))
-    const headers = off.commit(session)
+    const headers = off.commit(session).setCookie
     expect(headers).toHaveLength(1)
     expect((headers[0] as string).length).toBeLessThanOrEqual(MAX_COOKIE_BYTES)
   })
 
   it('keeps a session just under one cookie in one cookie, and just over in two chunks', () => {
     // Find the largest value that still fits one Set-Cookie header, by growing it.
-    const uncompressed = createSessions({ secrets: SECRET, now: () => NOW, compress: false })
+    const uncompressed = createSessions({ secrets: SECRET, clock: () => NOW, compress: false })
     let size = 2_900
     let last: string[] = []
     for (;;) {
       const session = uncompressed.read(undefined)
       session.set('blob', 'x'.repeat(size + 1))
-      const headers = uncompressed.commit(session)
+      const headers = uncompressed.commit(session).setCookie
       if (headers.length > 1) break
       last = headers
       size++
@@ -567,7 +575,7 @@ describe('createSessions: chunking', () => {
     expect((last[0] as string).length).toBeLessThanOrEqual(MAX_COOKIE_BYTES)
     const session = uncompressed.read(undefined)
     session.set('blob', 'x'.repeat(size + 1))
-    const chunks = uncompressed.commit(session)
+    const chunks = uncompressed.commit(session).setCookie
     expect(chunks.map((h) => parseSetCookie(h).name)).toEqual(['session.0', 'session.1'])
     for (const header of chunks) expect(header.length).toBeLessThanOrEqual(MAX_COOKIE_BYTES)
     expect(uncompressed.read(cookieHeader(chunks)).get('blob')).toBe('x'.repeat(size + 1))
@@ -575,13 +583,13 @@ describe('createSessions: chunking', () => {
 })
 
 describe('createSessions: expiry with an injected clock', () => {
-  it('expires a browser-session cookie at browserSessionLifetime', () => {
+  it('expires a browser-session cookie at its lifetime', () => {
     const time = clock()
     const onInvalid = vi.fn()
-    const sessions = createSessions({ secrets: SECRET, now: time.now, browserSessionLifetime: 600, clockTolerance: 0, onInvalid })
+    const sessions = createSessions({ secrets: SECRET, clock: time.clock, lifetime: 600, clockTolerance: 0, onInvalid })
     const session = sessions.read(undefined)
     session.set('a', 1)
-    const headers = sessions.commit(session)
+    const headers = sessions.commit(session).setCookie
     expect(parseSetCookie(headers[0] as string).attributes['max-age']).toBeUndefined()
     expect(parseSetCookie(headers[0] as string).attributes.expires).toBeUndefined()
     const header = cookieHeader(headers)
@@ -594,14 +602,14 @@ describe('createSessions: expiry with an injected clock', () => {
 
   it('re-issues an idle-timeout session at most every tenth of the timeout', () => {
     const time = clock()
-    const sessions = createSessions({ secrets: SECRET, now: time.now, idleTimeout: 600 })
+    const sessions = createSessions({ secrets: SECRET, clock: time.clock, idleTimeout: 600 })
     const session = sessions.read(undefined)
     session.set('a', 1)
-    let header = cookieHeader(sessions.commit(session))
+    let header = cookieHeader(sessions.commit(session).setCookie)
     time.advance(59)
-    expect(sessions.commit(sessions.read(header))).toEqual([])
+    expect(sessions.commit(sessions.read(header)).setCookie).toEqual([])
     time.advance(1)
-    const again = sessions.commit(sessions.read(header))
+    const again = sessions.commit(sessions.read(header)).setCookie
     expect(again).toHaveLength(1)
     header = cookieHeader(again)
     expect(sessions.verify(getCookie(header, 'session') as string)).toMatchObject({ ok: true })
@@ -609,15 +617,15 @@ describe('createSessions: expiry with an injected clock', () => {
 
   it('regenerate() issues a new identity with a new expiry', () => {
     const time = clock()
-    const sessions = createSessions({ secrets: SECRET, now: time.now, maxAge: 3600 })
+    const sessions = createSessions({ secrets: SECRET, clock: time.clock, lifetime: 3600, persistent: true })
     const first = sessions.read(undefined)
     first.set('a', 1)
-    const header = cookieHeader(sessions.commit(first))
+    const header = cookieHeader(sessions.commit(first).setCookie)
     time.advance(1800)
     const session = sessions.read(header)
     session.regenerate()
     session.set('b', 2)
-    const token = getCookie(cookieHeader(sessions.commit(session)), 'session') as string
+    const token = getCookie(cookieHeader(sessions.commit(session).setCookie), 'session') as string
     const result = sessions.verify(token)
     expect(result).toMatchObject({ ok: true, value: { b: 2 } })
     if (result.ok) expect(result.expiresAt?.getTime()).toBe(NOW + (1800 + 3600) * 1000)
@@ -632,13 +640,13 @@ describe('the payload cap on writing', () => {
     session.set('zeros', '0'.repeat(200_000))
     let thrown: unknown
     try {
-      sessions.commit(session)
+      sessions.commit(session).setCookie
     } catch (error) {
       thrown = error
     }
     expect(thrown).toMatchObject({ code: 'ERR_SESSION_COOKIE_TOO_LARGE', limit: 131_072 })
     session.set('zeros', '0'.repeat(100_000)) // compresses to a few hundred bytes, and reads back
-    const [cookie] = sessions.commit(session)
+    const [cookie] = sessions.commit(session).setCookie
     const back = sessions.read(cookie!.split(';')[0])
     expect(back.get('zeros')).toHaveLength(100_000)
   })
@@ -660,18 +668,18 @@ describe('review fixes', () => {
     expect(sessions.invalidReason(session)?.code).toBe('ERR_SESSION_MALFORMED')
   })
 
-  it('caps existing sessions when maxAge is lowered', () => {
+  it('caps existing sessions when lifetime is lowered', () => {
     let now = NOW
-    const long = createSessions({ secrets: SECRET, maxAge: 30 * 86_400, now: () => now })
+    const long = createSessions({ secrets: SECRET, lifetime: 30 * 86_400, persistent: true, clock: () => now })
     const session = long.read(undefined)
     session.set('user', 'ada')
-    const cookie = long.commit(session)[0]!.split(';')[0]!
-    const short = createSessions({ secrets: SECRET, maxAge: 3600, clockTolerance: 0, now: () => now })
+    const cookie = long.commit(session).setCookie[0]!.split(';')[0]!
+    const short = createSessions({ secrets: SECRET, lifetime: 3600, persistent: true, clockTolerance: 0, clock: () => now })
     now = NOW + 1800_000
     const within = short.read(cookie)
     expect(within.get('user')).toBe('ada')
     within.set('seen', true)
-    expect(short.commit(within)[0]).toMatch(/Max-Age=1800;/)
+    expect(short.commit(within).setCookie[0]).toMatch(/Max-Age=1800;/)
     now = NOW + 3600_000
     const after = short.read(cookie)
     expect(after.size).toBe(0)
@@ -679,49 +687,225 @@ describe('review fixes', () => {
   })
 
   it('uses whole seconds of a fractional idleTimeout instead of failing every commit', () => {
-    const sessions = createSessions({ secrets: SECRET, maxAge: 3600, idleTimeout: 90.5 })
+    const sessions = createSessions({ secrets: SECRET, lifetime: 3600, persistent: true, idleTimeout: 90.5 })
     const session = sessions.read(undefined)
     session.set('user', 'ada')
-    expect(sessions.commit(session)[0]).toMatch(/Max-Age=90;/)
+    expect(sessions.commit(session).setCookie[0]).toMatch(/Max-Age=90;/)
     expect(() => createSessions({ secrets: SECRET, idleTimeout: 0.5 })).toThrow(/option idleTimeout is invalid/)
   })
 })
 
 describe('lifetime limits', () => {
-  it.each(['maxAge', 'browserSessionLifetime', 'idleTimeout'])('refuses a %s beyond 100 years at construction', (option) => {
-    expect(() => createSessions({ secrets: SECRET, [option]: 2 ** 48 - 1 })).toThrow(new RegExp(`option ${option} is invalid: give at most`))
+  it.each(['lifetime', 'idleTimeout'])('refuses a %s beyond 400 days at construction, saying seconds not milliseconds', (option) => {
+    const create = (value: number) => () => createSessions({ secrets: SECRET, [option]: value })
+    expect(create(400 * 86_400)).not.toThrow()
+    expect(create(400 * 86_400 + 1)).toThrow(new RegExp(`^option ${option} is invalid: .*seconds, not milliseconds`))
+    expect(create(14 * 86_400_000)).toThrow(/seconds, not milliseconds/)
   })
 
   it('refuses sessions.sign with a lifetime longer than the manager would accept on read', () => {
-    const sessions = createSessions({ secrets: SECRET, maxAge: 3600 })
-    expect(() => sessions.sign({ a: 1 }, { maxAge: 86_400 })).toThrow(/option maxAge is invalid/)
-    expect(sessions.verify(sessions.sign({ a: 1 }, { maxAge: 600 })).ok).toBe(true)
+    const sessions = createSessions({ secrets: SECRET, lifetime: 3600 })
+    expect(() => sessions.sign({ a: 1 }, { expiresIn: 86_400 })).toThrow(/option expiresIn is invalid/)
+    expect(sessions.verify(sessions.sign({ a: 1 }, { expiresIn: 600 })).ok).toBe(true)
   })
 })
 
 describe('the clock', () => {
   it('refuses to write a session whose times fall outside the token format, instead of wrapping them', () => {
-    const sessions = createSessions({ secrets: SECRET, maxAge: 3600, now: () => (2 ** 48 - 100) * 1000 })
+    const sessions = createSessions({ secrets: SECRET, lifetime: 3600, clock: () => (2 ** 48 - 100) * 1000 })
     const session = sessions.read(undefined)
     session.set('user', 'ada')
-    expect(() => sessions.commit(session)).toThrow(RangeError)
+    expect(() => sessions.commit(session).setCookie).toThrow(RangeError)
   })
 
   it('keeps the clock it was created with (Date.now captured at construction)', () => {
-    const sessions = createSessions({ secrets: SECRET, maxAge: 3600 })
+    const sessions = createSessions({ secrets: SECRET, lifetime: 3600 })
     const before = Date.now()
     vi.useFakeTimers()
     try {
       vi.setSystemTime(Date.UTC(2001, 0, 1))
       const session = sessions.read(undefined)
       session.set('a', 1)
-      const [header] = sessions.commit(session)
+      const [header] = sessions.commit(session).setCookie
       const value = header!.slice(header!.indexOf('=') + 1, header!.indexOf(';'))
       vi.useRealTimers()
       const issued = sessions.verify(value)
-      expect(issued.ok && issued.issuedAt.getTime()).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000)
+      expect(issued.ok && issued.issuedAt?.getTime()).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000)
     } finally {
       vi.useRealTimers()
     }
+  })
+})
+
+describe('per-session persistence ("remember me")', () => {
+  const LIFETIME = 14 * 86_400
+
+  function commitOne(sessions: Sessions, session: Session): { maxAge: string | undefined; header: string } {
+    const [setCookie] = sessions.commit(session).setCookie
+    const parsed = parseSetCookie(setCookie as string)
+    expect(parsed.attributes.expires).toBeUndefined()
+    const maxAge = parsed.attributes['max-age']
+    return { maxAge: typeof maxAge === 'string' ? maxAge : undefined, header: cookieHeader([setCookie as string]) as string }
+  }
+
+  it('gives browser-session cookies by default and a Max-Age of the lifetime once persistent', () => {
+    const sessions = createSessions({ secrets: SECRET, lifetime: LIFETIME, clock: () => NOW })
+    const plain = sessions.read(undefined)
+    expect(plain.persistent).toBe(false)
+    plain.set('user', 'ada')
+    expect(commitOne(sessions, plain).maxAge).toBeUndefined()
+
+    const remembered = sessions.read(undefined)
+    remembered.set('user', 'ada')
+    remembered.persistent = true
+    expect(remembered.modified).toBe(true)
+    const { maxAge, header } = commitOne(sessions, remembered)
+    expect(maxAge).toBe(String(LIFETIME))
+    expect(sessions.read(header).persistent).toBe(true)
+  })
+
+  it('signs the choice into the cookie: it survives a read, counts down, and can be turned off', () => {
+    const time = clock()
+    const sessions = createSessions({ secrets: SECRET, lifetime: LIFETIME, clock: time.clock })
+    const first = sessions.read(undefined)
+    first.set('user', 'ada')
+    first.persistent = true
+    let header = commitOne(sessions, first).header
+
+    time.advance(3600)
+    const later = sessions.read(header)
+    expect(later.persistent).toBe(true)
+    expect(sessions.commit(later).setCookie).toEqual([]) // untouched: nothing to write
+    later.set('visits', 1)
+    const again = commitOne(sessions, later)
+    expect(again.maxAge).toBe(String(LIFETIME - 3600)) // the same expiry, not a new one
+    header = again.header
+
+    const off = sessions.read(header)
+    off.persistent = false
+    const cleared = commitOne(sessions, off)
+    expect(cleared.maxAge).toBeUndefined()
+    expect(sessions.read(cleared.header).persistent).toBe(false)
+  })
+
+  it('assigning the same value changes nothing', () => {
+    const sessions = createSessions({ secrets: SECRET })
+    const session = sessions.read(undefined)
+    session.persistent = false
+    expect(session.modified).toBe(false)
+    expect(sessions.commit(session).setCookie).toEqual([])
+  })
+
+  it('starts new sessions as the persistent option says; regenerate() and destroy() go back to it', () => {
+    const sessions = createSessions({ secrets: SECRET, lifetime: LIFETIME, persistent: true, clock: () => NOW })
+    const session = sessions.read(undefined)
+    expect(session.persistent).toBe(true)
+    session.set('user', 'ada')
+    session.persistent = false
+    session.regenerate()
+    expect(session.persistent).toBe(true)
+    session.persistent = false
+    session.destroy()
+    expect(session.persistent).toBe(true)
+    expect(() => {
+      session.persistent = false
+    }).toThrow(/destroyed session/)
+  })
+
+  it('caps Max-Age at the idle timeout, like the signed expiry', () => {
+    const sessions = createSessions({ secrets: SECRET, lifetime: LIFETIME, idleTimeout: 1800, persistent: true, clock: () => NOW })
+    const session = sessions.read(undefined)
+    session.set('user', 'ada')
+    expect(commitOne(sessions, session).maxAge).toBe('1800')
+  })
+
+  it('refuses anything but a boolean', () => {
+    const session = createSessions({ secrets: SECRET }).read(undefined)
+    expect(() => {
+      ;(session as { persistent: unknown }).persistent = 'yes'
+    }).toThrow(/session\.persistent must be true or false/)
+    expect(() => delete (session as { persistent?: unknown }).persistent).toThrow(TypeError)
+  })
+
+  it('sessions.sign takes persistent, and verify() and read() see it', () => {
+    const sessions = createSessions({ secrets: SECRET, clock: () => NOW })
+    expect(sessions.read(`session=${sessions.sign({ a: 1 }, { persistent: true })}`).persistent).toBe(true)
+    expect(sessions.read(`session=${sessions.sign({ a: 1 })}`).persistent).toBe(false)
+    expect(() => sessions.sign({ a: 1 }, { persistent: 'yes' as never })).toThrow(/option persistent is invalid/)
+  })
+
+  it('keeps the persistent bit inside the MAC: a flipped flag is a forgery', () => {
+    const sessions = createSessions({ secrets: SECRET, clock: () => NOW })
+    const token = sessions.sign({ a: 1 }, { persistent: true })
+    const [version, kid, body, tag] = token.split('.') as [string, string, string, string]
+    const bytes = Buffer.from(body, 'base64url')
+    expect(bytes[0]! & 0b1000).toBe(0b1000)
+    bytes[0] = bytes[0]! & ~0b1000
+    const flipped = [version, kid, bytes.toString('base64url'), tag].join('.')
+    expect(sessions.verify(flipped)).toMatchObject({ ok: false, error: { code: 'ERR_SESSION_SIGNATURE_INVALID' } })
+  })
+})
+
+describe('commit hands the adapter every header: Set-Cookie and Vary', () => {
+  const sessions = createSessions({ secrets: SECRET, clock: () => NOW })
+
+  it('asks for nothing when the response does not depend on the session', () => {
+    expect(sessions.commit(sessions.read('a=1'))).toEqual({ setCookie: [], vary: undefined })
+  })
+
+  it.each<[current: string | null | undefined, expected: string | undefined]>([
+    [undefined, 'Cookie'],
+    [null, 'Cookie'],
+    ['', 'Cookie'],
+    ['Accept-Encoding', 'Accept-Encoding, Cookie'],
+    ['accept, COOKIE', undefined],
+    ['*', undefined],
+  ])('merges Cookie into Vary %j', (current, expected) => {
+    const session = sessions.read(undefined)
+    session.get('user')
+    expect(sessions.commit(session, current === undefined ? {} : { vary: current })).toEqual({ setCookie: [], vary: expected })
+  })
+
+  it('asks for Vary with every cookie it writes', () => {
+    const session = sessions.read(undefined)
+    session.set('user', 'ada')
+    const result = sessions.commit(session, { vary: 'Accept' })
+    expect(result.setCookie).toHaveLength(1)
+    expect(result.vary).toBe('Accept, Cookie')
+  })
+})
+
+describe('the manager takes a format object and knows nothing of any format', () => {
+  it('drives a custom format through its interface', () => {
+    const calls: string[] = []
+    const format: SessionFormat = {
+      name: 'test',
+      defaultLifetime: 120,
+      defaultChunking: false,
+      createCodec(context) {
+        calls.push(`create ${context.purpose} ${context.maxTokenLength}`)
+        return {
+          absoluteExpiry: true,
+          clockTolerance: 0,
+          encode(data, issuedAt, expiresAt, persistent) {
+            calls.push(`encode ${issuedAt} ${expiresAt} ${persistent}`)
+            return Buffer.from(JSON.stringify({ data, issuedAt, expiresAt, persistent })).toString('base64url')
+          },
+          decode(value, now) {
+            calls.push(`decode ${now}`)
+            const { data, issuedAt, expiresAt, persistent } = JSON.parse(Buffer.from(value, 'base64url').toString()) as Record<string, never>
+            return { value: data, issuedAt, expiresAt, keyId: undefined, stale: false, persistent } as never
+          },
+        }
+      },
+    }
+    const sessions = createSessions({ secrets: 'anything the format accepts', format, clock: () => NOW })
+    const session = sessions.read(undefined)
+    session.set('user', 'ada')
+    session.persistent = true
+    const [header] = sessions.commit(session).setCookie
+    expect(header).toMatch(/; Max-Age=120;/)
+    expect(sessions.read(cookieHeader([header as string])).toJSON()).toEqual({ user: 'ada' })
+    expect(calls).toEqual([`create session:session 4096`, `encode ${NOW / 1000} ${NOW / 1000 + 120} true`, `decode ${NOW / 1000}`])
   })
 })

@@ -1,6 +1,6 @@
 /**
  * Type tests for the public generics, through the entry points users import (`frasco`,
- * `frasco/node`, `frasco/fetch`, `frasco/flask`).
+ * `frasco/node`, `frasco/fetch`, `frasco/cookie`, `frasco/flask`).
  *
  * These run at type-check time: `npm test` runs `tsc -p tsconfig.json --noEmit` over test/, where
  * a wrong `expectTypeOf` or an unused `// @ts-expect-error` is a compile error. At run time
@@ -9,30 +9,35 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import {
-  createCookieWriter,
+  createKeyring,
   createSerializer,
   createSessions,
   createSigner,
   isSessionError,
   SessionError,
-  stringifySetCookie,
-  type CookieAttributes,
-  type CookieAttributesFor,
-  type CookieOptionsFor,
-  type CookieWriter,
+  type Key,
+  type SessionCommit,
   type Serializer,
   type Session,
   type SessionData,
   type SessionEntry,
   type SessionErrorCode,
   type Sessions,
-  type SetCookieOptions,
   type Signer,
   type VerifyResult,
 } from '../src/index.js'
+import {
+  createCookieWriter,
+  stringifySetCookie,
+  type CookieAttributes,
+  type CookieAttributesFor,
+  type CookieOptionsFor,
+  type CookieWriter,
+  type SetCookieOptions,
+} from '../src/cookie/index.js'
 import { commitSession, readSession, withSessions as withFetchSessions } from '../src/adapters/fetch.js'
-import { sessionMiddleware, withSessions as withNodeSessions, type SessionRequest } from '../src/adapters/node.js'
-import { createFlaskCodec, createItsdangerousSerializer, isTuple, tuple, type FlaskCodec, type ItsdangerousSerializer } from '../src/flask.js'
+import { commitSession as nodeCommitSession, sessionMiddleware, withSessions as withNodeSessions, type SessionRequest } from '../src/adapters/node.js'
+import { createFlaskCodec, createItsdangerousSerializer, isTuple, tuple, type FlaskCodec, type ItsdangerousSerializer } from '../src/flask/index.js'
 
 const SECRET = 'types-test-secret-0123456789-abcdefghijklmnop'
 
@@ -54,7 +59,9 @@ describe('createSessions<T>()', () => {
     expectTypeOf(sessions).toEqualTypeOf<Sessions<App>>()
     expectTypeOf(sessions.read(null)).toEqualTypeOf<Session<App>>()
     expectTypeOf(sessions.read).parameter(0).toEqualTypeOf<string | null | undefined>()
-    expectTypeOf(sessions.commit).returns.toEqualTypeOf<string[]>()
+    expectTypeOf(sessions.commit).returns.toEqualTypeOf<SessionCommit>()
+    expectTypeOf(sessions.commit(sessions.read(null)).setCookie).toEqualTypeOf<string[]>()
+    expectTypeOf(sessions.commit(sessions.read(null)).vary).toEqualTypeOf<string | undefined>()
     expectTypeOf(sessions.sign).parameter(0).toEqualTypeOf<Partial<App>>()
     expectTypeOf(sessions.verify('x')).toEqualTypeOf<VerifyResult<Partial<App>>>()
     expectTypeOf(sessions.invalidReason).returns.toEqualTypeOf<SessionError | undefined>()
@@ -123,8 +130,9 @@ describe('adapters keep T', () => {
     })
     expectTypeOf(handler).toEqualTypeOf<(request: Request) => Promise<Response>>()
     expectTypeOf(readSession(sessions, new Request('http://app.test/'))).toEqualTypeOf<Session<App>>()
-    expectTypeOf(commitSession(sessions, sessions.read(null), new Response())).toEqualTypeOf<Response>()
-    expectTypeOf(commitSession(sessions, sessions.read(null), new Headers())).toEqualTypeOf<Headers>()
+    const request = new Request('http://app.test/')
+    expectTypeOf(commitSession(sessions, request, new Response(), sessions.read(null))).toEqualTypeOf<Response>()
+    expectTypeOf(commitSession(sessions, request, new Headers(), sessions.read(null))).toEqualTypeOf<Headers>()
     compileOnly(() => {
       withFetchSessions(sessions, (_request, session) => {
         // @ts-expect-error visits holds a number
@@ -196,9 +204,9 @@ describe('VerifyResult<T>', () => {
     expectTypeOf(result).toEqualTypeOf<VerifyResult<string>>()
     if (result.ok) {
       expectTypeOf(result.value).toEqualTypeOf<string>()
-      expectTypeOf(result.issuedAt).toEqualTypeOf<Date>()
+      expectTypeOf(result.issuedAt).toEqualTypeOf<Date | undefined>()
       expectTypeOf(result.expiresAt).toEqualTypeOf<Date | undefined>()
-      expectTypeOf(result.keyId).toEqualTypeOf<string>()
+      expectTypeOf(result.keyId).toEqualTypeOf<string | undefined>()
       expectTypeOf(result.stale).toEqualTypeOf<boolean>()
       expectTypeOf(result).not.toHaveProperty('error')
     } else {
@@ -257,7 +265,8 @@ describe('frasco/flask', () => {
   it('types the codec, tuples and itsdangerous serializers', () => {
     const codec = createFlaskCodec({ secrets: 'flask-secret' })
     expectTypeOf(codec).toEqualTypeOf<FlaskCodec>()
-    expectTypeOf(codec.decode('x')).toEqualTypeOf<VerifyResult<Record<string, unknown>>>()
+    expectTypeOf(codec.verify('x')).toEqualTypeOf<VerifyResult<Record<string, unknown>>>()
+    expectTypeOf(codec.unsign).returns.toEqualTypeOf<Record<string, unknown>>()
     expectTypeOf(tuple('message', 1)).toEqualTypeOf<[string, number]>()
     const value: unknown = []
     if (isTuple(value)) expectTypeOf(value).toEqualTypeOf<unknown[]>()
@@ -265,7 +274,55 @@ describe('frasco/flask', () => {
     expectTypeOf(its).toEqualTypeOf<ItsdangerousSerializer<{ id: number }>>()
     compileOnly(() => {
       // @ts-expect-error a Flask session is an object
-      codec.encode('session')
+      codec.sign('session')
     })
+  })
+})
+
+describe('the 1.0 vocabulary in the types', () => {
+  it('session.persistent is the one assignable member', () => {
+    const session = createSessions<App>({ secrets: SECRET }).read(null)
+    expectTypeOf(session.persistent).toEqualTypeOf<boolean>()
+    session.persistent = true
+    compileOnly(() => {
+      // @ts-expect-error the other flags are read-only
+      session.isNew = true
+      // @ts-expect-error persistent is a boolean
+      session.persistent = 'yes'
+    })
+  })
+
+  it('refuses the names of 0.1 and of other libraries', () => {
+    compileOnly(() => {
+      // @ts-expect-error maxAge became lifetime (+ persistent)
+      createSessions({ secrets: SECRET, maxAge: 3600 })
+      // @ts-expect-error now became clock
+      createSessions({ secrets: SECRET, now: () => 0 })
+      // @ts-expect-error format is a format object
+      createSessions({ secrets: SECRET, format: 'flask' })
+      // @ts-expect-error express-session's secret
+      createSessions({ secret: SECRET })
+      // @ts-expect-error the cookie's Max-Age derives from lifetime
+      createSessions({ secrets: SECRET, cookie: { maxAge: 3600 } })
+      // @ts-expect-error sessions.sign takes expiresIn
+      createSessions({ secrets: SECRET }).sign({}, { maxAge: 60 })
+    })
+  })
+
+  it('gives no way to read a secret back from a keyring', () => {
+    const key = createKeyring(SECRET).current
+    expectTypeOf(key).toEqualTypeOf<Key>()
+    expectTypeOf<keyof Key>().toEqualTypeOf<'id' | 'index'>()
+  })
+
+  it('gives both adapters one commitSession shape: (sessions, request, response, session, options)', () => {
+    expectTypeOf(nodeCommitSession<App>).parameter(0).toEqualTypeOf<Sessions<App>>()
+    expectTypeOf(nodeCommitSession<App>).parameter(1).toEqualTypeOf<IncomingMessage>()
+    expectTypeOf(nodeCommitSession<App>).parameter(2).toEqualTypeOf<ServerResponse>()
+    expectTypeOf(nodeCommitSession<App>).parameter(3).toEqualTypeOf<Session<App>>()
+    expectTypeOf(commitSession<App, Response>).parameter(0).toEqualTypeOf<Sessions<App>>()
+    expectTypeOf(commitSession<App, Response>).parameter(1).toEqualTypeOf<Request>()
+    expectTypeOf(commitSession<App, Response>).parameter(2).toEqualTypeOf<Response>()
+    expectTypeOf(commitSession<App, Response>).parameter(3).toEqualTypeOf<Session<App>>()
   })
 })

@@ -1,10 +1,9 @@
 #!/usr/bin/env node
-// The `frasco` binary. All logic lives in main.ts, which the tests run in-process.
+// The `frasco` binary. All logic lives in main.ts and the modules it calls, which the tests run
+// in-process.
 import { StringDecoder } from 'node:string_decoder'
+import { MAX_STDIN } from './io.js'
 import { main } from './main.js'
-
-// main() refuses input longer than this (main.ts, MAX_STDIN, counted in UTF-16 units).
-const MAX_STDIN = 1024 * 1024
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) return ''

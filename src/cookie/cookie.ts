@@ -11,6 +11,22 @@
  * @module
  */
 import { CookieTooLarge } from '../errors.js'
+import { assertKnownKeys } from '../lib/options.js'
+
+// Every options object is strict: a misspelt attribute would otherwise be left out of the header
+// without a word.
+const PARSE_KEYS: ReadonlySet<string> = new Set(['maxLength', 'decode'])
+const ATTRIBUTE_KEYS: ReadonlySet<string> = new Set(['domain', 'path', 'httpOnly', 'secure', 'sameSite', 'partitioned', 'priority'])
+const LIFETIME_KEYS: ReadonlySet<string> = new Set(['maxAge', 'expires', 'now'])
+const SET_COOKIE_KEYS: ReadonlySet<string> = new Set([...ATTRIBUTE_KEYS, ...LIFETIME_KEYS])
+// Names from `cookie` and `express`'s res.cookie that Frasco spells otherwise or leaves out.
+const COOKIE_HINTS: Readonly<Record<string, string>> = {
+  httponly: 'did you mean `httpOnly`?',
+  samesite: 'did you mean `sameSite`?',
+  maxage: 'did you mean `maxAge`? (seconds)',
+  encode: 'values are written as given: encode them before (only cookie-octets are accepted)',
+  signed: 'sign the value with createSigner from frasco before writing it',
+}
 
 /**
  * The longest lifetime, in seconds, a user agent keeps a cookie: 400 days. RFC 6265bis §4.1.2.1
@@ -80,6 +96,8 @@ const DEFAULT_READ_OPTIONS: ReadOptions = { maxLength: DEFAULT_MAX_HEADER_LENGTH
 
 function readParseOptions(options: ParseCookieOptions | undefined): ReadOptions {
   if (options === undefined) return DEFAULT_READ_OPTIONS
+  if (typeof options !== 'object' || options === null) throw new TypeError(`options are invalid: expected an object, got ${show(options)}`)
+  assertKnownKeys(options, PARSE_KEYS, '', COOKIE_HINTS)
   const { maxLength = DEFAULT_MAX_HEADER_LENGTH, decode } = options
   if (typeof maxLength !== 'number' || !Number.isSafeInteger(maxLength) || maxLength <= 0) {
     throw new TypeError(
@@ -572,11 +590,12 @@ function assertPrefixRules(name: string, compiled: CompiledAttributes): void {
 }
 
 /** Validates and formats every attribute except the lifetime: the one path both writers share. */
-function compileAttributes(name: string, attributes: CookieAttributes | undefined): CompiledAttributes {
+function compileAttributes(name: string, attributes: CookieAttributes | undefined, known: ReadonlySet<string>): CompiledAttributes {
   if (attributes === undefined) attributes = {}
   else if (typeof attributes !== 'object' || attributes === null) {
     throw new TypeError(`options are invalid: expected an object, got ${show(attributes)}`)
   }
+  assertKnownKeys(attributes, known, '', COOKIE_HINTS)
   const { domain, path, httpOnly, secure, sameSite, partitioned, priority } = attributes
 
   let before = ''
@@ -635,11 +654,13 @@ function readNow(now: unknown): number {
 }
 
 /** Validates and formats `; Expires=…; Max-Age=…`, capping both at 400 days. */
-function formatLifetime(lifetime: CookieLifetime | undefined): string {
+/** `known`: the keys `lifetime` may have, when it is an object of its own (not SetCookieOptions, checked whole). */
+function formatLifetime(lifetime: CookieLifetime | undefined, known?: ReadonlySet<string>): string {
   if (lifetime === undefined) return ''
   if (typeof lifetime !== 'object' || lifetime === null) {
     throw new TypeError(`lifetime is invalid: expected an object, got ${show(lifetime)}`)
   }
+  if (known !== undefined) assertKnownKeys(lifetime, known, '', COOKIE_HINTS)
   const { expires, maxAge, now } = lifetime
   const currentTime = now === undefined ? undefined : readNow(now)
   let text = ''
@@ -703,7 +724,7 @@ export function stringifySetCookie<N extends string>(
 ): string
 export function stringifySetCookie(name: string, value: string, options?: SetCookieOptions): string {
   assertName(name)
-  const compiled = compileAttributes(name, options)
+  const compiled = compileAttributes(name, options, SET_COOKIE_KEYS)
   assertValue(name, value)
   return assemble(name, value, compiled, formatLifetime(options))
 }
@@ -801,7 +822,7 @@ export function createTokenCookieWriter(name: string, attributes?: CookieAttribu
       }
     }
   }
-  const compiled = compileAttributes(name, attributes)
+  const compiled = compileAttributes(name, attributes, ATTRIBUTE_KEYS)
   const writerName = name
 
   function checkName(cookieName: string): void {
@@ -816,7 +837,7 @@ export function createTokenCookieWriter(name: string, attributes?: CookieAttribu
     serialize(value: string, lifetime?: CookieLifetime, cookieName: string = writerName): string {
       checkName(cookieName)
       assertValue(cookieName, value)
-      return assemble(cookieName, value, compiled, formatLifetime(lifetime))
+      return assemble(cookieName, value, compiled, formatLifetime(lifetime, LIFETIME_KEYS))
     },
     expire(cookieName: string = writerName): string {
       checkName(cookieName)

@@ -7,7 +7,7 @@
  * @module
  */
 import { PayloadMalformed } from '../errors.js'
-import { assertKnownKeys, clockOption, lifetimeOption, strictOptions, type Clock, type CompressOption } from '../lib/options.js'
+import { TOKEN_HINTS, VERIFY_HINTS, assertKnownKeys, clockOption, lifetimeOption, strictOptions, type Clock, type CompressOption } from '../lib/options.js'
 import type { VerifyResult } from '../lib/result.js'
 import { itsdangerousSerializer, type ItsdangerousSecrets, type ItsdangerousSerializer } from './itsdangerous.js'
 import { decodeFlaskJson, encodeFlaskJson } from './json.js'
@@ -174,12 +174,12 @@ export function createFlaskCodec(options: FlaskCodecOptions): FlaskCodec {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('options are invalid: createFlaskCodec needs an options object, e.g. createFlaskCodec({ secrets })')
   }
-  assertKnownKeys(options, CODEC_KEYS)
+  assertKnownKeys(options, CODEC_KEYS, '', TOKEN_HINTS)
   const maxAge = options.maxAge === undefined ? FLASK_DEFAULT_LIFETIME : lifetimeOption(options.maxAge, 'maxAge', true)
   const { maxAge: _, ...rest } = options
   const serializer = flaskSerializer(rest, 'createFlaskCodec')
   const verify = (value: string, verifyOptions?: FlaskVerifyOptions): VerifyResult<Record<string, unknown>> => {
-    const checked = strictOptions(verifyOptions, VERIFY_KEYS, 'verify')
+    const checked = strictOptions(verifyOptions, VERIFY_KEYS, 'verify', VERIFY_HINTS)
     return serializer.verify(value, { maxAge: checked.maxAge ?? maxAge, ...(checked.now === undefined ? {} : { now: checked.now }) })
   }
   return {

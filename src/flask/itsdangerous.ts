@@ -32,7 +32,7 @@ import {
   SignatureInvalid,
 } from '../errors.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../serializer.js'
-import { assertKnownKeys, clockOption, compressOption, lifetimeOption, strictOptions, type Clock, type CompressOption } from '../lib/options.js'
+import { SIGN_HINTS, TOKEN_HINTS, VERIFY_HINTS, assertKnownKeys, clockOption, compressOption, lifetimeOption, strictOptions, type Clock, type CompressOption } from '../lib/options.js'
 import { verified, type VerifyResult } from '../lib/result.js'
 import { decodePythonJson, encodePythonJson } from './python-json.js'
 
@@ -309,6 +309,7 @@ const SIGN_KEYS = new Set(['now'])
 const VERIFY_KEYS = new Set(['maxAge', 'now'])
 // itsdangerous's own names, for Python users.
 const PYTHON_NAMES: Readonly<Record<string, string>> = {
+  ...TOKEN_HINTS,
   secret_key: 'did you mean `secrets`? (newest first)',
   digest_method: 'did you mean `digest`?',
   key_derivation: 'did you mean `keyDerivation`?',
@@ -379,7 +380,7 @@ function decodeTimestamp(text: string): number | undefined {
 
 function signToken(core: Core, value: string, options: ItsdangerousSignOptions | undefined): string {
   let signed = value
-  const { now } = strictOptions(options, SIGN_KEYS, 'sign')
+  const { now } = strictOptions(options, SIGN_KEYS, 'sign', SIGN_HINTS)
   if (core.timestamped) {
     const ms = nowMilliseconds(now, core.clock)
     if (ms < 0) throw invalid('now', 'itsdangerous timestamps cannot be before 1970')
@@ -390,7 +391,7 @@ function signToken(core: Core, value: string, options: ItsdangerousSignOptions |
 }
 
 function openToken(core: Core, token: unknown, options: ItsdangerousVerifyOptions | undefined): Opened {
-  const checked = strictOptions(options, VERIFY_KEYS, 'verify')
+  const checked = strictOptions(options, VERIFY_KEYS, 'verify', VERIFY_HINTS)
   const maxAge = checked.maxAge === undefined ? undefined : lifetimeOption(checked.maxAge, 'maxAge', true)
   const nowMs = nowMilliseconds(checked.now, core.clock)
 

@@ -5,11 +5,43 @@
  * @internal
  */
 
+/** What to write instead of an unknown key, by key. Looked up only once a key is unknown. */
+export type Hints = Readonly<Record<string, string>>
+
+/** Names users bring to any token factory from other libraries and from 0.1. */
+export const TOKEN_HINTS: Hints = {
+  secret: 'did you mean `secrets`? (one secret or a list, newest first)',
+  keys: 'did you mean `secrets`? (newest first)',
+  password: "did you mean `secrets`? (iron-session's password; Frasco's secrets need at least 32 bytes)",
+  key: 'did you mean `secrets`?',
+  salt: 'use `purpose` (what the tokens are for)',
+  now: 'give the clock as `clock: () => milliseconds` (like Date.now); `now` is the instant of one sign or verify call',
+  compressThreshold: 'use `compress: { threshold }` (bytes), or `compress: false`',
+  expiresIn: 'give `expiresIn` (seconds) to sign(value, { expiresIn }), not to the factory',
+  maxAge: 'give `maxAge` (seconds) to verify(token, { maxAge }), not to the factory',
+  ttl: 'give `expiresIn` (seconds) to sign(value, { expiresIn })',
+}
+
+/** Per-call option names that belong to the other call. */
+export const SIGN_HINTS: Hints = {
+  maxAge: 'sign takes `expiresIn` (seconds until the token expires); `maxAge` is the age limit of verify',
+  ttl: 'use `expiresIn` (seconds)',
+}
+export const VERIFY_HINTS: Hints = {
+  expiresIn: 'verify takes `maxAge` (the age limit, seconds); `expiresIn` belongs to sign',
+  clockTolerance: 'give `clockTolerance` to the factory',
+}
+export const ADAPTER_HINTS: Hints = {
+  proxy: 'did you mean `trustProxy`?',
+  trustproxy: 'did you mean `trustProxy`?',
+  'trust proxy': 'did you mean `trustProxy`?',
+}
+
 /**
- * Keys users bring from express-session, cookie-session, iron-session, @fastify/secure-session,
- * Flask and earlier Frasco, with what to write instead. Looked up only once a key is unknown.
+ * Keys users bring to `createSessions` from express-session, cookie-session, iron-session,
+ * @fastify/secure-session, Flask and Frasco 0.1, with what to write instead.
  */
-const FOREIGN: Readonly<Record<string, string>> = {
+export const SESSION_HINTS: Hints = {
   secret: 'did you mean `secrets`? (one secret or a list, newest first)',
   keys: "did you mean `secrets`? (cookie-session's keys; Frasco also lists them newest first)",
   password: "did you mean `secrets`? (iron-session's password; Frasco's secrets need at least 32 bytes)",
@@ -47,10 +79,10 @@ const FOREIGN: Readonly<Record<string, string>> = {
  * invalid: …`, with the equivalent when the name is another library's. Own enumerable keys only;
  * a key set to `undefined` counts (a typo is a typo whatever its value).
  */
-export function assertKnownKeys(options: object, known: ReadonlySet<string>, where = '', hints: Readonly<Record<string, string>> = FOREIGN): void {
+export function assertKnownKeys(options: object, known: ReadonlySet<string>, where = '', hints: Hints = {}): void {
   for (const key in options) {
     if (!Object.hasOwn(options, key) || known.has(key)) continue
-    const hint = Object.hasOwn(hints, key) ? hints[key] : Object.hasOwn(FOREIGN, key) ? FOREIGN[key] : undefined
+    const hint = Object.hasOwn(hints, key) ? hints[key] : undefined
     const close = hint === undefined ? nearest(key, known) : undefined
     const fix = hint ?? (close === undefined ? `the options are ${[...known].map((k) => `\`${k}\``).join(', ')}` : `did you mean \`${close}\`?`)
     throw new TypeError(`option ${where}${key} is unknown: ${fix}`)
@@ -61,12 +93,12 @@ export function assertKnownKeys(options: object, known: ReadonlySet<string>, whe
  * `options` as an object (undefined gives `{}`), checked with {@link assertKnownKeys}; `caller`
  * names the function in the message for a non-object.
  */
-export function strictOptions<T extends object>(options: T | undefined, known: ReadonlySet<string>, caller: string, where = ''): Partial<T> {
+export function strictOptions<T extends object>(options: T | undefined, known: ReadonlySet<string>, caller: string, hints: Hints = {}): Partial<T> {
   if (options === undefined) return {}
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`options are invalid: ${caller} takes an options object${where === '' ? '' : ` for ${where.slice(0, -1)}`}`)
+    throw new TypeError(`options are invalid: ${caller} takes an options object`)
   }
-  assertKnownKeys(options, known, where)
+  assertKnownKeys(options, known, '', hints)
   return options
 }
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { assertKnownKeys } from './options.js'
+import { ADAPTER_HINTS, assertKnownKeys } from './options.js'
 
 const TRUST_PROXY_ONLY: ReadonlySet<string> = new Set(['trustProxy'])
 
@@ -53,7 +53,7 @@ export function assertTrustProxy(options: unknown, caller: string, known: Readon
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`options are invalid: ${caller} takes an options object, e.g. { trustProxy: true }, or nothing`)
   }
-  assertKnownKeys(options, known)
+  assertKnownKeys(options, known, '', ADAPTER_HINTS)
   const trustProxy = (options as AdapterOptions).trustProxy
   if (trustProxy === undefined || trustProxy === false) return false
   if (trustProxy === true) return true

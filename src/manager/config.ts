@@ -8,7 +8,7 @@ import { createTokenCookieWriter, MAX_COOKIE_BYTES, type CookieAttributes, type 
 import type { SessionError } from '../errors.js'
 import type { Keyring, SecretsInput } from '../keyring.js'
 import type { SessionCodec, SessionFormat } from '../lib/format.js'
-import { assertKnownKeys, booleanOption, clockOption, lifetimeOption, type Clock, type CompressOption } from '../lib/options.js'
+import { SESSION_HINTS, assertKnownKeys, booleanOption, clockOption, lifetimeOption, type Clock, type CompressOption } from '../lib/options.js'
 import { FRASCO_FORMAT } from '../formats/frasco.js'
 
 /**
@@ -116,6 +116,8 @@ export interface Config {
   readonly maxReadAge: number | undefined
   readonly onInvalid: ((error: SessionError) => void) | undefined
   readonly clock: Clock
+  /** Whether `clock` is the `Date.now` of construction time, which needs no checking. */
+  readonly clockIsDateNow: boolean
 }
 
 const DEFAULT_MAX_CHUNKS = 3
@@ -139,11 +141,12 @@ export function resolveConfig(options: SessionsOptions): Config {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('options are invalid: createSessions needs an options object, e.g. createSessions({ secrets })')
   }
-  assertKnownKeys(options, OPTION_KEYS)
+  assertKnownKeys(options, OPTION_KEYS, '', SESSION_HINTS)
   if (options.secrets === undefined) {
     throw new TypeError('option secrets is missing: give one secret or a list, newest first; generate one with `npx frasco keygen`')
   }
   const format = resolveFormat(options.format)
+  const clock = clockOption(options.clock)
   const { name, secure, secureWriter, plainWriter } = resolveCookie(options.cookie)
   const lifetime = options.lifetime === undefined ? format.defaultLifetime : lifetimeOption(options.lifetime, 'lifetime')
   const idleTimeout = options.idleTimeout === undefined ? undefined : lifetimeOption(options.idleTimeout, 'idleTimeout')
@@ -175,7 +178,8 @@ export function resolveConfig(options: SessionsOptions): Config {
     // lifetime is an age limit on every read, as in Flask itself.
     maxReadAge: codec.absoluteExpiry ? idleTimeout : Math.min(idleTimeout ?? Infinity, lifetime),
     onInvalid,
-    clock: clockOption(options.clock),
+    clock,
+    clockIsDateNow: clock === Date.now,
   }
 }
 

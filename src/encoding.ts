@@ -69,8 +69,8 @@ export function encodeBase64url(input: Uint8Array | string): string {
 export function decodeBase64url(text: string): Buffer | undefined {
   if (typeof text !== 'string') return undefined
   // Whatever the lenient decoder made of the text, only the canonical spelling encodes back to
-  // itself (alphabet, length and trailing bits in one comparison). Measured at half the cost of
-  // checking the text with isBase64url's regex first, on a 230-character token.
+  // itself (alphabet, length and trailing bits in one comparison), so no regex pass over the text
+  // is needed first (docs/performance.md, "Why the code is shaped so").
   const bytes = Buffer.from(text, 'base64url')
   return encodesBackTo(bytes, bytes.length, text) ? bytes : undefined
 }

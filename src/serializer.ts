@@ -218,8 +218,7 @@ function isPlainLeaf(item: unknown): boolean {
   return type === 'string' || type === 'boolean' || (type === 'number' && Number.isFinite(item))
 }
 
-// for-in rather than Object.keys: it allocates nothing, and measured three times faster over a
-// typical session. Without a prototype nothing is inherited; otherwise only own keys count, as in
+// for-in rather than Object.keys: it allocates no array of keys. Without a prototype nothing is inherited; otherwise only own keys count, as in
 // JSON.stringify (Object.prototype may have been given enumerable properties).
 function plainToWire(object: Record<string, unknown>, depth: number, bare: boolean): unknown {
   if (depth >= MAX_DEPTH) throw new Rejection(`is nested deeper than ${MAX_DEPTH} levels`, object)
@@ -419,9 +418,8 @@ export function parse(text: string): unknown {
   try {
     // Every tag and escape is an object key starting with `$`, which JSON may also spell `\u0024`,
     // so text with neither `$` nor `\` has nothing to decode: only its depth and numbers are left
-    // to check, which a walk does faster than any scan of the text (measured: 45 ns against 95 ns
-    // for one regex over a typical session). (Single-character searches on purpose: indexOf('"$')
-    // measured ~10× slower than two of them.)
+    // to check, and walking the parsed value checks them without a second pass over the text.
+    // (Single-character searches on purpose: V8 searches one character with a vectorized scan.)
     if (text.indexOf('$') === -1 && text.indexOf('\\') === -1) {
       checkDepth(value, 0)
       return value
@@ -443,7 +441,7 @@ function checkDepth(value: unknown, depth: number): void {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) checkDepth(value[i], depth + 1)
   } else {
-    // for-in measured ~15% faster than Object.keys here. Own keys only: an enumerable property
+    // for-in: no array of keys is allocated. Own keys only: an enumerable property
     // someone put on Object.prototype would otherwise be walked at every level of every payload.
     const object = value as Record<string, unknown>
     for (const key in object) if (Object.hasOwn(object, key)) checkDepth(object[key], depth + 1)

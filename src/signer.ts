@@ -111,9 +111,9 @@ export interface Signer {
  */
 export interface SerializerOptions extends SignerOptions {
   /**
-   * Compress payloads of at least this many bytes with raw deflate, when that makes the token
-   * shorter. `false` never compresses. Default: `true`, meaning the measured threshold
-   * (`docs/serialization.md`).
+   * Compress payloads with raw deflate when that makes the token shorter: `true` (the default)
+   * from 1 KiB of JSON on (`docs/serialization.md` explains the threshold), `{ threshold }` from
+   * that many bytes on, `false` never.
    */
   compress?: CompressOption
   /** Largest payload accepted, in bytes after decompression. Default 131072. */

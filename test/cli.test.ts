@@ -9,6 +9,7 @@ import { FLASK_DEFAULT_LIFETIME, createFlaskCodec } from '../src/flask/codec.js'
 import { decodeFlaskJson } from '../src/flask/json.js'
 import { MAX_LIFETIME } from '../src/lib/options.js'
 import { createSerializer } from '../src/signer.js'
+import { createSessions } from '../src/sessions.js'
 import { describeFlask, normalizeSpec, py, startOracle, toSpec, type Oracle, type Spec } from './flask/python.js'
 
 const secret = randomBytes(32).toString('base64url')
@@ -141,11 +142,27 @@ describe('frasco inspect', () => {
       format: 'frasco',
       version: 'f1',
       compressed: false,
+      persistent: false,
       issuedAt: '2027-01-15T08:00:00.000Z',
       expiresAt: '2027-01-15T08:01:00.000Z',
       payload: { username: 'admin' },
     })
     expect(shown.warning).toMatch(/UNVERIFIED/)
+  })
+
+  it('shows whether a session cookie is persistent ("remember me")', async () => {
+    const sessions = createSessions({ secrets: secret })
+    const shown = JSON.parse((await run(['inspect'], sessions.sign({ user: 'ada' }, { persistent: true }), {})).stdout)
+    expect(shown).toMatchObject({ verified: false, kind: 'object', persistent: true, payload: { user: 'ada' } })
+    // The CLI verifies a persistent session cookie like any other (the default purpose is the session's).
+    const verified = await run(['verify'], sessions.sign({ user: 'ada' }, { persistent: true }))
+    expect(verified).toMatchObject({ code: 0, stdout: '{"user":"ada"}\n' })
+  })
+
+  it('refuses input larger than any reader accepts with a usage error, not a crash', async () => {
+    const result = await run(['sign'], JSON.stringify({ blob: 'x'.repeat(200 * 1024) }))
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/exceeds/)
   })
 
   it('shows that a token is encrypted and reveals nothing else', async () => {

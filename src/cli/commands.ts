@@ -8,6 +8,7 @@ import { decodeFlaskJson, encodeFlaskJson } from '../flask/json.js'
 import type { VerifyResult } from '../lib/result.js'
 import { DEFAULT_CLOCK_TOLERANCE } from '../lib/token.js'
 import { parse, stringify } from '../serializer.js'
+import { SessionError } from '../errors.js'
 import { createSerializer } from '../signer.js'
 import { readInput, UsageError, type CliIo } from './io.js'
 import { loadFlaskSecrets, loadSecrets } from './secrets.js'
@@ -38,7 +39,15 @@ export async function signFrasco(options: CommandOptions, io: CliIo): Promise<nu
   }
   const serializer = createSerializer({ secrets: keyring, purpose: options.purpose, encrypt: options.encrypt })
   const { expiresIn } = options
-  io.stdout(`${serializer.sign(value, expiresIn === undefined ? {} : { expiresIn })}\n`)
+  let token: string
+  try {
+    token = serializer.sign(value, expiresIn === undefined ? {} : { expiresIn })
+  } catch (error) {
+    // Input larger than any reader accepts (the payload cap), or a value that cannot be stored.
+    if (error instanceof SessionError || error instanceof TypeError) throw new UsageError(error.message)
+    throw error
+  }
+  io.stdout(`${token}\n`)
   return 0
 }
 

@@ -7,7 +7,7 @@ import { inflateSync } from 'node:zlib'
 import { decodeBase64url, decodeUtf8 } from '../encoding.js'
 import { SessionError } from '../errors.js'
 import { decodeFlaskJson } from '../flask/json.js'
-import { FLAG_DEFLATE, FLAG_EXPIRES, FLAG_OBJECT, peekToken } from '../lib/token.js'
+import { FLAG_DEFLATE, FLAG_EXPIRES, FLAG_OBJECT, FLAG_PERSISTENT, peekToken } from '../lib/token.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES, decodePayload, stringify } from '../serializer.js'
 
 // What a Flask session cookie looks like: [.]payload.timestamp.signature (27 characters of SHA-1).
@@ -56,6 +56,7 @@ export function inspect(token: string, format?: 'frasco' | 'flask'): Record<stri
     kind: isObject ? 'object' : 'string',
     keyId: peeked.keyId,
     compressed: (peeked.flags & FLAG_DEFLATE) !== 0,
+    persistent: (peeked.flags & FLAG_PERSISTENT) !== 0,
     issuedAt: date(peeked.issuedAt),
     expiresAt: (peeked.flags & FLAG_EXPIRES) !== 0 ? date(peeked.expiresAt) : null,
     payload,

@@ -3,8 +3,8 @@
  * handling.
  *
  * `buf.write(text, offset, encoding)` normalizes its arguments and looks the encoding up on every
- * call before it reaches the encoder; on the token hot path (six writes per session round trip)
- * that measured as ≈ 4 % of the whole. Node's Buffers also carry the encoders themselves as
+ * call before it reaches the encoder, a fixed cost paid six times per session round trip
+ * (docs/performance.md has the figure). Node's Buffers also carry the encoders themselves as
  * `utf8Write`, `latin1Write` and `base64urlWrite` (Bun and Deno provide them too). They are not
  * in Node's documentation, so they are looked up once here and `Buffer#write` is the fallback.
  *

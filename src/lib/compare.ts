@@ -14,9 +14,8 @@
  * comparison would miss it). The lengths are public (a tag's length is fixed by its algorithm).
  *
  * The same loop as audited JavaScript cryptography uses (`equalBytes` in @noble/hashes,
- * `crypto_verify_n` in TweetNaCl). `crypto.timingSafeEqual` needs both strings copied into buffers
- * first; after an HMAC that measured ≈ 440 ns against ≈ 120 ns for this loop, a twentieth of a
- * whole session round trip (docs/performance.md).
+ * `crypto_verify_n` in TweetNaCl). `crypto.timingSafeEqual` would need both strings copied into
+ * buffers first, which costs more than the comparison itself (docs/performance.md).
  */
 export function constantTimeEqual(a: string, b: string): boolean {
   const length = a.length

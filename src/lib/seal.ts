@@ -90,8 +90,8 @@ export class SealedCore implements TokenFormat {
     const { aesKey, aad, prefix } = this.#current
     const cipher = createCipheriv('aes-256-gcm', aesKey, nonce)
     cipher.setAAD(aad)
-    // One concat assembles the token (measured cheaper than writing each part into a buffer sized
-    // up front). GCM is a stream mode, so final() returns nothing in practice; it is kept anyway.
+    // One concat assembles the token: Buffer.concat copies each part once into a buffer it sizes
+    // itself. GCM is a stream mode, so final() returns nothing in practice; it is kept anyway.
     const ciphertext = cipher.update(plaintext)
     const last = cipher.final()
     const sealed = Buffer.concat([nonce, ciphertext, last, cipher.getAuthTag()], NONCE_BYTES + plaintext.length + GCM_TAG_BYTES)

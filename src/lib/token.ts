@@ -162,8 +162,7 @@ export function locate<E>(
 
 // Token fields are decoded into this buffer rather than a fresh one per token. Buffer.from(text,
 // 'base64url') reserves four bytes of Node's shared 8 KiB pool per character and replaces the
-// pool when short of that; replacing it (a new ArrayBuffer) showed as ≈ 5 % of an encrypted round
-// trip's profile, and an A/B run of this change measured −1.5 % on the signed round trip.
+// pool (a new ArrayBuffer) when short of that, which a token-sized field does often.
 let fieldScratch: Buffer = Buffer.allocUnsafe(4096)
 
 /**
@@ -270,7 +269,7 @@ export function readBody(body: Buffer, key: Key, now: number, maxAge: number | u
   if (issuedAt > now + tolerance) return new NotYetValid(new Date(issuedAt * 1000))
   if (expiresAt !== undefined && now - tolerance >= expiresAt) return new SessionExpired(new Date(expiresAt * 1000))
   if (maxAge !== undefined && now - tolerance > issuedAt + maxAge) return new SessionExpired(new Date((issuedAt + maxAge) * 1000))
-  // Listed field by field: a spread of `parsed` measured as a noticeable share of a whole verify.
+  // Listed field by field: a spread copies through the generic object path on every verify.
   return { flags, issuedAt, expiresAt, payload, key }
 }
 

@@ -104,10 +104,12 @@ describe('the installed package', () => {
   it('works from ESM through every entry point', async () => {
     writeFileSync(
       join(project, 'esm.mjs'),
-      `import { createSessions, createSigner, SessionError } from 'frasco'
+      `import * as root from 'frasco'
+import { createSessions, createSigner, SessionError } from 'frasco'
 import { withSessions as withNodeSessions, sessionMiddleware } from 'frasco/node'
 import { withSessions as withFetchSessions } from 'frasco/fetch'
-import { createFlaskCodec, tuple } from 'frasco/flask'
+import { getCookie, stringifySetCookie } from 'frasco/cookie'
+import { createFlaskCodec, createFlaskFormat, tuple } from 'frasco/flask'
 import manifest from 'frasco/package.json' with { type: 'json' }
 
 const secrets = ['esm-consumer-secret-0123456789-abcdefghij']
@@ -121,12 +123,16 @@ const cookie = first.headers.getSetCookie()[0].split(';')[0]
 const second = await handler(new Request('http://app.test/', { headers: { cookie } }))
 const signer = createSigner({ secrets, purpose: 'reset' })
 const flask = createFlaskCodec({ secrets: 'flask-secret' })
-const flashed = flask.decode(flask.encode({ _flashes: [tuple('message', 'Hi')] }))
+const flashed = flask.verify(flask.sign({ _flashes: [tuple('message', 'Hi')] }))
+const flaskSessions = createSessions({ secrets: 'flask-secret', format: createFlaskFormat() })
+const flaskSession = flaskSessions.read('session=' + getCookie(stringifySetCookie('session', flask.sign({ user: 'ada', _permanent: true })), 'session'))
 console.log(JSON.stringify({
   visits: await second.text(),
   signed: signer.unsign(signer.sign('user:42')),
   rejected: signer.verify('f1.x.y.z').error instanceof SessionError,
   flask: flashed.ok && flashed.value._flashes[0][1],
+  flaskSession: [flaskSession.get('user'), flaskSession.persistent],
+  rootHasCookieCodec: 'parseCookie' in root || 'stringifySetCookie' in root,
   node: typeof withNodeSessions(sessions, () => {}) + ' ' + typeof sessionMiddleware(sessions),
   version: manifest.version,
 }))
@@ -138,6 +144,8 @@ console.log(JSON.stringify({
       signed: 'user:42',
       rejected: true,
       flask: 'Hi',
+      flaskSession: ['ada', true],
+      rootHasCookieCodec: false,
       node: 'function function',
       version: manifest.version,
     })
@@ -199,17 +207,21 @@ console.log(JSON.stringify({
     writeFileSync(
       join(project, 'consumer.ts'),
       `import { createServer } from 'node:http'
-import { createCookieWriter, createSessions, createSerializer, stringifySetCookie, type Session, type SessionError, type VerifyResult } from 'frasco'
+import { createSessions, createSerializer, type Session, type SessionError, type VerifyResult } from 'frasco'
+import { createCookieWriter, stringifySetCookie } from 'frasco/cookie'
 import { sessionMiddleware, withSessions as withNodeSessions, type SessionRequest } from 'frasco/node'
 import { commitSession, readSession, withSessions as withFetchSessions } from 'frasco/fetch'
-import { createFlaskCodec, tuple, type FlaskCodec } from 'frasco/flask'
+import { createFlaskCodec, createFlaskFormat, tuple, type FlaskCodec } from 'frasco/flask'
 
 interface AppData {
   username: string
   visits: number
 }
 
-const sessions = createSessions<AppData>({ secrets: ['typed-consumer-secret-0123456789-abcdefghij'], maxAge: 3600, cookie: { secure: 'auto' } })
+const sessions = createSessions<AppData>({ secrets: ['typed-consumer-secret-0123456789-abcdefghij'], lifetime: 3600, persistent: true, cookie: { secure: 'auto' } })
+// @ts-expect-error lifetimes are named lifetime, not maxAge
+createSessions({ secrets: 'typed-consumer-secret-0123456789-abcdefghij', maxAge: 3600 })
+export const flaskSessions = createSessions({ secrets: 'flask-secret', format: createFlaskFormat() })
 
 export const fetchHandler: (request: Request) => Promise<Response> = withFetchSessions(sessions, (request, session) => {
   session.set('visits', (session.get('visits') ?? 0) + 1)
@@ -224,7 +236,8 @@ export const fetchHandler: (request: Request) => Promise<Response> = withFetchSe
 export function explicit(request: Request): Response {
   const session: Session<AppData> = readSession(sessions, request)
   session.username = 'ada'
-  return commitSession(sessions, session, new Response('ok'), { request })
+  session.persistent = true
+  return commitSession(sessions, request, new Response('ok'), session)
 }
 
 createServer(
@@ -247,7 +260,7 @@ stringifySetCookie('__Host-id', 'v', { secure: false })
 createCookieWriter('__Host-id', { secure: true, domain: 'example.com' })
 
 const flask: FlaskCodec = createFlaskCodec({ secrets: 'flask-secret' })
-export const flaskCookie: string = flask.encode({ _flashes: [tuple('message', 'Hi')] })
+export const flaskCookie: string = flask.sign({ _flashes: [tuple('message', 'Hi')] })
 `,
     )
     // A CommonJS TypeScript module may require() the ESM-only package under module NodeNext (TS 5.8+).

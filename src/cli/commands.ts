@@ -39,16 +39,22 @@ export async function signFrasco(options: CommandOptions, io: CliIo): Promise<nu
   }
   const serializer = createSerializer({ secrets: keyring, purpose: options.purpose, encrypt: options.encrypt })
   const { expiresIn } = options
-  let token: string
+  io.stdout(`${fromInput(() => serializer.sign(value, expiresIn === undefined ? {} : { expiresIn }))}\n`)
+  return 0
+}
+
+/**
+ * Runs a signer on the input, turning what the input caused into a usage error: a value that
+ * cannot be stored (TypeError), or one larger than any reader accepts (PayloadTooLarge, or the
+ * itsdangerous serializer's RangeError).
+ */
+function fromInput(sign: () => string): string {
   try {
-    token = serializer.sign(value, expiresIn === undefined ? {} : { expiresIn })
+    return sign()
   } catch (error) {
-    // Input larger than any reader accepts (the payload cap), or a value that cannot be stored.
-    if (error instanceof SessionError || error instanceof TypeError) throw new UsageError(error.message)
+    if (error instanceof SessionError || error instanceof TypeError || error instanceof RangeError) throw new UsageError(error.message)
     throw error
   }
-  io.stdout(`${token}\n`)
-  return 0
 }
 
 /** Verifies a Frasco token read from stdin and prints its value as tagged JSON. */
@@ -73,15 +79,8 @@ export async function signFlask(options: CommandOptions, io: CliIo): Promise<num
   if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== null) {
     throw new UsageError('stdin must be a JSON object: a Flask session is a dict')
   }
-  let cookie: string
-  try {
-    cookie = createFlaskCodec({ secrets }).sign(value as Record<string, unknown>)
-  } catch (error) {
-    // A value Flask's tagged JSON cannot write, or a session too large to verify back: the input's fault.
-    if (error instanceof TypeError || error instanceof RangeError) throw new UsageError(error.message)
-    throw error
-  }
-  io.stdout(`${cookie}\n`)
+  const codec = createFlaskCodec({ secrets })
+  io.stdout(`${fromInput(() => codec.sign(value as Record<string, unknown>))}\n`)
   return 0
 }
 

@@ -36,7 +36,7 @@ export interface CommitContext {
  *
  * @example
  * ```ts
- * const { setCookie, vary } = sessions.commit(session, { vary: res.getHeader('Vary')?.toString() })
+ * const { setCookie, vary } = sessions.commit(session, { vary: res.getHeader('Vary')?.toString() ?? null })
  * for (const value of setCookie) res.appendHeader('Set-Cookie', value)
  * if (vary !== undefined) res.setHeader('Vary', vary)
  * ```
@@ -143,6 +143,7 @@ function isSessionData(data: unknown): data is SessionData {
 }
 
 const SIGN_KEYS = new Set(['expiresIn', 'persistent', 'now'])
+const CONTEXT_KEYS = new Set(['secure', 'vary'])
 const VERIFY_KEYS = new Set(['now'])
 const NO_COMMIT: SessionCommit = Object.freeze({ setCookie: [], vary: undefined })
 
@@ -229,6 +230,7 @@ function setCookies(config: Config, state: SessionState, meta: Meta, secure: boo
 }
 
 function commit<T extends object>(config: Config, session: Session<T>, context: CommitContext | undefined): SessionCommit {
+  if (context !== undefined) strictOptions(context, CONTEXT_KEYS, 'sessions.commit')
   const state = getSessionState(session)
   const meta = (state.meta as MetaBag).frasco ?? new Meta()
   const setCookie = setCookies(config, state, meta, context?.secure)

@@ -106,6 +106,7 @@ describe('every other options object is strict too', () => {
     ['createKeyring entry', () => createKeyring([{ secret: SECRET, kid: 'a' }] as never), /^option secrets\[0\]\.kid is unknown: did you mean `id`\?|^option secrets\[0\]\.kid is unknown/],
     ['sessions.sign', () => sessions.sign({}, { maxAge: 60 } as never), /^option maxAge is unknown: sign takes `expiresIn`/],
     ['sessions.verify', () => sessions.verify('v', { maxAge: 60 } as never), /^option maxAge is unknown/],
+    ['sessions.commit', () => sessions.commit(sessions.read(null), { https: true } as never), /^option https is unknown: the options are `secure`, `vary`/],
     ['createFlaskFormat', () => createFlaskFormat({ secretKey: 'k' } as never), /^option secretKey is unknown/],
     ['createFlaskCodec', () => createFlaskCodec({ secrets: 'k', compressThreshold: 0 } as never), /^option compressThreshold is unknown: use `compress/],
     ['flask.verify', () => flask.verify('v', { max_age: 60 } as never), /^option max_age is unknown/],

@@ -3,7 +3,8 @@
  *
  *   token = "f1" "." kid "." body "." tag
  *   body  = base64url( flags:u8 | iat:u48be | [exp:u48be] | payload )
- *   flags = bit 0 expiry present, bit 1 payload deflated, bit 2 payload is an object (tagged JSON)
+ *   flags = bit 0 expiry present, bit 1 payload deflated, bit 2 payload is an object (tagged JSON),
+ *           bit 3 a persistent session (object tokens of the session manager only)
  *   tag   = base64url( HMAC-SHA256( subkey(secret, purpose), "f1" "." kid "." body ) )
  *
  * base64url has no ".", so splitting on "." is unambiguous. The tag covers the version, key id,

@@ -45,8 +45,11 @@ async function readForm(req: SessionRequest<Data>): Promise<URLSearchParams> {
   return new URLSearchParams(body)
 }
 
+// Signed in for at most 14 days. Only "Remember me" makes the cookie outlive the browser.
+const LIFETIME = 14 * 24 * 3600
+
 export function createApp(secrets: string[] = loadSecrets()) {
-  const sessions = createSessions<Data>({ secrets, maxAge: 14 * 24 * 3600 })
+  const sessions = createSessions<Data>({ secrets, lifetime: LIFETIME })
   return withSessions(sessions, async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     if (path === '/' && req.method === 'GET') {
@@ -54,19 +57,27 @@ export function createApp(secrets: string[] = loadSecrets()) {
       const flashes = req.session.consumeFlashes().map(({ message }) => `<p class="flash">${escapeHtml(message)}</p>`).join('')
       const username = req.session.get('username')
       if (username !== undefined) {
-        return page(res, `${flashes}<p>Logged in as ${escapeHtml(username)}</p><form method="post" action="/logout"><button>Log out</button></form>`)
+        const remembered = req.session.persistent ? ' (remembered on this browser)' : ''
+        return page(res, `${flashes}<p>Logged in as ${escapeHtml(username)}${remembered}</p><form method="post" action="/logout"><button>Log out</button></form>`)
       }
       return page(res, `${flashes}<p>You are not logged in</p><p><a href="/login">Log in</a></p>`)
     }
     if (path === '/login' && req.method === 'GET') {
-      return page(res, '<form method="post"><p><input type="text" name="username" required autofocus><p><button>Login</button></form>')
+      return page(
+        res,
+        '<form method="post"><p><input type="text" name="username" required autofocus>' +
+          '<p><label><input type="checkbox" name="remember"> Remember me</label><p><button>Login</button></form>',
+      )
     }
     if (path === '/login' && req.method === 'POST') {
-      const username = (await readForm(req)).get('username')?.trim()
+      const form = await readForm(req)
+      const username = form.get('username')?.trim()
       if (!username) return page(res, '<p>A username is required. <a href="/login">Try again</a></p>', 400)
       // A new identity on login guards against session fixation.
       req.session.regenerate()
       req.session.set('username', username.slice(0, 100))
+      // Remembered: a cookie with a Max-Age of the lifetime. Otherwise it ends with the browser.
+      req.session.persistent = form.get('remember') === 'on'
       req.session.flash('You were logged in')
       return redirect(res, '/')
     }

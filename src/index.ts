@@ -57,6 +57,7 @@ export {
   type SessionCookieOptions,
   type SessionSignOptions,
   type SessionVerifyOptions,
+  type SessionVerifyResult,
   type Sessions,
   type SessionsOptions,
 } from './sessions.js'

@@ -27,8 +27,12 @@ export type { SessionCookieOptions, SessionsOptions } from './manager/config.js'
 export interface CommitContext {
   /** Whether the request came over HTTPS; decides `Secure` when the cookie option is `'auto'`. */
   secure?: boolean
-  /** The response's `Vary` header as it stands, so the result can merge `Cookie` into it. */
-  vary?: string | null
+  /**
+   * The response's `Vary` header as it stands, so the result can merge `Cookie` into it: as
+   * frameworks return it (`res.getHeader('Vary')`, `reply.getHeader('vary')`, `ctx.response.get('Vary')`),
+   * a list of values included.
+   */
+  vary?: string | readonly string[] | number | null | undefined
 }
 
 /**
@@ -36,7 +40,7 @@ export interface CommitContext {
  *
  * @example
  * ```ts
- * const { setCookie, vary } = sessions.commit(session, { vary: res.getHeader('Vary')?.toString() ?? null })
+ * const { setCookie, vary } = sessions.commit(session, { vary: res.getHeader('Vary') })
  * for (const value of setCookie) res.appendHeader('Set-Cookie', value)
  * if (vary !== undefined) res.setHeader('Vary', vary)
  * ```
@@ -83,6 +87,18 @@ export interface SessionVerifyOptions {
 }
 
 /**
+ * What {@link Sessions.verify} returns: a {@link VerifyResult} that also says, when the cookie
+ * verified, whether the session is persistent.
+ *
+ * @example
+ * ```ts
+ * const result: SessionVerifyResult<{ user: string }> = sessions.verify(cookieValue)
+ * if (result.ok && result.persistent) console.log('remembered until', result.expiresAt)
+ * ```
+ */
+export type SessionVerifyResult<T> = (Extract<VerifyResult<T>, { ok: true }> & { persistent: boolean }) | Extract<VerifyResult<T>, { ok: false }>
+
+/**
  * What {@link createSessions} returns.
  *
  * @example
@@ -117,8 +133,8 @@ export interface Sessions<T extends object = SessionData> {
   invalidReason(session: Session<T>): SessionError | undefined
   /** Signs session data into a cookie value, exactly as `commit` would. */
   sign(data: Partial<T>, options?: SessionSignOptions): string
-  /** Verifies a cookie value, exactly as `read` would. Never throws on bad input. */
-  verify(value: string, options?: SessionVerifyOptions): VerifyResult<Partial<T>>
+  /** Verifies a cookie value, exactly as `read` would, and says whether it is persistent. Never throws on bad input. */
+  verify(value: string, options?: SessionVerifyOptions): SessionVerifyResult<Partial<T>>
 }
 
 /** What the manager keeps in a session's meta bag. A class, so every read builds the same shape. */
@@ -236,7 +252,8 @@ function commit<T extends object>(config: Config, session: Session<T>, context: 
   const setCookie = setCookies(config, state, meta, context?.secure)
   if (setCookie.length === 0 && !state.accessed) return NO_COMMIT
   const current = context?.vary
-  return { setCookie, vary: varyWithCookie(typeof current === 'string' ? current : '') }
+  const text = typeof current === 'string' ? current : Array.isArray(current) ? current.join(', ') : current == null ? '' : String(current)
+  return { setCookie, vary: varyWithCookie(text) }
 }
 
 function sign<T extends object>(config: Config, data: Partial<T>, options: SessionSignOptions | undefined): string {
@@ -253,11 +270,12 @@ function sign<T extends object>(config: Config, data: Partial<T>, options: Sessi
   return config.codec.encode(data, issuedAt, config.codec.absoluteExpiry ? issuedAt + life : undefined, isPersistent)
 }
 
-function verify<T extends object>(config: Config, value: string, options: SessionVerifyOptions | undefined): VerifyResult<Partial<T>> {
+function verify<T extends object>(config: Config, value: string, options: SessionVerifyOptions | undefined): SessionVerifyResult<Partial<T>> {
   const { now } = strictOptions(options, VERIFY_KEYS, 'sessions.verify', VERIFY_HINTS)
   const decoded = decode(config, value, now === undefined ? nowSeconds(config) : toSeconds(now))
   if (decoded instanceof SessionError) return { ok: false, error: decoded }
-  return verified(decoded, decoded.value as Partial<T>)
+  const result = verified(decoded, decoded.value as Partial<T>) as Extract<VerifyResult<Partial<T>>, { ok: true }>
+  return { ...result, persistent: decoded.persistent }
 }
 
 /**

@@ -831,6 +831,8 @@ describe('per-session persistence ("remember me")', () => {
     const sessions = createSessions({ secrets: SECRET, clock: () => NOW })
     expect(sessions.read(`session=${sessions.sign({ a: 1 }, { persistent: true })}`).persistent).toBe(true)
     expect(sessions.read(`session=${sessions.sign({ a: 1 })}`).persistent).toBe(false)
+    expect(sessions.verify(sessions.sign({ a: 1 }, { persistent: true }))).toMatchObject({ ok: true, persistent: true })
+    expect(sessions.verify(sessions.sign({ a: 1 }))).toMatchObject({ ok: true, persistent: false })
     expect(() => sessions.sign({ a: 1 }, { persistent: 'yes' as never })).toThrow(/option persistent is invalid/)
   })
 
@@ -853,13 +855,15 @@ describe('commit hands the adapter every header: Set-Cookie and Vary', () => {
     expect(sessions.commit(sessions.read('a=1'))).toEqual({ setCookie: [], vary: undefined })
   })
 
-  it.each<[current: string | null | undefined, expected: string | undefined]>([
+  it.each<[current: string | string[] | null | undefined, expected: string | undefined]>([
     [undefined, 'Cookie'],
     [null, 'Cookie'],
     ['', 'Cookie'],
     ['Accept-Encoding', 'Accept-Encoding, Cookie'],
     ['accept, COOKIE', undefined],
     ['*', undefined],
+    [['Accept-Encoding', 'Origin'], 'Accept-Encoding, Origin, Cookie'],
+    [['Accept-Encoding', 'cookie'], undefined],
   ])('merges Cookie into Vary %j', (current, expected) => {
     const session = sessions.read(undefined)
     session.get('user')

@@ -17,6 +17,7 @@ import {
   SessionError,
   type Key,
   type SessionCommit,
+  type SessionVerifyResult,
   type Serializer,
   type Session,
   type SessionData,
@@ -63,7 +64,9 @@ describe('createSessions<T>()', () => {
     expectTypeOf(sessions.commit(sessions.read(null)).setCookie).toEqualTypeOf<string[]>()
     expectTypeOf(sessions.commit(sessions.read(null)).vary).toEqualTypeOf<string | undefined>()
     expectTypeOf(sessions.sign).parameter(0).toEqualTypeOf<Partial<App>>()
-    expectTypeOf(sessions.verify('x')).toEqualTypeOf<VerifyResult<Partial<App>>>()
+    expectTypeOf(sessions.verify('x')).toEqualTypeOf<SessionVerifyResult<Partial<App>>>()
+    const verifiedSession = sessions.verify('x')
+    if (verifiedSession.ok) expectTypeOf(verifiedSession.persistent).toEqualTypeOf<boolean>()
     expectTypeOf(sessions.invalidReason).returns.toEqualTypeOf<SessionError | undefined>()
   })
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { describe, it, expect } from 'vitest'
-import { commitSession, readSession, withSessions } from '../../src/adapters/fetch.js'
+import { describe, it, expect, expectTypeOf } from 'vitest'
+import { commitSession, readSession, withSessions, type FetchSessionOptions } from '../../src/adapters/fetch.js'
 import { CookieTooLarge, type SessionError } from '../../src/errors.js'
 import type { Session } from '../../src/session.js'
 import { createSessions, type Sessions, type SessionsOptions } from '../../src/sessions.js'
@@ -77,12 +77,46 @@ describe('fetch adapter: readSession', () => {
 })
 
 describe('fetch adapter: commitSession', () => {
+  it('takes (sessions, request, response, session, options), positionally, as frasco/node does', () => {
+    const { sessions } = manager()
+    const req = request('/', { headers: { 'x-forwarded-proto': 'https' } })
+    const session = readSession(sessions, req)
+    session.set('username', 'alice')
+    const response = new Response('ok')
+    const result = commitSession(sessions, req, response, session, { trustProxy: true })
+    expect(result).toBe(response)
+    const cookies = cookiesOf(result)
+    expect(cookies.map((c) => c.name)).toEqual(['session'])
+    // The request (second) and the options (fifth) decided Secure; the session (fourth) was written.
+    expect(cookies[0]?.attributes.secure).toBe(true)
+    expect(readSession(sessions, request('/', { cookie: `session=${cookies[0]?.value}` })).get('username')).toBe('alice')
+    expect(result.headers.get('vary')).toBe('Cookie')
+  })
+
+  it('has the parameter order of frasco/node: sessions, request, response, session, options', () => {
+    expectTypeOf(commitSession<AppData, Response>).parameters.toEqualTypeOf<
+      [sessions: Sessions<AppData>, request: Request, target: Response, session: Session<AppData>, options?: FetchSessionOptions]
+    >()
+    expectTypeOf(commitSession<AppData, Headers>).parameter(2).toEqualTypeOf<Headers>()
+    expectTypeOf(commitSession<AppData, Headers>).returns.toEqualTypeOf<Headers>()
+  })
+
+  it('refuses an unknown option with a TypeError naming it', () => {
+    const { sessions } = manager()
+    const req = request('/')
+    const session = readSession(sessions, req)
+    const call = () => commitSession(sessions, req, new Headers(), session, { request: req } as never)
+    expect(call).toThrow(TypeError)
+    expect(call).toThrow(/^option request is unknown: .*`trustProxy`/)
+  })
+
   it('appends to a Headers in place and returns it', () => {
     const { sessions } = manager()
-    const session = readSession(sessions, request('/'))
+    const req = request('/')
+    const session = readSession(sessions, req)
     session.set('username', 'alice')
     const headers = new Headers({ 'set-cookie': 'theme=dark; Path=/', vary: 'Accept-Encoding' })
-    expect(commitSession(sessions, session, headers)).toBe(headers)
+    expect(commitSession(sessions, req, headers, session)).toBe(headers)
     const cookies = cookiesOf(headers)
     expect(cookies.map((c) => c.name)).toEqual(['theme', 'session'])
     expect(cookies[1]?.attributes).toEqual({ path: '/', httponly: true, samesite: 'Lax' })
@@ -92,10 +126,11 @@ describe('fetch adapter: commitSession', () => {
 
   it('changes a mutable Response in place, keeping its status, body and cookies', async () => {
     const { sessions } = manager()
-    const session = readSession(sessions, request('/'))
+    const req = request('/')
+    const session = readSession(sessions, req)
     session.set('username', 'alice')
     const response = new Response('created', { status: 201, headers: { 'set-cookie': 'theme=dark; Path=/', 'x-app': '1' } })
-    const result = commitSession(sessions, session, response)
+    const result = commitSession(sessions, req, response, session)
     expect(result).toBe(response)
     expect(result.status).toBe(201)
     expect(result.headers.get('x-app')).toBe('1')
@@ -106,11 +141,12 @@ describe('fetch adapter: commitSession', () => {
 
   it.each([301, 302, 303, 307, 308] as const)('copies the immutable Response.redirect(url, %i), keeping status and location', (status) => {
     const { sessions } = manager()
-    const session = readSession(sessions, request('/login'))
+    const req = request('/login')
+    const session = readSession(sessions, req)
     session.set('username', 'alice')
     const redirect = Response.redirect(`${ORIGIN}/home`, status)
     expect(() => redirect.headers.append('x', 'y')).toThrow(TypeError)
-    const result = commitSession(sessions, session, redirect)
+    const result = commitSession(sessions, req, redirect, session)
     expect(result).not.toBe(redirect)
     expect(result.status).toBe(status)
     expect(result.headers.get('location')).toBe(`${ORIGIN}/home`)
@@ -122,10 +158,11 @@ describe('fetch adapter: commitSession', () => {
 
   it('copies a response with immutable headers for Vary alone, when the session was only read', async () => {
     const { sessions } = manager()
-    const session = readSession(sessions, request('/', { cookie: `session=${sessions.sign({ username: 'alice' })}` }))
+    const req = request('/', { cookie: `session=${sessions.sign({ username: 'alice' })}` })
+    const session = readSession(sessions, req)
     expect(session.get('username')).toBe('alice')
     const redirect = Response.redirect(`${ORIGIN}/`, 302)
-    const result = commitSession(sessions, session, redirect)
+    const result = commitSession(sessions, req, redirect, session)
     expect(result.headers.getSetCookie()).toEqual([])
     expect(result.headers.get('vary')).toBe('Cookie')
     expect(result.status).toBe(302)
@@ -133,12 +170,13 @@ describe('fetch adapter: commitSession', () => {
 
   it('returns the target untouched when the session was not used', () => {
     const { sessions } = manager()
-    const session = readSession(sessions, request('/', { cookie: `session=${sessions.sign({ username: 'alice' })}` }))
+    const req = request('/', { cookie: `session=${sessions.sign({ username: 'alice' })}` })
+    const session = readSession(sessions, req)
     const response = new Response('static')
-    expect(commitSession(sessions, session, response)).toBe(response)
+    expect(commitSession(sessions, req, response, session)).toBe(response)
     expect([...response.headers.keys()]).toEqual(['content-type'])
     const redirect = Response.redirect(`${ORIGIN}/`, 302)
-    expect(commitSession(sessions, session, redirect)).toBe(redirect)
+    expect(commitSession(sessions, req, redirect, session)).toBe(redirect)
   })
 
   it.each<[string, string, string | undefined]>([
@@ -152,10 +190,11 @@ describe('fetch adapter: commitSession', () => {
     ['an empty value', ' ', 'Cookie'],
   ])('merges Vary with an existing %s', (_, existing, expected) => {
     const { sessions } = manager()
-    const session = readSession(sessions, request('/'))
+    const req = request('/')
+    const session = readSession(sessions, req)
     session.get('username')
     const headers = new Headers({ vary: existing })
-    commitSession(sessions, session, headers)
+    commitSession(sessions, req, headers, session)
     expect(headers.get('vary')).toBe(expected)
   })
 
@@ -166,49 +205,53 @@ describe('fetch adapter: commitSession', () => {
     const rejected = readSession(sessions, request('/', { cookie: 'session=garbage' }))
     rejected.get('username')
     for (const session of [destroyed, rejected]) {
-      const cookies = cookiesOf(commitSession(sessions, session, new Headers()))
+      const cookies = cookiesOf(commitSession(sessions, request('/'), new Headers(), session))
       expect(cookies.map((c) => [c.name, isDeletion(c)])).toEqual([['session', true]])
     }
   })
 
   it('throws CookieTooLarge and leaves the target untouched', () => {
     const { sessions } = manager()
-    const session = readSession(sessions, request('/'))
+    const req = request('/')
+    const session = readSession(sessions, req)
     session.set('blob', randomBytes(15_000).toString('base64'))
     const headers = new Headers({ 'set-cookie': 'theme=dark' })
-    expect(() => commitSession(sessions, session, headers)).toThrow(CookieTooLarge)
+    expect(() => commitSession(sessions, req, headers, session)).toThrow(CookieTooLarge)
     expect(headers.getSetCookie()).toEqual(['theme=dark'])
     expect(headers.has('vary')).toBe(false)
     const redirect = Response.redirect(`${ORIGIN}/`, 303)
-    expect(() => commitSession(sessions, session, redirect)).toThrow(CookieTooLarge)
+    expect(() => commitSession(sessions, req, redirect, session)).toThrow(CookieTooLarge)
   })
 
   it('returns a network error (Response.error()) unchanged: nothing to copy, no cookie can travel with it', () => {
     const { sessions } = manager()
-    const session = readSession(sessions, request('/'))
+    const req = request('/')
+    const session = readSession(sessions, req)
     session.set('username', 'alice')
     const error = Response.error()
     expect(error.type).toBe('error')
-    expect(commitSession(sessions, session, error)).toBe(error)
+    expect(commitSession(sessions, req, error, session)).toBe(error)
     expect(error.headers.getSetCookie()).toEqual([])
     // Even a session that could not be stored: there is nothing to refuse.
     session.set('blob', randomBytes(15_000).toString('base64'))
-    expect(commitSession(sessions, session, Response.error())).toHaveProperty('type', 'error')
+    expect(commitSession(sessions, req, Response.error(), session)).toHaveProperty('type', 'error')
   })
 
   it('rejects invalid options', () => {
     const { sessions } = manager()
-    const session = readSession(sessions, request('/'))
-    expect(() => commitSession(sessions, session, new Headers(), { trustProxy: 1 as never })).toThrow(/^option trustProxy is invalid: give true/)
-    expect(() => commitSession(sessions, session, new Headers(), 'x' as never)).toThrow(/^options are invalid: commitSession takes an options object/)
+    const req = request('/')
+    const session = readSession(sessions, req)
+    expect(() => commitSession(sessions, req, new Headers(), session, { trustProxy: 1 as never })).toThrow(/^option trustProxy is invalid: give true/)
+    expect(() => commitSession(sessions, req, new Headers(), session, 'x' as never)).toThrow(/^options are invalid: commitSession takes an options object/)
   })
 
   it('writes a chunked session onto a redirect', () => {
     const { sessions } = manager()
-    const session = readSession(sessions, request('/'))
+    const req = request('/')
+    const session = readSession(sessions, req)
     const blob = randomBytes(7_000).toString('base64')
     session.set('blob', blob)
-    const result = commitSession(sessions, session, Response.redirect(`${ORIGIN}/`, 303))
+    const result = commitSession(sessions, req, Response.redirect(`${ORIGIN}/`, 303), session)
     const cookies = cookiesOf(result)
     expect(cookies.map((c) => c.name)).toEqual(['session.0', 'session.1', 'session.2'])
     for (const header of result.headers.getSetCookie()) expect(header.length).toBeLessThanOrEqual(4096)
@@ -227,11 +270,11 @@ describe('fetch adapter: commitSession', () => {
     const req = new Request(url, { headers })
     const session = readSession(sessions, req)
     session.set('username', 'alice')
-    const result = commitSession(sessions, session, new Headers(), { request: req, trustProxy })
+    const result = commitSession(sessions, req, new Headers(), session, { trustProxy })
     expect(cookiesOf(result)[0]?.attributes.secure).toBe(secure ? true : undefined)
   })
 
-  it('without the request, secure: auto writes no Secure; secure: true always does', () => {
+  it('for an http request, secure: auto writes no Secure; secure: true always does', () => {
     const auto = manager().sessions
     const always = manager({ cookie: { name: '__Host-session', secure: true } }).sessions
     for (const [sessions, secure] of [
@@ -240,12 +283,12 @@ describe('fetch adapter: commitSession', () => {
     ] as const) {
       const session = sessions.read(undefined)
       session.set('username', 'alice')
-      const [cookie] = cookiesOf(commitSession(sessions, session, new Headers()))
+      const [cookie] = cookiesOf(commitSession(sessions, request('/'), new Headers(), session))
       expect(cookie?.attributes.secure).toBe(secure)
     }
     const session = always.read(undefined)
     session.set('username', 'alice')
-    const raw = commitSession(always, session, new Headers()).getSetCookie()[0]
+    const raw = commitSession(always, request('/'), new Headers(), session).getSetCookie()[0]
     expect(raw).toMatch(/^__Host-session=[^;]+; Path=\/; HttpOnly; Secure; SameSite=Lax$/)
   })
 })
@@ -292,6 +335,17 @@ describe('fetch adapter: withSessions', () => {
     const { sessions } = manager()
     expect(() => withSessions(sessions, tutorial, { trustProxy: 'yes' as unknown as boolean })).toThrow(/^option trustProxy is invalid: give true/)
     expect(() => withSessions(sessions, tutorial, null as unknown as object)).toThrow(/^options are invalid: withSessions takes an options object/)
+  })
+
+  it.each<[string, object, RegExp]>([
+    ['proxy (another library\'s name)', { proxy: true }, /^option proxy is unknown: .*`trustProxy`/],
+    ['trustproxy (a typo)', { trustproxy: true }, /^option trustproxy is unknown: .*`trustProxy`/],
+    ['onError (the node adapter\'s option)', { onError: () => {} }, /^option onError is unknown/],
+  ])('refuses an unknown option, %s, with a TypeError naming it', (_, options, message) => {
+    const { sessions } = manager()
+    const call = () => withSessions(sessions, tutorial, options as FetchSessionOptions)
+    expect(call).toThrow(TypeError)
+    expect(call).toThrow(message)
   })
 
   it('passes a handler\'s Response.error() through', async () => {

@@ -4,9 +4,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, it, expect, vi } from 'vitest'
-import { commitSession, readSession, sessionMiddleware, withSessions, type SessionRequest } from '../../src/adapters/node.js'
-import { MAX_COOKIE_BYTES } from '../../src/cookie.js'
+import { describe, it, expect, expectTypeOf, vi } from 'vitest'
+import { commitSession as fetchCommit, type FetchSessionOptions } from '../../src/adapters/fetch.js'
+import { commitSession, readSession, sessionMiddleware, withSessions, type NodeSessionOptions, type SessionRequest } from '../../src/adapters/node.js'
+import { MAX_COOKIE_BYTES } from '../../src/cookie/cookie.js'
 import { CookieTooLarge, type SessionError, type SessionErrorCode } from '../../src/errors.js'
 import { deriveKeyId } from '../../src/keyring.js'
 import type { Session } from '../../src/session.js'
@@ -42,7 +43,7 @@ type Handler = (req: AppRequest, res: ServerResponse) => unknown
 type Next = (error?: unknown) => void
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: Next) => void
 
-/** A mutable clock shared by the server (`now` option) and the cookie jar. */
+/** A mutable clock shared by the server (`clock` option) and the cookie jar. */
 function clock(start = NOW): { now: () => number; advance(seconds: number): void } {
   let time = start
   return { now: () => time, advance: (seconds) => void (time += seconds * 1000) }
@@ -465,8 +466,8 @@ describe('sessionMiddleware: Vary', () => {
 describe('sessionMiddleware: lifetimes with an injected clock', () => {
   it('rolling re-issues the cookie on every response that uses the session', async () => {
     const time = clock()
-    const rolling = manager({ now: time.now, rolling: true })
-    const fixed = manager({ now: time.now })
+    const rolling = manager({ clock: time.now, rolling: true })
+    const fixed = manager({ clock: time.now })
     const rollingServer = await startServer(withSessions(rolling.sessions, tutorial))
     const fixedServer = await startServer(withSessions(fixed.sessions, tutorial))
     for (const [server, reissues] of [
@@ -486,7 +487,7 @@ describe('sessionMiddleware: lifetimes with an injected clock', () => {
 
   it('idle timeout: keeps an active session, expires an idle one, re-issues at most every tenth', async () => {
     const time = clock()
-    const { sessions, invalid } = manager({ now: time.now, idleTimeout: 600, clockTolerance: 0 })
+    const { sessions, invalid } = manager({ clock: time.now, idleTimeout: 600, clockTolerance: 0 })
     const server = await startServer(withSessions(sessions, tutorial))
     const jar = new CookieJar(time.now)
     await login(server, jar)
@@ -515,9 +516,9 @@ describe('sessionMiddleware: lifetimes with an injected clock', () => {
     expect(setCookies(expired).map((c) => [c.name, isDeletion(c)])).toEqual([['session', true]])
   })
 
-  it('maxAge: the absolute expiry never moves, even with rolling; Max-Age is the remaining lifetime capped by idleTimeout', async () => {
+  it('lifetime with persistent: the absolute expiry never moves, even with rolling; Max-Age is the remaining lifetime capped by idleTimeout', async () => {
     const time = clock()
-    const { sessions, invalid } = manager({ now: time.now, maxAge: 3600, idleTimeout: 1800, rolling: true, clockTolerance: 0 })
+    const { sessions, invalid } = manager({ clock: time.now, lifetime: 3600, persistent: true, idleTimeout: 1800, rolling: true, clockTolerance: 0 })
     const server = await startServer(withSessions(sessions, tutorial))
     const jar = new CookieJar(time.now)
     const steps: Array<[elapsed: number, maxAge: string]> = []
@@ -549,9 +550,9 @@ describe('sessionMiddleware: lifetimes with an injected clock', () => {
     expect(invalid.map((e) => e.code)).toEqual(['ERR_SESSION_EXPIRED'])
   })
 
-  it('maxAge without idleTimeout: Max-Age counts down the absolute lifetime', async () => {
+  it('persistent lifetime without idleTimeout: Max-Age counts down the absolute lifetime', async () => {
     const time = clock()
-    const { sessions } = manager({ now: time.now, maxAge: 3600, rolling: true })
+    const { sessions } = manager({ clock: time.now, lifetime: 3600, persistent: true, rolling: true })
     const server = await startServer(withSessions(sessions, tutorial))
     const jar = new CookieJar(time.now)
     expect(setCookies(await login(server, jar))[0]?.attributes['max-age']).toBe('3600')
@@ -560,9 +561,9 @@ describe('sessionMiddleware: lifetimes with an injected clock', () => {
     expect(setCookies(response)[0]?.attributes['max-age']).toBe('2600')
   })
 
-  it('browser-session cookie: no Max-Age, yet browserSessionLifetime still expires it', async () => {
+  it('browser-session cookie (persistent: false): no Max-Age, yet the lifetime still expires it', async () => {
     const time = clock()
-    const { sessions, invalid } = manager({ now: time.now, browserSessionLifetime: 600, idleTimeout: 300, clockTolerance: 0 })
+    const { sessions, invalid } = manager({ clock: time.now, lifetime: 600, idleTimeout: 300, clockTolerance: 0 })
     const server = await startServer(withSessions(sessions, tutorial))
     const jar = new CookieJar(time.now)
     const first = setCookies(await login(server, jar))[0]
@@ -586,7 +587,7 @@ describe('sessionMiddleware: lifetimes with an injected clock', () => {
 
   it('regenerate() issues a fresh identity with a new expiry and drops the old data', async () => {
     const time = clock()
-    const { sessions } = manager({ now: time.now, maxAge: 3600 })
+    const { sessions } = manager({ clock: time.now, lifetime: 3600, persistent: true })
     const server = await startServer(
       withSessions(sessions, (req, res) => {
         if (req.url === '/regenerate') {
@@ -606,7 +607,152 @@ describe('sessionMiddleware: lifetimes with an injected clock', () => {
     const after = sessions.verify(tokenOf(response) as string)
     expect(before.ok && before.expiresAt?.getTime()).toBe(NOW + 3600_000)
     expect(after.ok && after.expiresAt?.getTime()).toBe(NOW + (1200 + 3600) * 1000)
-    expect(after.ok && after.issuedAt.getTime()).toBe(NOW + 1200_000)
+    expect(after.ok && after.issuedAt?.getTime()).toBe(NOW + 1200_000)
+  })
+})
+
+describe('remember me: session.persistent over HTTP', () => {
+  /**
+   * `/login` starts a new session and remembers it when asked (`?remember=1`), `/visit` changes it,
+   * `/regenerate` starts over without touching `persistent`; every route answers with what the
+   * session says.
+   */
+  const app: Handler = (req, res) => {
+    const { pathname } = new URL(req.url ?? '/', 'http://localhost')
+    if (pathname === '/login') {
+      req.session.regenerate()
+      req.session.set('username', 'alice')
+      req.session.persistent = (req.url ?? '').includes('remember=1')
+    } else if (pathname === '/visit') {
+      req.session.set('visits', (req.session.get('visits') ?? 0) + 1)
+    } else if (pathname === '/regenerate') {
+      req.session.regenerate()
+      req.session.set('visits', 1)
+    }
+    res.setHeader('Content-Type', 'application/json')
+    res.end(JSON.stringify({ username: req.session.get('username') ?? null, persistent: req.session.persistent }))
+  }
+
+  /** What a later request reads from a Set-Cookie value. */
+  const readBack = (sessions: Sessions<AppData>, cookie: { value: string } | undefined) => sessions.read(`session=${cookie?.value}`)
+
+  it.each([
+    ['remembered', '/login?remember=1', true],
+    ['not remembered', '/login', false],
+  ] as const)('%s: the cookie, what the next request reads, a later change, and closing the browser', async (_, path, remembered) => {
+    const time = clock()
+    const { sessions, invalid } = manager({ clock: time.now, lifetime: 3600, clockTolerance: 0 })
+    const server = await startServer(withSessions(sessions, app))
+    const jar = new CookieJar(time.now)
+
+    // Max-Age is the manager's lifetime for a remembered session; no Max-Age nor Expires otherwise.
+    const loggedIn = await jar.fetch(server.url(path))
+    expect(await loggedIn.json()).toEqual({ username: 'alice', persistent: remembered })
+    const cookies = setCookies(loggedIn)
+    expect(cookies.map((c) => c.name)).toEqual(['session'])
+    expect(cookies[0]?.attributes['max-age']).toBe(remembered ? '3600' : undefined)
+    expect(cookies[0]?.attributes.expires).toBeUndefined()
+    expect(readBack(sessions, cookies[0]).persistent).toBe(remembered)
+
+    // The next request reads persistent back from the signed cookie, and has nothing to write.
+    time.advance(1000)
+    const next = await jar.fetch(server.url('/'))
+    expect(await next.json()).toEqual({ username: 'alice', persistent: remembered })
+    expect(next.headers.getSetCookie()).toEqual([])
+
+    // A change re-issues the cookie as it was: a remembered one's Max-Age counts down to the
+    // expiry signed at login (3600 - 1000), it does not start again.
+    const visited = await jar.fetch(server.url('/visit'))
+    expect(await visited.json()).toEqual({ username: 'alice', persistent: remembered })
+    const [again] = setCookies(visited)
+    expect(again?.attributes['max-age']).toBe(remembered ? '2600' : undefined)
+    expect(again?.attributes.expires).toBeUndefined()
+    expect(readBack(sessions, again).persistent).toBe(remembered)
+    const verified = sessions.verify(again?.value ?? '')
+    expect(verified.ok && verified.expiresAt?.getTime()).toBe(NOW + 3600_000)
+
+    // Closing the browser keeps only the remembered cookie.
+    jar.endBrowserSession()
+    expect(jar.names()).toEqual(remembered ? ['session'] : [])
+    expect(invalid).toEqual([])
+  })
+
+  it.each([false, true])('regenerate() resets persistent to the manager default (persistent: %s)', async (persistent) => {
+    const { sessions } = manager({ lifetime: 3600, persistent })
+    const server = await startServer(withSessions(sessions, app))
+    const jar = new CookieJar()
+    // Log in with the other choice than the default, then regenerate.
+    const loggedIn = await jar.fetch(server.url(persistent ? '/login' : '/login?remember=1'))
+    expect(await loggedIn.json()).toEqual({ username: 'alice', persistent: !persistent })
+    const regenerated = await jar.fetch(server.url('/regenerate'))
+    expect(await regenerated.json()).toEqual({ username: null, persistent })
+    const [cookie] = setCookies(regenerated)
+    expect(cookie?.attributes['max-age']).toBe(persistent ? '3600' : undefined)
+    expect(readBack(sessions, cookie).persistent).toBe(persistent)
+  })
+
+  it('persistent: true on the manager makes new sessions persistent, and a login may still opt out', async () => {
+    const time = clock()
+    const { sessions } = manager({ clock: time.now, lifetime: 3600, persistent: true })
+    const server = await startServer(withSessions(sessions, app))
+
+    // A new session that never assigns persistent.
+    const jar = new CookieJar(time.now)
+    const first = await jar.fetch(server.url('/visit'))
+    expect(await first.json()).toEqual({ username: null, persistent: true })
+    expect(setCookies(first)[0]?.attributes['max-age']).toBe('3600')
+    time.advance(600)
+    expect(await (await jar.fetch(server.url('/'))).json()).toEqual({ username: null, persistent: true })
+    jar.endBrowserSession()
+    expect(jar.names()).toEqual(['session'])
+
+    // The login route sets persistent = false without ?remember=1: a browser-session cookie.
+    const optOut = await fetch(server.url('/login'))
+    expect(await optOut.json()).toEqual({ username: 'alice', persistent: false })
+    const [cookie] = setCookies(optOut)
+    expect(cookie?.attributes['max-age']).toBeUndefined()
+    expect(readBack(sessions, cookie).persistent).toBe(false)
+  })
+})
+
+describe('commitSession: one argument order in both adapters', () => {
+  it('takes (sessions, req, res, session, options), positionally', async () => {
+    const { sessions } = manager()
+    const server = await startServer((req, res) => {
+      const session = readSession(sessions, req)
+      session.set('username', 'alice')
+      commitSession(sessions, req, res, session, { trustProxy: true })
+      res.end('ok')
+    })
+    const response = await fetch(server.url('/'), { headers: { 'x-forwarded-proto': 'https' } })
+    const cookies = setCookies(response)
+    expect(cookies.map((c) => c.name)).toEqual(['session'])
+    // The request (second) and the options (fifth) decided Secure; the session (fourth) was written.
+    expect(cookies[0]?.attributes.secure).toBe(true)
+    expect(sessions.read(`session=${cookies[0]?.value}`).get('username')).toBe('alice')
+    expect(response.headers.get('vary')).toBe('Cookie')
+  })
+
+  it('has the same parameter roles, in the same order, as frasco/fetch', () => {
+    expectTypeOf(commitSession<AppData>).parameters.toEqualTypeOf<
+      [sessions: Sessions<AppData>, req: IncomingMessage, res: ServerResponse, session: Session<AppData>, options?: NodeSessionOptions]
+    >()
+    expectTypeOf(fetchCommit<AppData, Response>).parameters.toEqualTypeOf<
+      [sessions: Sessions<AppData>, request: Request, target: Response, session: Session<AppData>, options?: FetchSessionOptions]
+    >()
+    type Role<P> = P extends Sessions<AppData>
+      ? 'sessions'
+      : P extends IncomingMessage | Request
+        ? 'request'
+        : P extends ServerResponse | Response | Headers
+          ? 'response'
+          : P extends Session<AppData>
+            ? 'session'
+            : 'options'
+    type RolesOf<P extends readonly unknown[]> = { [K in keyof P]-?: Role<P[K]> }
+    type Roles<F extends (...args: never[]) => unknown> = RolesOf<Parameters<F>>
+    expectTypeOf<Roles<typeof commitSession<AppData>>>().toEqualTypeOf<['sessions', 'request', 'response', 'session', 'options']>()
+    expectTypeOf<Roles<typeof fetchCommit<AppData, Response>>>().toEqualTypeOf<Roles<typeof commitSession<AppData>>>()
   })
 })
 
@@ -1120,6 +1266,16 @@ describe('sessionMiddleware: Secure, prefixes and proxies', () => {
     expect(() => commitSession(sessions, {} as IncomingMessage, res, session, { trustProxy: 'no' as never })).toThrow(/^option trustProxy is invalid/)
   })
 
+  it.each<[string, () => unknown, RegExp]>([
+    ['sessionMiddleware', () => sessionMiddleware(manager().sessions, { trustproxy: true } as never), /^option trustproxy is unknown: .*`trustProxy`/],
+    ['withSessions', () => withSessions(manager().sessions, tutorial, { onerror: () => {} } as never), /^option onerror is unknown: .*`onError`/],
+    ['commitSession', () => commitSession(manager().sessions, {} as IncomingMessage, {} as ServerResponse, manager().sessions.read(undefined), { onError: () => {} } as never), /^option onError is unknown: .*`trustProxy`/],
+    ['sessionMiddleware, with a name from another library', () => sessionMiddleware(manager().sessions, { proxy: true } as never), /^option proxy is unknown: .*`trustProxy`/],
+  ])('%s refuses an unknown option with a TypeError naming it', (_, call, message) => {
+    expect(call).toThrow(TypeError)
+    expect(call).toThrow(message)
+  })
+
   const tls = (() => {
     try {
       const dir = mkdtempSync(join(tmpdir(), 'frasco-tls-'))
@@ -1153,7 +1309,7 @@ describe('sessionMiddleware: Secure, prefixes and proxies', () => {
 })
 
 describe('sessionMiddleware: hostile Cookie headers', () => {
-  const { sessions: signer } = manager({ now: () => Date.now() })
+  const { sessions: signer } = manager({ clock: () => Date.now() })
   const good = signer.sign({ username: 'alice' })
   const [version, kid, body, tag] = good.split('.') as [string, string, string, string]
   const otherName = createSessions({ secrets: SECRET, cookie: { name: 'other' } }).sign({ username: 'alice' })
@@ -1164,14 +1320,14 @@ describe('sessionMiddleware: hostile Cookie headers', () => {
   // Signed by a writer with a larger cap than the reader's 128 KiB (the default writer refuses it).
   const bombWriter = createSerializer({ secrets: SECRET, purpose: 'session:session', maxBytes: 300_000 })
   const zipBomb = bombWriter.sign({ username: 'a'.repeat(200_000) }, { expiresIn: 3600 })
-  const expired = signer.sign({ username: 'alice' }, { now: Date.now() - 86_400_000, maxAge: 3600 })
+  const expired = signer.sign({ username: 'alice' }, { now: Date.now() - 86_400_000, expiresIn: 3600 })
   const future = signer.sign({ username: 'alice' }, { now: Date.now() + 86_400_000 })
 
   // Two different chunked sessions, cut into chunk values as a browser would store them.
   function chunksOf(value: string): string[] {
     const session = signer.read(undefined)
     session.set('blob', value)
-    return signer.commit(session).map((h) => parseSetCookie(h).value)
+    return signer.commit(session).setCookie.map((h) => parseSetCookie(h).value)
   }
   const a = chunksOf(randomBytes(7_000).toString('base64'))
   const b = chunksOf(randomBytes(7_000).toString('base64'))

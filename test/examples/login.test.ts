@@ -65,6 +65,39 @@ describe('examples/login.ts', () => {
     expect(await (await fetch(`${base}/`)).text()).toContain('You are not logged in')
   })
 
+  it('"Remember me" keeps the cookie for the 14-day lifetime; without it, the cookie ends with the browser', async () => {
+    expect(await (await fetch(`${base}/login`)).text()).toContain('<input type="checkbox" name="remember">')
+    const maxAgeOf = (header: string | undefined): number | undefined => {
+      const match = /; Max-Age=(\d+)/i.exec(header ?? '')
+      return match === null ? undefined : Number(match[1])
+    }
+    for (const remember of [true, false]) {
+      const body = new URLSearchParams({ username: 'admin', ...(remember ? { remember: 'on' } : {}) })
+      const login = await fetch(`${base}/login`, { method: 'POST', body, redirect: 'manual' })
+      expect(login.status).toBe(303)
+      const [written] = login.headers.getSetCookie()
+      expect(written).toMatch(/^session=f1\./)
+      expect(maxAgeOf(written)).toBe(remember ? 14 * 24 * 3600 : undefined)
+      expect(written).not.toMatch(/Expires/i)
+
+      // The next request reads the choice back from the cookie; consuming the flash rewrites the
+      // cookie, still persistent or not, its Max-Age counting down from login.
+      const home = await fetch(`${base}/`, { headers: { cookie: cookieOf(login) } })
+      const text = await home.text()
+      expect(text).toContain('Logged in as admin')
+      expect(text.includes('(remembered on this browser)')).toBe(remember)
+      const [rewritten] = home.headers.getSetCookie()
+      expect(rewritten).toMatch(/^session=f1\./)
+      const left = maxAgeOf(rewritten)
+      if (remember) {
+        expect(left).toBeGreaterThanOrEqual(14 * 24 * 3600 - 2)
+        expect(left).toBeLessThanOrEqual(14 * 24 * 3600)
+      } else {
+        expect(left).toBeUndefined()
+      }
+    }
+  })
+
   it('escapes the username, which is user input', async () => {
     const login = await fetch(`${base}/login`, {
       method: 'POST',

@@ -11,7 +11,7 @@ import { isSessionError } from '../../src/errors.js'
 import { createSessions, type Sessions } from '../../src/sessions.js'
 import { CookieJar, formPost, startServer, useTestServers } from '../helpers/server.js'
 import './express-session.js'
-import { expectLoginFlow, setCookies } from './flow.js'
+import { expectLoginFlow, expectVaryKept, setCookies } from './flow.js'
 
 useTestServers()
 
@@ -57,6 +57,18 @@ describe('Express 5', () => {
     const sessions = createSessions<LoginData>({ secrets })
     const server = await startServer(createApp(sessions))
     await expectLoginFlow(server.origin, sessions)
+  })
+
+  it("keeps the app's own Vary and adds Cookie once", async () => {
+    const sessions = createSessions<LoginData>({ secrets })
+    const app = createApp(sessions)
+    app.get('/vary', (req, res) => {
+      res.set('Vary', String(req.query.set))
+      if (req.query.write === '1') req.session.username = 'admin'
+      res.send(req.session.username ?? 'anonymous')
+    })
+    const server = await startServer(app)
+    await expectVaryKept(server.origin)
   })
 
   it('keeps cookies and Vary set by res.cookie, res.append and res.set before the commit', async () => {

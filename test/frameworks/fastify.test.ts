@@ -6,13 +6,13 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { commitSession, readSession } from '../../src/adapters/node.js'
 import type { Session } from '../../src/session.js'
 import { createSessions, type Sessions } from '../../src/sessions.js'
 import { CookieJar, formPost } from '../helpers/server.js'
-import { expectLoginFlow, setCookies, varyOf } from './flow.js'
+import { expectLoginFlow, expectVaryKept, setCookies, varyOf } from './flow.js'
 
 // --- recipe: Fastify (docs/frameworks.md) ---------------------------------------------------------
 type LoginData = { username: string }
@@ -42,18 +42,14 @@ function useSessions(app: FastifyInstance, sessions: Sessions<LoginData>): void 
     // Once: when this throws (or a later onSend hook does), Fastify sends an error reply through
     // onSend again, and the session must not be appended twice nor fail twice.
     read.delete(request)
-    // request.protocol follows Fastify's own trustProxy option.
-    const cookies = sessions.commit(session, { secure: request.protocol === 'https' })
-    if (cookies.length > 0) reply.header('set-cookie', cookies) // appends to the app's Set-Cookie
-    if (cookies.length > 0 || session.accessed) varyCookie(reply)
+    const { setCookie, vary } = sessions.commit(session, {
+      secure: request.protocol === 'https', // request.protocol follows Fastify's own trustProxy option
+      vary: String(reply.getHeader('vary') ?? ''), // the app's Vary, for commit to merge Cookie into
+    })
+    if (setCookie.length > 0) reply.header('set-cookie', setCookie) // appends to the app's Set-Cookie
+    if (vary !== undefined) reply.header('vary', vary) // the app's Vary with Cookie merged in
     return payload
   })
-}
-
-function varyCookie(reply: FastifyReply): void {
-  const current = reply.getHeader('vary')
-  const text = Array.isArray(current) ? current.join(', ') : String(current ?? '')
-  if (!/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(text)) reply.header('vary', text.trim() === '' ? 'Cookie' : `${text}, Cookie`)
 }
 
 function createApp(sessions: Sessions<LoginData>, options: { trustProxy?: boolean } = {}): FastifyInstance {
@@ -105,6 +101,17 @@ describe('Fastify 5', () => {
     const sessions = createSessions<LoginData>({ secrets })
     const origin = await listen(createApp(sessions))
     await expectLoginFlow(origin, sessions)
+  })
+
+  it("keeps the app's own Vary and adds Cookie once", async () => {
+    const sessions = createSessions<LoginData>({ secrets })
+    const app = createApp(sessions)
+    app.get<{ Querystring: { set: string; write?: string } }>('/vary', async (request, reply) => {
+      reply.header('vary', request.query.set)
+      if (request.query.write === '1') request.session.username = 'admin'
+      return request.session.username ?? 'anonymous'
+    })
+    await expectVaryKept(await listen(app))
   })
 
   it('lets an earlier onRequest hook read the session, and survives a hook that replies before any route', async () => {

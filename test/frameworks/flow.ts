@@ -10,6 +10,9 @@
  * - `POST /login` (urlencoded `username`) regenerates the session, stores the name, sets its own
  *   cookie `theme=dark` and redirects to `/`;
  * - `POST /logout` pops the name and redirects to `/`.
+ *
+ * {@link expectVaryKept} needs one more route: `GET /vary?set=<value>` sets `Vary: <value>` itself
+ * and reads the session (and, with `&write=1`, stores a name in it).
  */
 import { expect } from 'vitest'
 import type { Sessions } from '../../src/sessions.js'
@@ -70,4 +73,21 @@ export async function expectLoginFlow(origin: string, sessions: Sessions<LoginDa
   expect(await after.text()).toBe('You are not logged in')
   expect(setCookies(after)).toEqual([])
   return jar
+}
+
+/**
+ * The app's own Vary survives the commit, with `Cookie` added once: after `Accept-Encoding`, and
+ * not again when the app already listed it; whether the session was only read or also written.
+ */
+export async function expectVaryKept(origin: string): Promise<void> {
+  for (const write of [false, true]) {
+    const query = write ? '&write=1' : ''
+    const plain = await fetch(`${origin}/vary?set=Accept-Encoding${query}`)
+    expect(plain.status).toBe(200)
+    expect(plain.headers.get('vary')).toBe('Accept-Encoding, Cookie')
+    expect(setCookies(plain).map((cookie) => cookie.name)).toEqual(write ? ['session'] : [])
+    const listed = await fetch(`${origin}/vary?set=${encodeURIComponent('Accept-Encoding, Cookie')}${query}`)
+    expect(listed.headers.get('vary')).toBe('Accept-Encoding, Cookie')
+    expect(setCookies(listed).map((cookie) => cookie.name)).toEqual(write ? ['session'] : [])
+  }
 }

@@ -1,7 +1,7 @@
 /**
- * Frasco inside Hono 4 through the Fetch adapter, served by `@hono/node-server` over a real
- * socket. A Hono middleware reads the session from `c.req.raw` and, after `await next()`, commits
- * it onto `c.res`.
+ * Frasco inside Hono 4, served by `@hono/node-server` over a real socket. A Hono middleware reads
+ * the session from `c.req.raw` with the Fetch adapter and, after `await next()`, writes what
+ * `sessions.commit` returns with `c.header`.
  */
 import { randomBytes } from 'node:crypto'
 import { getRequestListener } from '@hono/node-server'
@@ -9,11 +9,11 @@ import { Hono } from 'hono'
 import { setCookie } from 'hono/cookie'
 import { createMiddleware } from 'hono/factory'
 import { describe, expect, it } from 'vitest'
-import { commitSession, readSession } from '../../src/adapters/fetch.js'
+import { readSession } from '../../src/adapters/fetch.js'
 import type { Session } from '../../src/session.js'
 import { createSessions, type Sessions } from '../../src/sessions.js'
 import { CookieJar, formPost, startServer, useTestServers } from '../helpers/server.js'
-import { expectLoginFlow, setCookies, varyOf } from './flow.js'
+import { expectLoginFlow, expectVaryKept, setCookies, varyOf } from './flow.js'
 
 useTestServers()
 
@@ -28,14 +28,13 @@ function sessionsMiddleware(sessions: Sessions<LoginData>, options: { trustProxy
     const session = readSession(sessions, c.req.raw)
     c.set('session', session)
     await next()
-    const response = commitSession(sessions, session, c.res, { ...options, request: c.req.raw })
-    if (response !== c.res) {
-      // The handler returned a Response with immutable headers (a fetch() result,
-      // Response.redirect()), so commitSession made a copy. Assigning c.res would merge the old
-      // headers back over it, Set-Cookie and Vary included: clear it first.
-      c.res = undefined
-      c.res = response
-    }
+    // X-Forwarded-Proto only with trustProxy: behind a proxy that sets (and overwrites) it.
+    const forwarded = options.trustProxy === true ? c.req.header('x-forwarded-proto')?.split(',', 1)[0]?.trim() : undefined
+    const secure = (forwarded || new URL(c.req.url).protocol.slice(0, -1)) === 'https'
+    const { setCookie, vary } = sessions.commit(session, { secure, vary: c.res.headers.get('vary') })
+    // c.header copies a response whose headers are immutable (a fetch() result, Response.redirect()).
+    for (const cookie of setCookie) c.header('Set-Cookie', cookie, { append: true })
+    if (vary !== undefined) c.header('Vary', vary)
   })
 }
 
@@ -73,6 +72,19 @@ describe('Hono 4 on @hono/node-server', () => {
     const sessions = createSessions<LoginData>({ secrets })
     const server = await startServer(getRequestListener(createApp(sessions).fetch))
     await expectLoginFlow(server.origin, sessions)
+  })
+
+  it("keeps the app's own Vary and adds Cookie once", async () => {
+    const sessions = createSessions<LoginData>({ secrets })
+    const app = createApp(sessions)
+    app.get('/vary', (c) => {
+      c.header('Vary', c.req.query('set'))
+      const session = c.get('session')
+      if (c.req.query('write') === '1') session.username = 'admin'
+      return c.text(session.username ?? 'anonymous')
+    })
+    const server = await startServer(getRequestListener(app.fetch))
+    await expectVaryKept(server.origin)
   })
 
   it('commits onto a response with immutable headers (a proxied fetch) without losing its Set-Cookie and Vary, or ours', async () => {

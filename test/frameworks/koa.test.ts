@@ -1,18 +1,18 @@
 /**
  * Frasco inside Koa 3: a middleware that reads the session from `ctx.req`, runs the rest of the
- * app, and commits onto `ctx.res` with the node adapter's explicit API. Koa writes headers straight
- * to the node response (`ctx.set`, `ctx.append`, `ctx.cookies.set`, `ctx.vary`) and sends them only
- * after every middleware has returned, so the commit appends to whatever the app set.
+ * app, and writes what `sessions.commit` returns with `ctx.append` and `ctx.set`. Koa writes headers
+ * straight to the node response (`ctx.set`, `ctx.append`, `ctx.cookies.set`, `ctx.vary`) and sends
+ * them only after every middleware has returned, so the commit appends to whatever the app set.
  */
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import Koa, { type DefaultState } from 'koa'
 import { describe, expect, it } from 'vitest'
-import { commitSession, readSession } from '../../src/adapters/node.js'
+import { readSession } from '../../src/adapters/node.js'
 import type { Session } from '../../src/session.js'
 import { createSessions, type Sessions } from '../../src/sessions.js'
 import { CookieJar, formPost, startServer, useTestServers } from '../helpers/server.js'
-import { expectLoginFlow, setCookies, varyOf } from './flow.js'
+import { expectLoginFlow, expectVaryKept, setCookies, varyOf } from './flow.js'
 
 useTestServers()
 
@@ -28,7 +28,10 @@ function sessionsMiddleware(sessions: Sessions<LoginData>): Koa.Middleware<Defau
     await next()
     // After the app, before Koa sends the headers. A thrown error skips this: Koa's error
     // response drops every header anyway. With ctx.respond = false, commit before writing.
-    commitSession(sessions, ctx.req, ctx.res, ctx.session, { trustProxy: ctx.app.proxy })
+    // ctx.secure follows app.proxy; commit merges Cookie into the app's Vary.
+    const { setCookie, vary } = sessions.commit(ctx.session, { secure: ctx.secure, vary: ctx.response.get('Vary') })
+    if (setCookie.length > 0) ctx.append('Set-Cookie', setCookie) // after the app's own cookies
+    if (vary !== undefined) ctx.set('Vary', vary)
   }
 }
 
@@ -75,6 +78,19 @@ describe('Koa 3', () => {
     const sessions = createSessions<LoginData>({ secrets })
     const server = await startServer(createApp(sessions).callback())
     await expectLoginFlow(server.origin, sessions)
+  })
+
+  it("keeps the app's own Vary and adds Cookie once", async () => {
+    const sessions = createSessions<LoginData>({ secrets })
+    const app = new Koa<DefaultState, AppContext>()
+    app.use(sessionsMiddleware(sessions))
+    app.use(async (ctx) => {
+      ctx.set('Vary', String(ctx.query.set))
+      if (ctx.query.write === '1') ctx.session.username = 'admin'
+      ctx.body = ctx.session.username ?? 'anonymous'
+    })
+    const server = await startServer(app.callback())
+    await expectVaryKept(server.origin)
   })
 
   it('keeps cookies set with ctx.cookies, ctx.append and by an outer middleware after the commit', async () => {

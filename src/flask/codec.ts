@@ -145,7 +145,8 @@ export function flaskSerializer(options: Omit<FlaskCodecOptions, 'maxAge'>, fact
       keyDerivation: 'hmac',
       timestamped: true,
       serializer: { dumps: encodeFlaskJson, loads: decodeSession },
-      compress: options.compress ?? { threshold: FLASK_DEFAULT_COMPRESS_THRESHOLD },
+      // `true` is Flask's default here, not itsdangerous's (which tries zlib on every payload).
+      compress: options.compress === undefined || options.compress === true ? { threshold: FLASK_DEFAULT_COMPRESS_THRESHOLD } : options.compress,
       ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
       ...(options.maxTokenLength === undefined ? {} : { maxTokenLength: options.maxTokenLength }),
       ...(options.clockTolerance === undefined ? {} : { clockTolerance: options.clockTolerance }),

@@ -10,7 +10,7 @@
  */
 import { Buffer } from 'node:buffer'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { getCookie } from '../src/cookie.js'
+import { getCookie } from '../src/cookie/cookie.js'
 import { PayloadMalformed, type SessionErrorCode } from '../src/errors.js'
 import { parse } from '../src/serializer.js'
 import { createSessions } from '../src/sessions.js'
@@ -90,7 +90,7 @@ function checkSession(context: FormatContext, entry: CorpusEntry, session: Sessi
     expect(session.isNew, `reason: ${sessions.invalidReason(session)?.code}`).toBe(true)
     expect(session.keys()).toEqual([])
     // An untouched fresh session only ever deletes cookies.
-    for (const cookie of sessions.commit(session).map(parseSetCookie)) expect(isDeletion(cookie)).toBe(true)
+    for (const cookie of sessions.commit(session).setCookie.map(parseSetCookie)) expect(isDeletion(cookie)).toBe(true)
   } else {
     expect(session.isNew, `reason: ${sessions.invalidReason(session)?.code}`).toBe(false)
     expect(session.keys()).toEqual(entry.keys)
@@ -105,11 +105,11 @@ function checkSession(context: FormatContext, entry: CorpusEntry, session: Sessi
     expect(typeof session.get).toBe('function')
     expect(typeof session.keys).toBe('function')
     expect(typeof session.toJSON).toBe('function')
-    expect(sessions.commit(session).every((header) => !header.startsWith('session=;'))).toBe(true)
+    expect(sessions.commit(session).setCookie.every((header) => !header.startsWith('session=;'))).toBe(true)
   }
   // Whatever came in, the session is usable: a write commits, and what it wrote reads back.
   session.set('visited', 1)
-  const written = sessions.commit(session)
+  const written = sessions.commit(session).setCookie
   const again = sessions.read(replay(written))
   expect(sessions.invalidReason(again)).toBeUndefined()
   // (Flask writes keys sorted, as Python's sort_keys; Frasco keeps their order.)
@@ -250,7 +250,7 @@ describe('regressions the corpus found', () => {
   it('a session token without a signed expiry is held to the session lifetime from its issue time', () => {
     // commit always signs an expiry; createSerializer with the session purpose can mint one without.
     const serializer = createSerializer({ secrets: SECRET, purpose: PURPOSE })
-    const sessions = createSessions({ secrets: SECRET, now: () => NOW, browserSessionLifetime: 3600 })
+    const sessions = createSessions({ secrets: SECRET, clock: () => NOW, lifetime: 3600 })
     const recent = serializer.sign({ user: 'ada' }, { now: NOW - 1_000_000 })
     expect(sessions.verify(recent).ok).toBe(true)
     const session = sessions.read(`session=${recent}`)

@@ -15,14 +15,15 @@ import { Buffer } from 'node:buffer'
 import { randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { getCookie } from '../src/cookie.js'
+import { getCookie } from '../src/cookie/cookie.js'
 import { decodeBase64url, encodeBase64url } from '../src/encoding.js'
 import { SessionError } from '../src/errors.js'
+import { createFlaskFormat } from '../src/flask/format.js'
 import type { Session } from '../src/session.js'
 import { createSessions, type Sessions, type SessionsOptions } from '../src/sessions.js'
 
 const SECRET = 'frasco-hostile-secret-0123456789-abcdefghijklmn'
-// Flask keys are whatever the Flask app has; short ones are accepted for format 'flask'.
+// Flask keys are whatever the Flask app has; short ones are accepted for the Flask format.
 const FLASK_KEY = 'any key'
 const NOW = Date.UTC(2030, 0, 1)
 const NAME = 'session'
@@ -68,8 +69,8 @@ const LARGE = { user: 'ada', history: Array.from({ length: 120 }, (_, i) => `/pa
 function makeFormat(name: FormatName): Format {
   const options: SessionsOptions =
     name === 'flask'
-      ? { secrets: FLASK_KEY, format: 'flask', now: () => NOW, chunking: false }
-      : { secrets: SECRET, encrypt: name === 'encrypted', now: () => NOW, maxAge: 3600, chunking: true }
+      ? { secrets: FLASK_KEY, format: createFlaskFormat(), clock: () => NOW, chunking: false }
+      : { secrets: SECRET, encrypt: name === 'encrypted', clock: () => NOW, lifetime: 3600, persistent: true, chunking: true }
   const sessions = createSessions(options)
   const small = sessions.sign(SMALL)
   const compressed = sessions.sign(LARGE)
@@ -134,7 +135,7 @@ function fail(message: string): never {
 function expectFresh(format: Format, session: Session, what: string): void {
   if (!session.isNew) fail(`${format.name}: ${what} gave a session that is not new`)
   if (session.keys().length !== 0) fail(`${format.name}: ${what} gave a session with data`)
-  const headers = format.sessions.commit(session)
+  const headers = format.sessions.commit(session).setCookie
   for (const header of headers) if (!/; Max-Age=0(;|$)/.test(header)) fail(`${format.name}: ${what} committed a cookie: ${header}`)
   const reason = format.sessions.invalidReason(session)
   if (reason === undefined) return
@@ -142,7 +143,7 @@ function expectFresh(format: Format, session: Session, what: string): void {
   // The session that replaced a rejected cookie is a working one (sampled: signing is the costly part).
   if (++rejected % 8 !== 0) return
   session.set('probe', 1)
-  if (!format.sessions.commit(session).some((header) => header.startsWith(`${NAME}=`) || header.startsWith(`${NAME}.0=`))) {
+  if (!format.sessions.commit(session).setCookie.some((header) => header.startsWith(`${NAME}=`) || header.startsWith(`${NAME}.0=`))) {
     fail(`${format.name}: ${what}: a session written after a rejected cookie was not committed`)
   }
 }
@@ -327,14 +328,14 @@ describe.each(formats)('$name format: generated hostile input', (format) => {
 
   it('chunk cookies shuffled, dropped, duplicated and mixed between two sessions', TIMEOUT, () => {
     // Two real sessions too big for one cookie (3 chunks each under the default chunking).
-    const chunked = createSessions(format.name === 'flask' ? { secrets: FLASK_KEY, format: 'flask', now: () => NOW, chunking: true } : { secrets: SECRET, encrypt: format.name === 'encrypted', now: () => NOW, maxAge: 3600 })
+    const chunked = createSessions(format.name === 'flask' ? { secrets: FLASK_KEY, format: createFlaskFormat(), clock: () => NOW, chunking: true } : { secrets: SECRET, encrypt: format.name === 'encrypted', clock: () => NOW, lifetime: 3600, persistent: true })
     const local: Format = { ...format, sessions: chunked, maxChunks: 3, tokens: new Map() }
     const pool: string[] = []
     for (let k = 0; k < 2; k++) {
       const session = chunked.read(undefined)
       const blob = randomBytes(6_000).toString('base64')
       session.set('blob', blob)
-      const values = chunked.commit(session).map((header) => header.slice(header.indexOf('=') + 1, header.indexOf(';')))
+      const values = chunked.commit(session).setCookie.map((header) => header.slice(header.indexOf('=') + 1, header.indexOf(';')))
       expect(values).toHaveLength(3)
       local.tokens.set(values.join(''), { blob })
       pool.push(...values)

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer'
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { createKeyring, deriveKeyId, deriveSubkey, isKeyring, secretsFromEnv } from '../src/keyring.js'
@@ -32,10 +33,13 @@ describe('createKeyring', () => {
 
   it('copies byte secrets so later changes by the caller do not affect it', () => {
     const bytes = randomBytes(32)
+    const original = Buffer.from(bytes)
     const ring = createKeyring(bytes)
     const id = ring.current.id
     bytes.fill(1)
-    expect(deriveKeyId(ring.current.secret)).toBe(id)
+    // The secret cannot be read back; what it derives shows which bytes the keyring kept.
+    expect(ring.current.id).toBe(id)
+    expect(deriveSubkey(ring.current, 'sign', 'copy')).toEqual(deriveSubkey(createKeyring(original).current, 'sign', 'copy'))
   })
 
   it('passes a keyring through unchanged', () => {
@@ -77,15 +81,65 @@ describe('createKeyring', () => {
   })
 })
 
+describe('keys hide their secret', () => {
+  // Every value reachable from a key or keyring through own properties (string and symbol keys,
+  // enumerable or not, getters read), with the path that reaches it.
+  function reachable(root: object): Array<[path: string, value: unknown]> {
+    const seen = new Set<unknown>()
+    const found: Array<[string, unknown]> = []
+    const walk = (value: unknown, path: string): void => {
+      found.push([path, value])
+      if ((typeof value !== 'object' && typeof value !== 'function') || value === null || seen.has(value)) return
+      seen.add(value)
+      for (const key of Reflect.ownKeys(value)) {
+        const descriptor = Reflect.getOwnPropertyDescriptor(value, key) as PropertyDescriptor
+        const child = 'value' in descriptor ? descriptor.value : descriptor.get?.call(value)
+        walk(child, `${path}.${String(key)}`)
+      }
+    }
+    walk(root, '$')
+    return found
+  }
+
+  it('a key is exactly { id, index }', () => {
+    const ring = createKeyring([strong(), { id: 'old', secret: strong() }])
+    expect(Object.keys(ring.current)).toEqual(['id', 'index'])
+    expect(Reflect.ownKeys(ring.current)).toEqual(['id', 'index'])
+    for (const key of ring.keys) expect(Reflect.ownKeys(key)).toEqual(['id', 'index'])
+    expect('secret' in ring.current).toBe(false)
+  })
+
+  it.each([
+    ['a string secret', () => strong()],
+    ['a byte secret', () => randomBytes(32)],
+  ])('no property of a keyring or its keys exposes the bytes of %s', (_, make) => {
+    const secrets = [make(), make()]
+    const bytes = secrets.map((s) => (typeof s === 'string' ? Buffer.from(s, 'utf8') : Buffer.from(s)))
+    const spellings = bytes.flatMap((b) => [b.toString('hex'), b.toString('base64'), b.toString('base64url'), b.toString('latin1')])
+    const ring = createKeyring(secrets)
+    const values = reachable(ring)
+    // The walk did reach the keys (a walk that sees nothing proves nothing).
+    expect(values.map(([path]) => path)).toEqual(expect.arrayContaining(['$.keys.0.id', '$.keys.1.index', '$.current', '$.get']))
+    for (const [path, value] of values) {
+      if (value instanceof Uint8Array || value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+        const view = value instanceof ArrayBuffer ? Buffer.from(value) : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+        for (const secret of bytes) expect(view.includes(secret), path).toBe(false)
+      }
+      if (typeof value === 'string') for (const spelling of spellings) expect(value.includes(spelling), path).toBe(false)
+    }
+  })
+})
+
 describe('deriveSubkey', () => {
   it('separates purposes and uses, and caches', () => {
-    const key = createKeyring(strong()).current
+    const secret = strong()
+    const key = createKeyring(secret).current
     const a = deriveSubkey(key, 'sign', 'a')
     expect(a).toHaveLength(32)
     expect(deriveSubkey(key, 'sign', 'a')).toBe(a)
     expect(deriveSubkey(key, 'sign', 'b').equals(a)).toBe(false)
     expect(deriveSubkey(key, 'encrypt', 'a').equals(a)).toBe(false)
-    expect(a.equals(key.secret.subarray(0, 32))).toBe(false)
+    expect(a.equals(Buffer.from(secret, 'utf8').subarray(0, 32))).toBe(false)
   })
 })
 

@@ -12,7 +12,7 @@ useTestServers()
 const strong = () => randomBytes(32).toString('base64url')
 
 async function app(secrets: string[], encrypt: boolean, errors: SessionError[] = []) {
-  const options: SessionsOptions = { secrets, encrypt, maxAge: 3600, onInvalid: (e) => errors.push(e) }
+  const options: SessionsOptions = { secrets, encrypt, lifetime: 3600, persistent: true, onInvalid: (e) => errors.push(e) }
   const sessions = createSessions<{ username: string; visits: number }>(options)
   return startServer(
     withSessions(sessions, (req, res) => {
@@ -107,7 +107,7 @@ describe('signed and encrypted sessions under one keyring stay apart', () => {
     const b = createSessions({ secrets: secret, encrypt: true, cookie: { name: 'b' } })
     const session = a.read(undefined)
     session.set('user', 'x')
-    const value = a.commit(session)[0]!.split(';')[0]!.slice('a='.length)
+    const value = a.commit(session).setCookie[0]!.split(';')[0]!.slice('a='.length)
     expect(a.verify(value).ok).toBe(true)
     const moved = b.read(`b=${value}`)
     expect(moved.size).toBe(0)

@@ -4,6 +4,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { SessionError } from '../src/errors.js'
 import { createKeyring } from '../src/keyring.js'
+import { FLAG_EXPIRES, FLAG_OBJECT, FLAG_PERSISTENT, TokenCore } from '../src/lib/token.js'
+import { createSessions } from '../src/sessions.js'
 import { createSerializer, createSigner, type VerifyResult } from '../src/signer.js'
 import rfc4231 from './vectors/rfc4231.json' with { type: 'json' }
 import vectors from './vectors/signer.json' with { type: 'json' }
@@ -40,7 +42,9 @@ describe('golden vectors (independent Python reference, test/vectors/make-signer
     expect(token).toBe(vector.token)
     const result = signer.verify(vector.token, { now: vector.issuedAt * 1000 })
     expect(result).toMatchObject({ ok: true, value: vector.value, issuedAt: new Date(vector.issuedAt * 1000), stale: false })
-    if (result.ok) expect(result.expiresAt).toEqual(vector.expiresAt === null ? undefined : new Date(vector.expiresAt * 1000))
+    // expiresAt is absent (not an undefined-valued key) when the token carries no expiry.
+    expect('expiresAt' in result).toBe(vector.expiresAt !== null)
+    if (result.ok && vector.expiresAt !== null) expect(result.expiresAt).toEqual(new Date(vector.expiresAt * 1000))
   })
 
   it('verifies the old-key vector through the rotated keyring and reports it stale', () => {
@@ -462,5 +466,184 @@ describe('shared buffers: review fixes', () => {
     expect(() => writeBody(0, 1, -1, 'x')).toThrow(RangeError)
     expect(() => writeBody(0, 1.5, undefined, 'x')).toThrow(RangeError)
     expect(() => writeBody(0, MAX_SECONDS, MAX_SECONDS, 'x')).not.toThrow()
+  })
+})
+
+describe('1.0 options: clock, strict keys, seconds', () => {
+  const secret = strong()
+
+  it('signs and verifies at the clock option when a call gives no now; a per-call now wins', () => {
+    let clock = IAT_MS
+    const signer = createSigner({ secrets: secret, purpose: 'p', clock: () => clock, clockTolerance: 0 })
+    const token = signer.sign('x', { expiresIn: 60 })
+    expect(token).toBe(createSigner({ secrets: secret, purpose: 'p' }).sign('x', { now: IAT_MS, expiresIn: 60 }))
+    expect(signer.verify(token)).toMatchObject({ ok: true, issuedAt: new Date(IAT_MS), expiresAt: new Date(IAT_MS + 60_000) })
+    clock = IAT_MS + 60_000
+    expect(codeOf(signer.verify(token))).toBe('ERR_SESSION_EXPIRED')
+    expect(codeOf(signer.verify(token, { now: IAT_MS + 59_000 }))).toBe('ok')
+    clock = IAT_MS - 1000
+    expect(codeOf(signer.verify(token))).toBe('ERR_SESSION_NOT_YET_VALID')
+    // The clock is read at each call, not once at construction.
+    clock = IAT_MS + 5000
+    expect(signer.verify(signer.sign('y'), { now: IAT_MS + 5000 })).toMatchObject({ ok: true, issuedAt: new Date(IAT_MS + 5000) })
+    expect(signer.verify(signer.sign('y', { now: IAT_MS }), { now: IAT_MS })).toMatchObject({ ok: true, issuedAt: new Date(IAT_MS) })
+  })
+
+  it('gives createSerializer the same clock option', () => {
+    let clock = IAT_MS
+    const serializer = createSerializer<{ a: number }>({ secrets: secret, purpose: 'p', clock: () => clock, clockTolerance: 0 })
+    const token = serializer.sign({ a: 1 }, { expiresIn: 10 })
+    expect(serializer.verify(token)).toMatchObject({ ok: true, value: { a: 1 }, issuedAt: new Date(IAT_MS), expiresAt: new Date(IAT_MS + 10_000) })
+    clock = IAT_MS + 10_000
+    expect(codeOf(serializer.verify(token))).toBe('ERR_SESSION_EXPIRED')
+    expect(serializer.unsign(token, { now: IAT_MS })).toEqual({ a: 1 })
+    expect(() => serializer.unsign(token)).toThrow(SessionError)
+  })
+
+  it.each([
+    ['a number', 1_800_000_000_000],
+    ['a Date', new Date(IAT_MS)],
+  ])('refuses a clock that is %s (give a function)', (_, clock) => {
+    expect(() => createSigner({ secrets: secret, purpose: 'p', clock: clock as never })).toThrow('option clock is invalid')
+    expect(() => createSerializer({ secrets: secret, purpose: 'p', clock: clock as never })).toThrow('option clock is invalid')
+  })
+
+  it('refuses a clock that returns no valid time when it is read', () => {
+    const signer = createSigner({ secrets: secret, purpose: 'p', clock: () => Number.NaN })
+    expect(() => signer.sign('x')).toThrow(TypeError)
+  })
+
+  it.each([
+    ['secret', { secret }, /^option secret is unknown: did you mean `secrets`\?/],
+    ['keys (cookie-session)', { keys: [secret] }, /^option keys is unknown: did you mean `secrets`\?/],
+    ['a typo', { purpse: 'p' }, /^option purpse is unknown: did you mean `purpose`\?/],
+    ['now (the clock is `clock`)', { now: () => IAT_MS }, /^option now is unknown: give the clock as `clock/],
+    ['expiresIn (a sign option)', { expiresIn: 60 }, /^option expiresIn is unknown: .*`expiresIn`.* to sign/],
+    ['maxAge (a verify option)', { maxAge: 60 }, /^option maxAge is unknown: .*`maxAge`.* to verify/],
+    ['salt (itsdangerous)', { salt: 'x' }, /^option salt is unknown: use `purpose`/],
+    ['a key set to undefined', { encoding: undefined }, /^option encoding is unknown/],
+  ])('factories refuse an unknown option: %s', (_, extra, message) => {
+    for (const create of [createSigner, createSerializer] as const) {
+      expect(() => create({ secrets: secret, purpose: 'p', ...extra } as never)).toThrow(TypeError)
+      expect(() => create({ secrets: secret, purpose: 'p', ...extra } as never)).toThrow(message)
+    }
+  })
+
+  it('createSigner refuses the serializer-only options by name', () => {
+    for (const key of ['compress', 'maxBytes', 'encrypt']) {
+      expect(() => createSigner({ secrets: secret, purpose: 'p', [key]: undefined } as never)).toThrow(new RegExp(`^option ${key} is unknown`))
+    }
+    expect(() => createSerializer({ secrets: secret, purpose: 'p', compressThreshold: 10 } as never)).toThrow(/^option compressThreshold is unknown: use `compress: \{ threshold \}`/)
+  })
+
+  it('refuses unknown keys in sign options', () => {
+    const signer = createSigner({ secrets: secret, purpose: 'p' })
+    const serializer = createSerializer({ secrets: secret, purpose: 'p' })
+    expect(() => signer.sign('x', { maxAge: 60 } as never)).toThrow(/^option maxAge is unknown/)
+    expect(() => signer.sign('x', { expiresin: 60 } as never)).toThrow(/^option expiresin is unknown: did you mean `expiresIn`\?/)
+    expect(() => serializer.sign({}, { ttl: 60 } as never)).toThrow(/^option ttl is unknown: .*`expiresIn`/)
+    expect(() => serializer.sign({}, { persistent: true } as never)).toThrow(/^option persistent is unknown/)
+    expect(() => signer.sign('x', 60 as never)).toThrow(TypeError)
+  })
+
+  it('refuses unknown keys in verify and unsign options', () => {
+    const signer = createSigner({ secrets: secret, purpose: 'p' })
+    const serializer = createSerializer({ secrets: secret, purpose: 'p' })
+    const token = signer.sign('x')
+    const object = serializer.sign({})
+    expect(() => signer.verify(token, { expiresIn: 60 } as never)).toThrow(/^option expiresIn is unknown/)
+    expect(() => signer.verify(token, { max_age: 60 } as never)).toThrow(/^option max_age is unknown: did you mean `maxAge`\?/)
+    expect(() => signer.unsign(token, { clockTolerance: 0 } as never)).toThrow(/^option clockTolerance is unknown/)
+    // `encoding` belongs to the signer's verify only.
+    expect(() => serializer.verify(object, { encoding: 'bytes' } as never)).toThrow(/^option encoding is unknown/)
+    expect(() => serializer.unsign(object, { maxage: 1 } as never)).toThrow(/^option maxage is unknown: did you mean `maxAge`\?/)
+    expect(signer.verify(token, { encoding: 'utf8', maxAge: 60, now: Date.now() }).ok).toBe(true)
+  })
+
+  it('refuses expiresIn and maxAge beyond 400 days: they are seconds, not milliseconds', () => {
+    const signer = createSigner({ secrets: secret, purpose: 'p' })
+    const serializer = createSerializer({ secrets: secret, purpose: 'p' })
+    for (const sign of [(o: object) => signer.sign('x', o), (o: object) => serializer.sign({}, o)]) {
+      expect(() => sign({ expiresIn: 86_400_000 })).toThrow(TypeError)
+      expect(() => sign({ expiresIn: 86_400_000 })).toThrow(/option expiresIn is invalid: .*seconds, not milliseconds/)
+      expect(() => sign({ expiresIn: 34_560_001 })).toThrow('seconds, not milliseconds')
+      expect(() => sign({ expiresIn: Infinity })).toThrow('option expiresIn is invalid')
+      expect(() => sign({ expiresIn: 34_560_000, now: IAT_MS })).not.toThrow()
+    }
+    const token = signer.sign('x', { now: IAT_MS })
+    expect(() => signer.verify(token, { now: IAT_MS, maxAge: 86_400_000 })).toThrow('seconds, not milliseconds')
+    expect(() => serializer.verify(serializer.sign({}), { maxAge: 86_400_000 })).toThrow('seconds, not milliseconds')
+    expect(signer.verify(token, { now: IAT_MS, maxAge: 34_560_000 }).ok).toBe(true)
+  })
+
+  it('reports keyId for Frasco tokens, and expiresAt only when the token has one', () => {
+    const keyring = createKeyring(secret)
+    const signer = createSigner({ secrets: keyring, purpose: 'p' })
+    const untimed = signer.verify(signer.sign('x', { now: IAT_MS }), { now: IAT_MS })
+    expect(untimed).toEqual({ ok: true, value: 'x', issuedAt: new Date(IAT_MS), keyId: keyring.current.id, stale: false })
+    expect('expiresAt' in untimed).toBe(false)
+  })
+})
+
+describe('the persistent flag bit (f1 body flags 0b1000)', () => {
+  const secret = strong()
+  const NOW_MS = 1_800_000_000_000
+  const flagsOf = (token: string): number => Buffer.from(token.split('.')[2] as string, 'base64url')[0] as number
+
+  it('is set in sessions made persistent, and only in those', () => {
+    expect(FLAG_PERSISTENT).toBe(0b1000)
+    const persistent = createSessions({ secrets: secret, persistent: true, clock: () => NOW_MS })
+    const browser = createSessions({ secrets: secret, clock: () => NOW_MS })
+    const on = persistent.sign({ user: 'ada' })
+    const off = browser.sign({ user: 'ada' })
+    expect(on.startsWith('f1.')).toBe(true)
+    expect(flagsOf(on) & FLAG_PERSISTENT).toBe(FLAG_PERSISTENT)
+    expect(flagsOf(on) & FLAG_OBJECT).toBe(FLAG_OBJECT)
+    expect(flagsOf(off) & FLAG_PERSISTENT).toBe(0)
+    // Per call, either way.
+    expect(flagsOf(browser.sign({ user: 'ada' }, { persistent: true })) & FLAG_PERSISTENT).toBe(FLAG_PERSISTENT)
+    expect(flagsOf(persistent.sign({ user: 'ada' }, { persistent: false })) & FLAG_PERSISTENT).toBe(0)
+    // The bit is inside the MAC: clearing it breaks the signature.
+    const [v, kid, body, tag] = on.split('.') as [string, string, string, string]
+    const bytes = Buffer.from(body, 'base64url')
+    bytes[0] = (bytes[0] as number) & ~FLAG_PERSISTENT
+    expect(codeOf(persistent.verify(`${v}.${kid}.${bytes.toString('base64url')}.${tag}`))).toBe('ERR_SESSION_SIGNATURE_INVALID')
+    // And it reads back as a persistent session.
+    expect(persistent.verify(on)).toMatchObject({ ok: true, value: { user: 'ada' }, persistent: true })
+    expect(persistent.verify(off)).toMatchObject({ ok: true, persistent: false })
+    expect(persistent.read(`session=${on}`).persistent).toBe(true)
+    expect(persistent.read(`session=${off}`).persistent).toBe(false)
+  })
+
+  it('is set by a session made persistent through session.persistent and commit', () => {
+    const sessions = createSessions({ secrets: secret, clock: () => NOW_MS })
+    const session = sessions.read(undefined)
+    session.set('user', 'ada')
+    session.persistent = true
+    const [cookie] = sessions.commit(session).setCookie
+    const value = /^session=([^;]*)/.exec(cookie ?? '')?.[1] as string
+    expect(flagsOf(value) & FLAG_PERSISTENT).toBe(FLAG_PERSISTENT)
+    expect(cookie).toMatch(/; Max-Age=\d+/)
+  })
+
+  it('makes createSigner refuse the token, as a session of the same purpose or alone', () => {
+    const sessions = createSessions({ secrets: secret, persistent: true, clock: () => NOW_MS })
+    const signer = createSigner({ secrets: secret, purpose: 'session:session', clock: () => NOW_MS })
+    const token = sessions.sign({ user: 'ada' })
+    expect(codeOf(signer.verify(token))).toBe('ERR_SESSION_MALFORMED')
+    expect(() => signer.unsign(token)).toThrow(SessionError)
+    // A token whose only extra flag is the persistent bit (no object bit), signed with the
+    // signer's own key and purpose: still not a signer token.
+    const core = new TokenCore(createKeyring(secret), { purpose: 'p', clockTolerance: 60, maxTokenLength: 65_536 })
+    const plain = createSigner({ secrets: secret, purpose: 'p', clock: () => NOW_MS })
+    const iat = NOW_MS / 1000
+    const bare = core.seal(FLAG_PERSISTENT, iat, undefined, 'user:ada')
+    const timed = core.seal(FLAG_PERSISTENT | FLAG_EXPIRES, iat, iat + 60, 'user:ada')
+    expect(flagsOf(bare)).toBe(FLAG_PERSISTENT)
+    expect(codeOf(plain.verify(bare))).toBe('ERR_SESSION_MALFORMED')
+    expect(codeOf(plain.verify(timed))).toBe('ERR_SESSION_MALFORMED')
+    expect(codeOf(plain.verify(bare, { encoding: 'bytes' }))).toBe('ERR_SESSION_MALFORMED')
+    // The same core without the bit makes a token the signer accepts: the bit alone is refused.
+    expect(plain.verify(core.seal(0, iat, undefined, 'user:ada'))).toMatchObject({ ok: true, value: 'user:ada' })
   })
 })

@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, it } from 'vitest'
-import { Markup, UUID, isTuple, tuple } from '../../src/formats/flask.js'
+import { Markup, UUID, isTuple, tuple } from '../../src/flask/json.js'
 
 /** Debian's interpreter: `apt-get install python3-flask` puts Flask 2.2 there (not in pyenv's). */
 const CANDIDATES = [process.env.FRASCO_PYTHON, '/usr/bin/python3'].filter((p): p is string => p !== undefined && p !== '')

@@ -1,5 +1,5 @@
 /**
- * `createSessions({ format: 'flask' })` over real `node:http` servers, against real Flask 2.2: a
+ * `createSessions({ format: createFlaskFormat() })` over real `node:http` servers, against real Flask 2.2: a
  * live login shared with the Flask tutorial app (test/flask/app.py), every tag type through a
  * Node handler and back into Flask's session interface, permanent sessions, flashes both ways,
  * fallback keys, and the rejections a server must survive.
@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { withSessions, type SessionRequest } from '../../src/adapters/node.js'
 import { CookieTooLarge, type SessionErrorCode } from '../../src/errors.js'
-import { FLASK_DEFAULT_MAX_AGE, Markup, UUID, isTuple } from '../../src/formats/flask.js'
+import { FLASK_DEFAULT_LIFETIME } from '../../src/flask/codec.js'
+import { createFlaskFormat } from '../../src/flask/format.js'
+import { Markup, UUID, isTuple } from '../../src/flask/json.js'
 import { createKeyring } from '../../src/keyring.js'
 import type { SessionData } from '../../src/session.js'
 import { createSessions, type Sessions, type SessionsOptions } from '../../src/sessions.js'
@@ -96,11 +98,11 @@ function sessionCookie(headers: readonly string[], name = 'session'): SetCookie 
 
 function flaskSessions(options: Partial<SessionsOptions> = {}) {
   const invalid: SessionErrorCode[] = []
-  const sessions = createSessions<TutorialData>({ format: 'flask', secrets: SECRET, onInvalid: (e) => invalid.push(e.code), ...options })
+  const sessions = createSessions<TutorialData>({ format: createFlaskFormat(), secrets: SECRET, onInvalid: (e) => invalid.push(e.code), ...options })
   return { sessions, invalid }
 }
 
-describeFlask('createSessions({ format: "flask" }) with a live Flask app (test/flask/app.py)', () => {
+describeFlask('createSessions({ format: createFlaskFormat() }) with a live Flask app (test/flask/app.py)', () => {
   let flask: FlaskApp
   beforeAll(async () => {
     flask = await startFlaskApp(SECRET)
@@ -152,17 +154,19 @@ describeFlask('createSessions({ format: "flask" }) with a live Flask app (test/f
     expect(browser.get('session')).toBeUndefined()
     expect(await page(flask.origin)).toBe('You are not logged in')
 
-    // A logout that leaves other keys behind (a permanent session) still logs out on the other side.
+    // Logging out of a session Flask made permanent also logs out on the other side. Flask's
+    // `_permanent` is session.persistent in Frasco, not data, so nothing is left and Node deletes
+    // the cookie (Flask itself would keep a cookie holding only `_permanent`).
     await browser.fetch(`${node.origin}/login`, formPost({ username: 'grace' }))
     await browser.fetch(`${flask.origin}/_test/permanent`, { method: 'POST' })
     expect(await page(node.origin)).toBe('Logged in as grace')
     const logout = await browser.fetch(`${node.origin}/logout`)
     const rewritten = sessionCookie(logout.headers.getSetCookie()) as SetCookie
-    expect(isDeletion(rewritten)).toBe(false)
-    expect(rewritten.attributes['max-age']).toBe(String(FLASK_DEFAULT_MAX_AGE))
+    expect(isDeletion(rewritten)).toBe(true)
+    expect(browser.get('session')).toBeUndefined()
     expect(await page(flask.origin)).toBe('You are not logged in')
     const dumped = (await (await browser.fetch(`${flask.origin}/_test/session`)).json()) as { session: Spec; permanent: boolean }
-    expect(dumped).toEqual({ session: py.dict({ _permanent: py.bool(true) }), permanent: true })
+    expect(dumped).toEqual({ session: py.dict({}), permanent: false })
 
     expect(invalid).toEqual([])
   })
@@ -175,17 +179,77 @@ describeFlask('createSessions({ format: "flask" }) with a live Flask app (test/f
     const before = Date.now()
     const flaskPermanent = sessionCookie((await browser.fetch(`${flask.origin}/_test/permanent`, { method: 'POST' })).headers.getSetCookie()) as SetCookie
     const expires = Date.parse(flaskPermanent.attributes.expires as string)
-    expect(Math.abs(expires - (before + FLASK_DEFAULT_MAX_AGE * 1000))).toBeLessThan(5000)
+    expect(Math.abs(expires - (before + FLASK_DEFAULT_LIFETIME * 1000))).toBeLessThan(5000)
     const nodeWrite = await browser.fetch(`${node.origin}/login`, formPost({ username: 'ada' }))
-    expect(sessionCookie(nodeWrite.headers.getSetCookie())?.attributes['max-age']).toBe(String(FLASK_DEFAULT_MAX_AGE))
+    expect(sessionCookie(nodeWrite.headers.getSetCookie())?.attributes['max-age']).toBe(String(FLASK_DEFAULT_LIFETIME))
     const dumped = (await (await browser.fetch(`${flask.origin}/_test/session`)).json()) as { session: Spec; permanent: boolean }
     expect(dumped.permanent).toBe(true)
     expect(normalizeSpec(dumped.session)).toEqual(normalizeSpec(py.dict({ _permanent: py.bool(true), username: py.str('ada') })))
   })
 
+  it('session.persistent in Node is session.permanent in Flask, both ways, and false makes it a browser-session cookie again', async () => {
+    const seen: Array<{ persistent: boolean; hasPermanentKey: boolean; data: unknown }> = []
+    const sessions = createSessions<TutorialData>({ format: createFlaskFormat(), secrets: SECRET })
+    const node = await startServer(
+      withSessions(sessions, (req: SessionRequest<TutorialData>, res: ServerResponse) => {
+        const path = new URL(req.url ?? '/', 'http://localhost').pathname
+        if (path === '/remember') {
+          req.session.set('username', 'ada')
+          req.session.persistent = true
+        }
+        if (path === '/forget') req.session.persistent = false
+        seen.push({ persistent: req.session.persistent, hasPermanentKey: req.session.has('_permanent'), data: req.session.toJSON() })
+        res.end('ok')
+      }),
+    )
+    type Dumped = { session: Spec; permanent: boolean }
+    const dump = async (jar: CookieJar): Promise<Dumped> => (await (await jar.fetch(`${flask.origin}/_test/session`)).json()) as Dumped
+
+    // Made persistent in Node: the cookie has a Max-Age of the lifetime ...
+    const browser = new CookieJar()
+    const remember = sessionCookie((await browser.fetch(`${node.origin}/remember`)).headers.getSetCookie()) as SetCookie
+    expect(remember.attributes['max-age']).toBe(String(FLASK_DEFAULT_LIFETIME))
+    // ... and Flask opens it as permanent: `session.permanent` is True, and Flask refreshes a
+    // permanent session's cookie on every request (SESSION_REFRESH_EACH_REQUEST), with its Expires.
+    const before = Date.now()
+    const flaskPage = await browser.fetch(`${flask.origin}/`)
+    expect(await flaskPage.text()).toBe('Logged in as ada')
+    const refreshed = sessionCookie(flaskPage.headers.getSetCookie()) as SetCookie
+    expect(refreshed).toBeDefined()
+    expect(Math.abs(Date.parse(refreshed.attributes.expires as string) - (before + FLASK_DEFAULT_LIFETIME * 1000))).toBeLessThan(5000)
+    expect(normalizeSpec((await dump(browser)).session)).toEqual(normalizeSpec(py.dict({ _permanent: py.bool(true), username: py.str('ada') })))
+    expect((await dump(browser)).permanent).toBe(true)
+
+    // persistent = false in Node: a browser-session cookie, which Flask opens as not permanent
+    // (no `_permanent` left) and, unmodified, does not write again.
+    const forget = sessionCookie((await browser.fetch(`${node.origin}/forget`)).headers.getSetCookie()) as SetCookie
+    expect(isDeletion(forget)).toBe(false)
+    expect(forget.attributes['max-age']).toBeUndefined()
+    expect(forget.attributes.expires).toBeUndefined()
+    expect(await dump(browser)).toEqual({ session: py.dict({ username: py.str('ada') }), permanent: false })
+    const flaskRead = await browser.fetch(`${flask.origin}/`)
+    expect(await flaskRead.text()).toBe('Logged in as ada')
+    expect(flaskRead.headers.getSetCookie()).toEqual([])
+    // Already false: assigning false again changes nothing, so Node writes nothing.
+    expect((await browser.fetch(`${node.origin}/forget`)).headers.getSetCookie()).toEqual([])
+
+    // Made permanent in Flask: Node reads session.persistent === true, and `_permanent` is not data.
+    const other = new CookieJar()
+    await other.fetch(`${flask.origin}/login`, formPost({ username: 'grace' }))
+    await other.fetch(`${flask.origin}/_test/permanent`, { method: 'POST' })
+    expect((await dump(other)).permanent).toBe(true)
+    seen.length = 0
+    const nodeRead = await other.fetch(`${node.origin}/`)
+    expect(nodeRead.headers.getSetCookie()).toEqual([])
+    expect(seen).toEqual([{ persistent: true, hasPermanentKey: false, data: { username: 'grace' } }])
+    expect(sessions.verify(other.get('session') as string)).toMatchObject({ ok: true, value: { username: 'grace' }, persistent: true })
+    const verified = sessions.verify(other.get('session') as string)
+    expect(verified.ok && '_permanent' in verified.value).toBe(false)
+  })
+
   it('flashes: flash() in Flask, consumeFlashes() in Node; session.flash in Node, get_flashed_messages in Flask', async () => {
     const consumed: unknown[] = []
-    const sessions = createSessions({ format: 'flask', secrets: SECRET })
+    const sessions = createSessions({ format: createFlaskFormat(), secrets: SECRET })
     const node = await startServer(
       withSessions(sessions, (req, res) => {
         const path = new URL(req.url ?? '/', 'http://localhost').pathname
@@ -241,7 +305,7 @@ const EVERY_TAG = py.dict({
   unicode: py.str('é ☃ 😀 \u2028 "quoted" \\ </script>'),
 })
 
-describeFlask('createSessions({ format: "flask" }) through node:http, opened by Flask (oracle)', () => {
+describeFlask('createSessions({ format: createFlaskFormat() }) through node:http, opened by Flask (oracle)', () => {
   let oracle: Oracle
   beforeAll(() => {
     oracle = startOracle()
@@ -262,7 +326,7 @@ describeFlask('createSessions({ format: "flask" }) through node:http, opened by 
     ['compressed (compress: { threshold: 64 })', { threshold: 64 }, true],
   ] as const)('every tag type: read in Node with its JavaScript type, one key changed, Flask reads the rest unchanged: %s', async (_, compress, compressed) => {
     const seen: Record<string, unknown> = {}
-    const sessions = createSessions<SessionData>({ format: 'flask', secrets: SECRET, ...(compress === undefined ? {} : { compress }) })
+    const sessions = createSessions<SessionData>({ format: createFlaskFormat(), secrets: SECRET, ...(compress === undefined ? {} : { compress }) })
     const node = await startServer(
       withSessions(sessions, (req, res) => {
         const s = req.session
@@ -312,36 +376,57 @@ describeFlask('createSessions({ format: "flask" }) through node:http, opened by 
     expect(normalizeSpec(opened.session as Spec)).toEqual(normalizeSpec(expected))
   })
 
-  it('permanent sessions: _permanent gives Max-Age (Flask sends Expires); Flask opens them as permanent', async () => {
-    const sessions = createSessions<SessionData>({ format: 'flask', secrets: SECRET })
+  it('permanent sessions: session.persistent is _permanent on the wire, gives Max-Age, and Flask opens them as permanent', async () => {
+    const seen: Array<{ persistent: boolean; keys: string[] }> = []
+    const sessions = createSessions<SessionData>({ format: createFlaskFormat(), secrets: SECRET })
     const node = await startServer(
       withSessions(sessions, (req, res) => {
-        if (req.url === '/permanent') req.session.set('_permanent', true)
+        seen.push({ persistent: req.session.persistent, keys: req.session.keys() })
+        if (req.url === '/permanent') req.session.persistent = true
+        if (req.url === '/forget') req.session.persistent = false
         req.session.set('n', ((req.session.get('n') as number | undefined) ?? 0) + 1)
         res.end('ok')
       }),
     )
-    // A permanent session Flask wrote, changed in Node: still permanent, with the lifetime as Max-Age.
+    // A permanent session Flask wrote: persistent in Node, without `_permanent` among its keys.
     const flaskPermanent = await save(py.dict({ n: py.int(1) }), { permanent: true })
+    const verified = sessions.verify(flaskPermanent)
+    expect(verified).toMatchObject({ ok: true, value: { n: 1 }, persistent: true })
+    expect(verified.ok && Object.keys(verified.value)).toEqual(['n'])
+    // Changed in Node: still permanent, with the lifetime as Max-Age.
     const changed = sessionCookie((await fetch(node.url('/'), { headers: { cookie: `session=${flaskPermanent}` } })).headers.getSetCookie()) as SetCookie
-    expect(changed.attributes['max-age']).toBe(String(FLASK_DEFAULT_MAX_AGE))
+    expect(seen.at(-1)).toEqual({ persistent: true, keys: ['n'] })
+    expect(changed.attributes['max-age']).toBe(String(FLASK_DEFAULT_LIFETIME))
     expect(await open(changed.value)).toMatchObject({ permanent: true, session: py.dict({ _permanent: py.bool(true), n: py.int(2) }) })
 
     // Made permanent in Node.
     const made = sessionCookie((await fetch(node.url('/permanent'))).headers.getSetCookie()) as SetCookie
-    expect(made.attributes['max-age']).toBe(String(FLASK_DEFAULT_MAX_AGE))
-    expect((await open(made.value)).permanent).toBe(true)
+    expect(made.attributes['max-age']).toBe(String(FLASK_DEFAULT_LIFETIME))
+    expect(await open(made.value)).toMatchObject({ permanent: true, session: py.dict({ _permanent: py.bool(true), n: py.int(1) }) })
+
+    // Made not permanent in Node: Flask opens a session that is not permanent, without `_permanent`.
+    const forgotten = sessionCookie((await fetch(node.url('/forget'), { headers: { cookie: `session=${flaskPermanent}` } })).headers.getSetCookie()) as SetCookie
+    expect(forgotten.attributes['max-age']).toBeUndefined()
+    expect(forgotten.attributes.expires).toBeUndefined()
+    expect(await open(forgotten.value)).toMatchObject({ permanent: false, session: py.dict({ n: py.int(2) }) })
 
     // Not permanent: a browser-session cookie on both sides.
     const plain = sessionCookie((await fetch(node.url('/'))).headers.getSetCookie()) as SetCookie
     expect(plain.attributes['max-age']).toBeUndefined()
     expect(plain.attributes.expires).toBeUndefined()
     expect(await open(plain.value)).toMatchObject({ permanent: false, session: py.dict({ n: py.int(1) }) })
+
+    // `_permanent` set as data does not make a session permanent: persistence is session.persistent.
+    const asData = createSessions({ format: createFlaskFormat(), secrets: SECRET }).sign({ n: 1, _permanent: true })
+    expect(await open(asData)).toMatchObject({ permanent: false, session: py.dict({ n: py.int(1) }) })
+    expect(sessions.verify(asData)).toMatchObject({ ok: true, value: { n: 1 }, persistent: false })
+    const persistentSign = createSessions({ format: createFlaskFormat(), secrets: SECRET }).sign({ n: 1 }, { persistent: true })
+    expect(await open(persistentSign)).toMatchObject({ permanent: true, session: py.dict({ _permanent: py.bool(true), n: py.int(1) }) })
   })
 
-  it('maxAge is the lifetime (PERMANENT_SESSION_LIFETIME) and gives every cookie a Max-Age', async () => {
+  it('lifetime is PERMANENT_SESSION_LIFETIME; with persistent: true every cookie gets it as Max-Age', async () => {
     const clock = { now: NOW }
-    const { sessions, invalid } = flaskSessions({ maxAge: 3600, clockTolerance: 0, now: () => clock.now })
+    const { sessions, invalid } = flaskSessions({ lifetime: 3600, persistent: true, clockTolerance: 0, clock: () => clock.now })
     const node = await startServer(tutorial(sessions))
     const login = await fetch(node.url('/login'), { ...formPost({ username: 'ada' }), redirect: 'manual' })
     const cookie = sessionCookie(login.headers.getSetCookie()) as SetCookie
@@ -359,7 +444,7 @@ describeFlask('createSessions({ format: "flask" }) through node:http, opened by 
 
   it('flashes: Flask flash() consumed by Node; Node flashes opened by Flask as (category, message) tuples', async () => {
     const consumed: unknown[] = []
-    const sessions = createSessions({ format: 'flask', secrets: SECRET })
+    const sessions = createSessions({ format: createFlaskFormat(), secrets: SECRET })
     const node = await startServer(
       withSessions(sessions, (req, res) => {
         if (req.url === '/consume') consumed.push(req.session.consumeFlashes('error'))
@@ -385,7 +470,10 @@ describeFlask('createSessions({ format: "flask" }) through node:http, opened by 
     const { sessions, invalid } = flaskSessions({ secrets: [SECRET, OLD_SECRET] })
     const node = await startServer(tutorial(sessions))
     const old = await save(py.dict({ username: py.str('ada') }), { secret_key: OLD_SECRET })
-    expect(sessions.verify(old)).toMatchObject({ ok: true, keyId: '1', stale: true, value: { username: 'ada' } })
+    const verified = sessions.verify(old)
+    expect(verified).toMatchObject({ ok: true, stale: true, value: { username: 'ada' } })
+    // Flask cookies name no key: the result has no keyId at all.
+    expect('keyId' in verified).toBe(false)
     // Flask with only the new key refuses it, as it should.
     expect((await open(old)).loads_error).not.toBeNull()
 
@@ -394,7 +482,7 @@ describeFlask('createSessions({ format: "flask" }) through node:http, opened by 
     const reissued = sessionCookie(response.headers.getSetCookie()) as SetCookie
     expect(isDeletion(reissued)).toBe(false)
     expect(reissued.value).not.toBe(old)
-    expect(flaskSessions().sessions.verify(reissued.value)).toMatchObject({ ok: true, keyId: '0', stale: false })
+    expect(flaskSessions().sessions.verify(reissued.value)).toMatchObject({ ok: true, stale: false })
     // Flask with only the new SECRET_KEY accepts the re-issued cookie.
     expect(await open(reissued.value)).toMatchObject({ loads_error: null, session: py.dict({ username: py.str('ada') }) })
     // Once re-issued it is current: the next request writes nothing.
@@ -410,13 +498,13 @@ describeFlask('createSessions({ format: "flask" }) through node:http, opened by 
     const data = py.dict({ username: py.str('ada') })
     const flaskOpens = async (cookie: string, secretKey: string, fallbacks?: string[]) =>
       (await open(cookie, { secret_key: secretKey, ...(fallbacks === undefined ? {} : { fallbacks }) })).loads_error === null
-    const nodeOpens = (cookie: string, secrets: string[]) => createSessions({ format: 'flask', secrets }).verify(cookie)
+    const nodeOpens = (cookie: string, secrets: string[]) => createSessions({ format: createFlaskFormat(), secrets }).verify(cookie)
     const before = await save(data, { secret_key: OLD })
 
     // 1. Both sides accept the new key, still signing with the old one.
     const flaskPhase1 = await save(data, { secret_key: OLD, fallbacks: [NEW] })
     expect(nodeOpens(flaskPhase1, [OLD, NEW])).toMatchObject({ ok: true, stale: false })
-    const signedWithNew = createSessions({ format: 'flask', secrets: [NEW, OLD] }).sign({ username: 'ada' })
+    const signedWithNew = createSessions({ format: createFlaskFormat(), secrets: [NEW, OLD] }).sign({ username: 'ada' })
     expect(await flaskOpens(signedWithNew, OLD, [NEW])).toBe(true)
     expect(nodeOpens(signedWithNew, [OLD, NEW])).toMatchObject({ ok: true, stale: true })
 
@@ -438,7 +526,7 @@ describeFlask('createSessions({ format: "flask" }) through node:http, opened by 
   })
 
   describe('rejections through a server: a fresh session, 200, the reason to onInvalid, the bad cookie deleted', () => {
-    const LIFETIME = FLASK_DEFAULT_MAX_AGE
+    const LIFETIME = FLASK_DEFAULT_LIFETIME
 
     const cases: Array<[name: string, make: () => Promise<string>, code: SessionErrorCode]> = [
       ['a wrong key', () => save(py.dict({ username: py.str('ada') }), { secret_key: 'not-the-key', now: NOW_S }), 'ERR_SESSION_SIGNATURE_INVALID'],
@@ -468,7 +556,7 @@ describeFlask('createSessions({ format: "flask" }) through node:http, opened by 
     ]
 
     it.each(cases)('%s', async (_name, make, code) => {
-      const { sessions, invalid } = flaskSessions({ now: () => NOW })
+      const { sessions, invalid } = flaskSessions({ clock: () => NOW })
       const node = await startServer(tutorial(sessions))
       const cookie = await make()
       const response = await fetch(node.url('/'), { headers: { cookie: `session=${cookie}` } })
@@ -488,47 +576,47 @@ describeFlask('createSessions({ format: "flask" }) through node:http, opened by 
       const flaskViews = await oracle.run<Opened>(cookies.map((cookie) => ({ op: 'flask_open', secret_key: SECRET, cookie, now: NOW_S })))
       expect(flaskViews.map((v) => v.loads_error)).toEqual([null, 'SignatureExpired', 'SignatureExpired', 'SignatureExpired', 'SignatureExpired'])
 
-      const tolerant = flaskSessions({ now: () => NOW }).sessions
+      const tolerant = flaskSessions({ clock: () => NOW }).sessions
       expect(cookies.map((c) => tolerant.verify(c).ok)).toEqual([true, true, true, true, true])
-      const strict = flaskSessions({ now: () => NOW, clockTolerance: 0 }).sessions
+      const strict = flaskSessions({ clock: () => NOW, clockTolerance: 0 }).sessions
       expect(cookies.map((c) => strict.verify(c).ok)).toEqual(flaskViews.map((v) => v.loads_error === null))
     })
   })
 })
 
-describe('createSessions({ format: "flask" }) options', () => {
+describe('createSessions({ format: createFlaskFormat() }) options', () => {
   it('refuses encrypt: true (Flask cannot read an encrypted cookie)', () => {
-    expect(() => createSessions({ format: 'flask', secrets: SECRET, encrypt: true })).toThrow(TypeError)
-    expect(() => createSessions({ format: 'flask', secrets: SECRET, encrypt: true })).toThrow(/option encrypt is invalid/)
-    expect(() => createSessions({ format: 'flask', secrets: SECRET, encrypt: false })).not.toThrow()
+    expect(() => createSessions({ format: createFlaskFormat(), secrets: SECRET, encrypt: true })).toThrow(TypeError)
+    expect(() => createSessions({ format: createFlaskFormat(), secrets: SECRET, encrypt: true })).toThrow(/option encrypt is invalid/)
+    expect(() => createSessions({ format: createFlaskFormat(), secrets: SECRET, encrypt: false })).not.toThrow()
   })
 
   it("takes Flask's keys as they are (no minimum length), but not a Frasco keyring or an empty key", () => {
-    expect(() => createSessions({ format: 'flask', secrets: 'dev' })).not.toThrow()
-    expect(() => createSessions({ format: 'flask', secrets: [SECRET, OLD_SECRET] })).not.toThrow()
-    expect(() => createSessions({ format: 'flask', secrets: '' })).toThrow(/option secrets/)
-    expect(() => createSessions({ format: 'flask', secrets: createKeyring('k'.repeat(16) + 'abcdefghijklmnopqrstuvwxyz') })).toThrow(/option secrets is invalid/)
+    expect(() => createSessions({ format: createFlaskFormat(), secrets: 'dev' })).not.toThrow()
+    expect(() => createSessions({ format: createFlaskFormat(), secrets: [SECRET, OLD_SECRET] })).not.toThrow()
+    expect(() => createSessions({ format: createFlaskFormat(), secrets: '' })).toThrow(/option secrets/)
+    expect(() => createSessions({ format: createFlaskFormat(), secrets: createKeyring('k'.repeat(16) + 'abcdefghijklmnopqrstuvwxyz') })).toThrow(/option secrets is invalid/)
   })
 
   it('does not split a session across cookies by default: Flask reads one cookie only', () => {
-    const sessions = createSessions({ format: 'flask', secrets: SECRET, compress: false })
+    const sessions = createSessions({ format: createFlaskFormat(), secrets: SECRET, compress: false })
     const session = sessions.read(undefined)
     session.set('blob', 'x'.repeat(5000))
     expect(() => sessions.commit(session)).toThrow(CookieTooLarge)
-    const chunked = createSessions({ format: 'flask', secrets: SECRET, compress: false, chunking: true })
+    const chunked = createSessions({ format: createFlaskFormat(), secrets: SECRET, compress: false, chunking: true })
     const big = chunked.read(undefined)
     big.set('blob', 'x'.repeat(5000))
-    expect(chunked.commit(big).map((h) => parseSetCookie(h).name)).toEqual(['session.0', 'session.1'])
-    expect(chunked.verify(chunked.commit(big).map((h) => parseSetCookie(h).value).join(''))).toMatchObject({ ok: true })
+    expect(chunked.commit(big).setCookie.map((h) => parseSetCookie(h).name)).toEqual(['session.0', 'session.1'])
+    expect(chunked.verify(chunked.commit(big).setCookie.map((h) => parseSetCookie(h).value).join(''))).toMatchObject({ ok: true })
   })
 
   it('a session too large for its cookies is CookieTooLarge at commit, like the Frasco format', () => {
-    const chunked = createSessions({ format: 'flask', secrets: SECRET, compress: false, chunking: true })
+    const chunked = createSessions({ format: createFlaskFormat(), secrets: SECRET, compress: false, chunking: true })
     const huge = chunked.read(undefined)
     huge.set('blob', 'x'.repeat(20_000))
     expect(() => chunked.commit(huge)).toThrow(CookieTooLarge)
     // Compressible to a few hundred bytes, but more than any reader inflates (128 KiB).
-    const sessions = createSessions({ format: 'flask', secrets: SECRET })
+    const sessions = createSessions({ format: createFlaskFormat(), secrets: SECRET })
     const bomb = sessions.read(undefined)
     bomb.set('blob', 'x'.repeat(200_000))
     expect(() => sessions.commit(bomb)).toThrow(CookieTooLarge)
@@ -536,31 +624,55 @@ describe('createSessions({ format: "flask" }) options', () => {
 
   it("idleTimeout equal to the lifetime keeps active permanent sessions alive, as Flask's SESSION_REFRESH_EACH_REQUEST does", () => {
     let now = NOW
-    const sessions = createSessions({ format: 'flask', secrets: SECRET, idleTimeout: FLASK_DEFAULT_MAX_AGE, now: () => now })
+    const sessions = createSessions({ format: createFlaskFormat(), secrets: SECRET, idleTimeout: FLASK_DEFAULT_LIFETIME, clock: () => now })
     const first = sessions.read(undefined)
-    first.set('_permanent', true)
-    let cookie = parseSetCookie(sessions.commit(first)[0] as string)
-    expect(cookie.attributes['max-age']).toBe(String(FLASK_DEFAULT_MAX_AGE))
+    first.set('user', 'ada')
+    first.persistent = true
+    let cookie = parseSetCookie(sessions.commit(first).setCookie[0] as string)
+    expect(cookie.attributes['max-age']).toBe(String(FLASK_DEFAULT_LIFETIME))
     // Within a tenth of the lifetime nothing is written; after it, the cookie is re-issued in full.
-    const tenth = FLASK_DEFAULT_MAX_AGE / 10
+    const tenth = FLASK_DEFAULT_LIFETIME / 10
     now = NOW + (tenth - 1) * 1000
-    expect(sessions.commit(sessions.read(`session=${cookie.value}`))).toEqual([])
+    expect(sessions.commit(sessions.read(`session=${cookie.value}`)).setCookie).toEqual([])
     now = NOW + tenth * 1000
-    cookie = parseSetCookie(sessions.commit(sessions.read(`session=${cookie.value}`))[0] as string)
-    expect(cookie.attributes['max-age']).toBe(String(FLASK_DEFAULT_MAX_AGE))
+    cookie = parseSetCookie(sessions.commit(sessions.read(`session=${cookie.value}`)).setCookie[0] as string)
+    expect(cookie.attributes['max-age']).toBe(String(FLASK_DEFAULT_LIFETIME))
     // Active for 40 days, reading every few days: still logged in.
     for (let day = 4; day <= 40; day += 3) {
       now = NOW + day * 86_400_000
       const session = sessions.read(`session=${cookie.value}`)
-      expect(session.get('_permanent')).toBe(true)
-      const written = sessions.commit(session)
+      expect(session.persistent).toBe(true)
+      expect(session.get('user')).toBe('ada')
+      const written = sessions.commit(session).setCookie
       if (written.length > 0) cookie = parseSetCookie(written[0] as string)
     }
   })
 
+  it("0.1's options are refused by name: format: 'flask', maxAge, now, a lifetime in milliseconds", () => {
+    expect(() => createSessions({ format: 'flask' as never, secrets: SECRET })).toThrow(/option format is invalid: .*createFlaskFormat\(\)/)
+    expect(() => createSessions({ format: createFlaskFormat(), secrets: SECRET, maxAge: 3600 } as never)).toThrow(/^option maxAge is unknown: .*`lifetime`.*`persistent: true`/)
+    expect(() => createSessions({ format: createFlaskFormat(), secrets: SECRET, now: () => NOW } as never)).toThrow(/^option now is unknown: .*`clock/)
+    expect(() => createSessions({ format: createFlaskFormat(), secrets: SECRET, lifetime: FLASK_DEFAULT_LIFETIME * 1000 })).toThrow('seconds, not milliseconds')
+    expect(() => createSessions({ format: createFlaskFormat(), secrets: SECRET, lifetime: 34_560_000 })).not.toThrow()
+  })
+
+  it('createFlaskFormat takes only { salt }', () => {
+    expect(() => createFlaskFormat({ salt: 'cookie-session' })).not.toThrow()
+    expect(() => createFlaskFormat({ secretKey: SECRET } as never)).toThrow(/^option secretKey is unknown/)
+    expect(() => createFlaskFormat({ salt: '' })).toThrow(/option salt is invalid/)
+  })
+
+  it("compress: true keeps Flask's default threshold (1024 bytes of JSON), as omitting it does", () => {
+    const data = { note: 'x'.repeat(200) } // 211 bytes of JSON, very compressible
+    const write = (options: Partial<SessionsOptions>) => createSessions({ format: createFlaskFormat(), secrets: SECRET, ...options }).sign(data)
+    expect(write({}).startsWith('.')).toBe(false)
+    expect(write({ compress: { threshold: 0 } }).startsWith('.')).toBe(true)
+    expect(write({ compress: true }).startsWith('.')).toBe(false)
+  })
+
   it('validates compress as for the Frasco format', () => {
-    expect(() => createSessions({ format: 'flask', secrets: SECRET, compress: 'yes' as never })).toThrow(/option compress is invalid/)
-    expect(() => createSessions({ format: 'flask', secrets: SECRET, compress: { threshold: -1 } })).toThrow(/option compress is invalid/)
-    expect(() => createSessions({ format: 'flask', secrets: SECRET, compress: { threshold: 0 } })).not.toThrow()
+    expect(() => createSessions({ format: createFlaskFormat(), secrets: SECRET, compress: 'yes' as never })).toThrow(/option compress is invalid/)
+    expect(() => createSessions({ format: createFlaskFormat(), secrets: SECRET, compress: { threshold: -1 } })).toThrow(/option compress is invalid/)
+    expect(() => createSessions({ format: createFlaskFormat(), secrets: SECRET, compress: { threshold: 0 } })).not.toThrow()
   })
 })

@@ -6,18 +6,9 @@ import { deflateSync } from 'node:zlib'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DecompressionTooLarge, NotYetValid, PayloadMalformed, SessionError, SessionExpired, SignatureInvalid } from '../../src/errors.js'
-import {
-  FLASK_DEFAULT_COMPRESS_THRESHOLD,
-  FLASK_DEFAULT_MAX_AGE,
-  Markup,
-  UUID,
-  createFlaskCodec,
-  decodeFlaskJson,
-  encodeFlaskJson,
-  isTuple,
-  tuple,
-} from '../../src/formats/flask.js'
-import { createItsdangerousSigner } from '../../src/formats/itsdangerous.js'
+import { FLASK_DEFAULT_COMPRESS_THRESHOLD, FLASK_DEFAULT_LIFETIME, createFlaskCodec } from '../../src/flask/codec.js'
+import { createItsdangerousSigner } from '../../src/flask/itsdangerous.js'
+import { Markup, UUID, decodeFlaskJson, encodeFlaskJson, isTuple, tuple } from '../../src/flask/json.js'
 import { describeFlask, fromSpec, normalizeSpec, py, python, startOracle, toSpec, type Oracle, type Spec } from '../flask/python.js'
 
 const NOW_S = 1_700_000_000
@@ -48,22 +39,24 @@ const b64 = (text: string | Uint8Array): string => Buffer.from(text).toString('b
 
 describe('golden vectors from Flask 2.2 (test/vectors/flask.json)', () => {
   const codec = createFlaskCodec({ secrets: vectors.secret_key })
-  const exact = createFlaskCodec({ secrets: vectors.secret_key, compressThreshold: false })
+  const exact = createFlaskCodec({ secrets: vectors.secret_key, compress: false })
 
   it.each(vectors.flask.map((v) => [v.name, v] as const))('%s', (_name, v) => {
-    const result = codec.decode(v.cookie, { now: vectors.now * 1000 })
-    expect(result).toMatchObject({ ok: true, issuedAt: new Date(vectors.now * 1000), keyId: '0', stale: false })
+    const result = codec.verify(v.cookie, { now: vectors.now * 1000 })
+    expect(result).toMatchObject({ ok: true, issuedAt: new Date(vectors.now * 1000), stale: false })
+    // Flask cookies name no key.
+    expect('keyId' in result).toBe(false)
     if (!result.ok) return
     expect(specOf(result.value)).toEqual(normalizeSpec(v.session))
     const value = fromSpec(v.session) as Record<string, unknown>
     if (v.cookie.startsWith('.')) {
       // Compressed by CPython's zlib; Node's deflate writes other (equally valid) bytes.
-      const ours = codec.encode(value, { now: vectors.now * 1000 })
-      const again = codec.decode(ours, { now: vectors.now * 1000 })
+      const ours = codec.sign(value, { now: vectors.now * 1000 })
+      const again = codec.verify(ours, { now: vectors.now * 1000 })
       expect(again.ok && specOf(again.value)).toEqual(normalizeSpec(v.session))
     } else {
-      expect(exact.encode(value, { now: vectors.now * 1000 })).toBe(v.cookie)
-      expect(codec.encode(result.value, { now: vectors.now * 1000 })).toBe(v.cookie)
+      expect(exact.sign(value, { now: vectors.now * 1000 })).toBe(v.cookie)
+      expect(codec.sign(result.value, { now: vectors.now * 1000 })).toBe(v.cookie)
     }
   })
 })
@@ -178,21 +171,21 @@ describe('createFlaskCodec', () => {
   const codec = createFlaskCodec({ secrets: SECRET })
 
   it('defaults to Flask: 31 days, salt cookie-session, HMAC-SHA1 with hmac derivation', () => {
-    expect(FLASK_DEFAULT_MAX_AGE).toBe(2_678_400)
-    const cookie = codec.encode({ a: 1 }, { now: NOW })
+    expect(FLASK_DEFAULT_LIFETIME).toBe(2_678_400)
+    const cookie = codec.sign({ a: 1 }, { now: NOW })
     expect(cookie).toBe(rawSigner().sign(b64('{"a":1}'), { now: NOW }))
-    expect(codec.decode(cookie, { now: NOW + FLASK_DEFAULT_MAX_AGE * 1000 })).toMatchObject({
+    expect(codec.verify(cookie, { now: NOW + FLASK_DEFAULT_LIFETIME * 1000 })).toMatchObject({
       ok: true,
-      expiresAt: new Date(NOW + FLASK_DEFAULT_MAX_AGE * 1000),
+      expiresAt: new Date(NOW + FLASK_DEFAULT_LIFETIME * 1000),
     })
-    expectError(codec.decode(cookie, { now: NOW + (FLASK_DEFAULT_MAX_AGE + 1) * 1000 }), SessionExpired)
-    expectError(codec.decode(cookie, { now: NOW + 61_000, maxAge: 60 }), SessionExpired)
-    expectError(codec.decode(cookie, { now: NOW - 1000 }), NotYetValid)
+    expectError(codec.verify(cookie, { now: NOW + (FLASK_DEFAULT_LIFETIME + 1) * 1000 }), SessionExpired)
+    expectError(codec.verify(cookie, { now: NOW + 61_000, maxAge: 60 }), SessionExpired)
+    expectError(codec.verify(cookie, { now: NOW - 1000 }), NotYetValid)
   })
 
   it('accepts short and bytes secrets (Flask keys are what they are) but not empty ones', () => {
-    expect(createFlaskCodec({ secrets: 'k' }).encode({})).toMatch(/^e30\./)
-    expect(createFlaskCodec({ secrets: new Uint8Array([1]) }).encode({})).toMatch(/^e30\./)
+    expect(createFlaskCodec({ secrets: 'k' }).sign({})).toMatch(/^e30\./)
+    expect(createFlaskCodec({ secrets: new Uint8Array([1]) }).sign({})).toMatch(/^e30\./)
     expect(() => createFlaskCodec({ secrets: '' })).toThrow('option secrets is invalid')
     expect(() => createFlaskCodec({ secrets: [SECRET, ''] })).toThrow('option secrets[1] is invalid')
     expect(() => createFlaskCodec({ secrets: SECRET, maxAge: -1 })).toThrow('option maxAge is invalid')
@@ -200,39 +193,42 @@ describe('createFlaskCodec', () => {
   })
 
   it('only takes a plain object as the session', () => {
-    expect(() => codec.encode([] as never)).toThrow(TypeError)
-    expect(() => codec.encode(new Map() as never)).toThrow(TypeError)
-    expect(codec.encode(Object.create(null) as Record<string, unknown>, { now: NOW })).toBe(codec.encode({}, { now: NOW }))
+    expect(() => codec.sign([] as never)).toThrow(TypeError)
+    expect(() => codec.sign(new Map() as never)).toThrow(TypeError)
+    expect(codec.sign(Object.create(null) as Record<string, unknown>, { now: NOW })).toBe(codec.sign({}, { now: NOW }))
   })
 
-  it('compresses from compressThreshold bytes of JSON on (default 1024), when it helps', () => {
+  it('compresses from compress.threshold bytes of JSON on (default 1024), when it helps', () => {
     expect(FLASK_DEFAULT_COMPRESS_THRESHOLD).toBe(1024)
     const small = { flag_0: true, flag_1: false, flag_2: true, flag_3: false }
     expect(encodeFlaskJson(small).length).toBeLessThan(64)
-    expect(codec.encode(small).startsWith('.')).toBe(false)
-    expect(createFlaskCodec({ secrets: SECRET, compressThreshold: 0 }).encode(small).startsWith('.')).toBe(true)
+    expect(codec.sign(small).startsWith('.')).toBe(false)
+    expect(createFlaskCodec({ secrets: SECRET, compress: { threshold: 0 } }).sign(small).startsWith('.')).toBe(true)
     // 10 flashes, 281 bytes: below the default, so written as is (Flask reads it at any size).
     const medium = { _flashes: Array.from({ length: 10 }, () => tuple('message', 'Saved.')) }
     expect(encodeFlaskJson(medium).length).toBeLessThan(1024)
-    expect(codec.encode(medium).startsWith('.')).toBe(false)
-    expect(createFlaskCodec({ secrets: SECRET, compressThreshold: 64 }).encode(medium).startsWith('.')).toBe(true)
+    expect(codec.sign(medium).startsWith('.')).toBe(false)
+    expect(createFlaskCodec({ secrets: SECRET, compress: { threshold: 64 } }).sign(medium).startsWith('.')).toBe(true)
     const large = { _flashes: Array.from({ length: 40 }, () => tuple('message', 'Saved.')) }
     expect(encodeFlaskJson(large).length).toBeGreaterThanOrEqual(1024)
-    expect(codec.encode(large).startsWith('.')).toBe(true)
-    expect(createFlaskCodec({ secrets: SECRET, compressThreshold: false }).encode(large).startsWith('.')).toBe(false)
+    expect(codec.sign(large).startsWith('.')).toBe(true)
+    expect(createFlaskCodec({ secrets: SECRET, compress: false }).sign(large).startsWith('.')).toBe(false)
   })
 
   it('caps decompression (zip bomb) and the cookie length', () => {
     const bomb = rawSigner().sign('.' + b64(deflateSync(Buffer.alloc(5_000_000, 0x20))), { now: NOW })
-    expectError(codec.decode(bomb, { now: NOW }), DecompressionTooLarge)
+    expectError(codec.verify(bomb, { now: NOW }), DecompressionTooLarge)
     const short = createFlaskCodec({ secrets: SECRET, maxTokenLength: 100 })
-    expect(short.decode('x'.repeat(101)).ok).toBe(false)
+    expect(short.verify('x'.repeat(101)).ok).toBe(false)
   })
 
-  it('reports the secret that verified, newest first', () => {
-    const old = createFlaskCodec({ secrets: 'old' }).encode({ a: 1 }, { now: NOW })
+  it('reports a fallback secret as stale, newest first, without a keyId', () => {
+    const old = createFlaskCodec({ secrets: 'old' }).sign({ a: 1 }, { now: NOW })
     const rotated = createFlaskCodec({ secrets: ['new', 'old'] })
-    expect(rotated.decode(old, { now: NOW })).toMatchObject({ ok: true, keyId: '1', stale: true })
+    const result = rotated.verify(old, { now: NOW })
+    expect(result).toMatchObject({ ok: true, value: { a: 1 }, stale: true })
+    expect('keyId' in result).toBe(false)
+    expect(rotated.verify(rotated.sign({ a: 1 }, { now: NOW }), { now: NOW })).toMatchObject({ ok: true, stale: false })
   })
 
   it.each([
@@ -243,7 +239,7 @@ describe('createFlaskCodec', () => {
     ['invalid UTF-8', b64(new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]))],
     ['base64 with junk', 'e30!'],
   ])('turns a signed payload that is %s into PayloadMalformed', (_name, payload) => {
-    expectError(codec.decode(rawSigner().sign(payload, { now: NOW }), { now: NOW }), PayloadMalformed)
+    expectError(codec.verify(rawSigner().sign(payload, { now: NOW }), { now: NOW }), PayloadMalformed)
   })
 
   const flaskValue = fc.letrec((tie) => ({
@@ -269,7 +265,7 @@ describe('createFlaskCodec', () => {
     fc.assert(
       fc.property(flaskValue.dict, (data) => {
         const session = data as Record<string, unknown>
-        const result = codec.decode(codec.encode(session, { now: NOW }), { now: NOW })
+        const result = codec.verify(codec.sign(session, { now: NOW }), { now: NOW })
         expect(result.ok).toBe(true)
         if (result.ok) expect(specOf(result.value)).toEqual(specOf(session))
       }),
@@ -279,11 +275,91 @@ describe('createFlaskCodec', () => {
   it('never throws on arbitrary cookies or signed payloads (property)', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), fc.uint8Array({ maxLength: 48 }), fc.boolean(), (cookie, bytes, zip) => {
-        expect(codec.decode(cookie).ok).toBe(false)
+        expect(codec.verify(cookie).ok).toBe(false)
         const signed = rawSigner().sign((zip ? '.' : '') + b64(bytes), { now: NOW })
-        codec.decode(signed, { now: NOW })
+        codec.verify(signed, { now: NOW })
       }),
     )
+  })
+})
+
+describe('createFlaskCodec, 1.0 options and results', () => {
+  it('uses the clock option when a call gives no now, and a per-call now over it', () => {
+    let clock = NOW
+    const codec = createFlaskCodec({ secrets: SECRET, maxAge: 60, clock: () => clock })
+    const cookie = codec.sign({ a: 1 })
+    expect(cookie).toBe(createFlaskCodec({ secrets: SECRET }).sign({ a: 1 }, { now: NOW }))
+    expect(codec.verify(cookie)).toEqual({ ok: true, value: { a: 1 }, issuedAt: new Date(NOW), expiresAt: new Date(NOW + 60_000), stale: false })
+    clock = NOW + 61_000
+    expectError(codec.verify(cookie), SessionExpired)
+    expect(codec.verify(cookie, { now: NOW + 60_000 }).ok).toBe(true)
+    clock = NOW - 1000
+    expectError(codec.verify(cookie), NotYetValid)
+    expect(() => createFlaskCodec({ secrets: SECRET, clock: 'now' as never })).toThrow('option clock is invalid')
+  })
+
+  it('results carry issuedAt and expiresAt (the age limit), never a keyId', () => {
+    const codec = createFlaskCodec({ secrets: SECRET })
+    const result = codec.verify(codec.sign({ a: 1 }, { now: NOW }), { now: NOW })
+    expect(Object.keys(result).sort()).toEqual(['expiresAt', 'issuedAt', 'ok', 'stale', 'value'])
+    expect(result).toMatchObject({ issuedAt: new Date(NOW), expiresAt: new Date(NOW + FLASK_DEFAULT_LIFETIME * 1000) })
+  })
+
+  it('unsign returns the data or throws the SessionError', () => {
+    const codec = createFlaskCodec({ secrets: SECRET })
+    expect(codec.unsign(codec.sign({ a: 1 }, { now: NOW }), { now: NOW })).toEqual({ a: 1 })
+    expect(() => codec.unsign(codec.sign({ a: 1 }, { now: NOW }), { now: NOW - 1000 })).toThrow(NotYetValid)
+    expect(() => createFlaskCodec({ secrets: 'other' }).unsign(codec.sign({}))).toThrow(SignatureInvalid)
+  })
+
+  it.each([
+    ['compressThreshold (0.1)', { compressThreshold: 0 }, /^option compressThreshold is unknown: use `compress: \{ threshold \}`/],
+    ['max_age (Python)', { max_age: 60 }, /^option max_age is unknown: did you mean `maxAge`\?/],
+    ['secret (singular)', { secret: 'x' }, /^option secret is unknown: did you mean `secrets`\?/],
+    ['now (a clock is `clock`)', { now: () => NOW }, /^option now is unknown: give the clock as `clock/],
+    ['digest (Flask sessions are always HMAC-SHA1)', { digest: 'sha256' }, /^option digest is unknown/],
+    ['timestamped', { timestamped: false }, /^option timestamped is unknown/],
+  ])('refuses an unknown option: %s', (_name, extra, message) => {
+    expect(() => createFlaskCodec({ secrets: SECRET, ...extra } as never)).toThrow(TypeError)
+    expect(() => createFlaskCodec({ secrets: SECRET, ...extra } as never)).toThrow(message)
+  })
+
+  it('refuses unknown keys in sign and verify options (0.1\'s per-call path is gone)', () => {
+    const codec = createFlaskCodec({ secrets: SECRET })
+    const cookie = codec.sign({ a: 1 }, { now: NOW })
+    expect(() => codec.sign({ a: 1 }, { now: NOW, path: 'session' } as never)).toThrow(/^option path is unknown/)
+    expect(() => codec.sign({ a: 1 }, { permanent: true } as never)).toThrow(/^option permanent is unknown/)
+    expect(() => codec.verify(cookie, { max_age: 60 } as never)).toThrow(/^option max_age is unknown: did you mean `maxAge`\?/)
+    expect(() => codec.unsign(cookie, { clockTolerance: 5 } as never)).toThrow(/^option clockTolerance is unknown/)
+  })
+
+  const compressible = { note: 'x'.repeat(200) } // 211 bytes of JSON, very compressible
+  const isCompressed = (options: object) => createFlaskCodec({ secrets: SECRET, ...options }).sign(compressible, { now: NOW }).startsWith('.')
+
+  it('compress: true means the Flask default threshold (1024 bytes), as omitting it does', () => {
+    expect(isCompressed({})).toBe(false)
+    expect(isCompressed({ compress: true })).toBe(false)
+  })
+
+  it('compress: { threshold } sets the threshold, false never compresses', () => {
+    expect(encodeFlaskJson(compressible)).toHaveLength(211)
+    expect(isCompressed({ compress: { threshold: 211 } })).toBe(true)
+    expect(isCompressed({ compress: { threshold: 212 } })).toBe(false)
+    expect(isCompressed({ compress: { threshold: 0 } })).toBe(true)
+    expect(isCompressed({ compress: false })).toBe(false)
+    expect(() => createFlaskCodec({ secrets: SECRET, compress: 1024 as never })).toThrow('option compress is invalid')
+    expect(() => createFlaskCodec({ secrets: SECRET, compress: { threshold: 0, min: 1 } as never })).toThrow(/^option compress\.min is unknown/)
+  })
+
+  it('takes maxAge in seconds, at most 400 days: milliseconds are refused, in the factory and per call', () => {
+    expect(() => createFlaskCodec({ secrets: SECRET, maxAge: 86_400_000 })).toThrow(TypeError)
+    expect(() => createFlaskCodec({ secrets: SECRET, maxAge: 86_400_000 })).toThrow('seconds, not milliseconds')
+    expect(() => createFlaskCodec({ secrets: SECRET, maxAge: Infinity })).toThrow('option maxAge is invalid')
+    const codec = createFlaskCodec({ secrets: SECRET, maxAge: 34_560_000 })
+    const cookie = codec.sign({}, { now: NOW })
+    expect(codec.verify(cookie, { now: NOW })).toMatchObject({ ok: true, expiresAt: new Date(NOW + 34_560_000_000) })
+    expect(() => codec.verify(cookie, { now: NOW, maxAge: 86_400_000 })).toThrow('seconds, not milliseconds')
+    expect(() => codec.verify(cookie, { now: NOW, maxAge: Infinity })).toThrow('option maxAge is invalid')
   })
 })
 
@@ -503,7 +579,7 @@ const JS_CASES: JsCase[] = [
 describeFlask('interoperability with Flask 2.2 sessions (real Flask)', () => {
   let oracle: Oracle
   const codec = createFlaskCodec({ secrets: SECRET })
-  const exact = createFlaskCodec({ secrets: SECRET, compressThreshold: false })
+  const exact = createFlaskCodec({ secrets: SECRET, compress: false })
   const made: string[] = []
   const flaskViews: Opened[] = []
   const decoded: Array<Result & { keyId?: string }> = []
@@ -525,9 +601,9 @@ describeFlask('interoperability with Flask 2.2 sessions (real Flask)', () => {
     )
     made.push(...cookies.map((m) => m.cookie as string))
     // 2. Frasco reads each one and writes it back; Flask reads both its own and Frasco's.
-    for (const cookie of made) decoded.push(codec.decode(cookie, { now: NOW }))
-    const rewritten = decoded.map((r) => (r.ok ? codec.encode(r.value, { now: NOW }) : ''))
-    jsCookies.push(...JS_CASES.map((c) => codec.encode(c.data, { now: NOW })))
+    for (const cookie of made) decoded.push(codec.verify(cookie, { now: NOW }))
+    const rewritten = decoded.map((r) => (r.ok ? codec.sign(r.value, { now: NOW }) : ''))
+    jsCookies.push(...JS_CASES.map((c) => codec.sign(c.data, { now: NOW })))
     const views = await oracle.run<Opened>([...made.map((c) => open(c)), ...rewritten.map((c) => open(c)), ...jsCookies.map((c) => open(c))])
     flaskViews.push(...views.slice(0, made.length))
     reopened.push(...views.slice(made.length, 2 * made.length))
@@ -552,7 +628,7 @@ describeFlask('interoperability with Flask 2.2 sessions (real Flask)', () => {
       expect(again.permanent).toBe(view.permanent)
       // Uncompressed, Frasco's cookie is byte-for-byte Flask's.
       const cookie = made[i] as string
-      if (!cookie.startsWith('.') && c.back === undefined) expect(exact.encode(result.value, { now: NOW })).toBe(cookie)
+      if (!cookie.startsWith('.') && c.back === undefined) expect(exact.sign(result.value, { now: NOW })).toBe(cookie)
     })
 
     it('the permanent and large cases are what they claim', () => {
@@ -582,7 +658,7 @@ describeFlask('interoperability with Flask 2.2 sessions (real Flask)', () => {
     })
 
     it('a wrong key', () => {
-      expectError(createFlaskCodec({ secrets: 'not-the-key' }).decode(base, { now: NOW }), SignatureInvalid)
+      expectError(createFlaskCodec({ secrets: 'not-the-key' }).verify(base, { now: NOW }), SignatureInvalid)
     })
 
     it('every single character changed: Frasco rejects all; Flask accepts only base64 aliases of its signature', async () => {
@@ -596,7 +672,7 @@ describeFlask('interoperability with Flask 2.2 sessions (real Flask)', () => {
           if (replacement !== c) variants.push(base.slice(0, i) + replacement + base.slice(i + 1))
         }
       }
-      for (const variant of variants) expect(codec.decode(variant, { now: NOW }).ok, variant).toBe(false)
+      for (const variant of variants) expect(codec.verify(variant, { now: NOW }).ok, variant).toBe(false)
       const views = await oracle.run<Opened>(variants.map((v) => open(v)))
       const acceptedByFlask = variants.filter((_, i) => views[i]?.loads_error === null)
       const sig = base.slice(base.lastIndexOf('.') + 1)
@@ -612,7 +688,7 @@ describeFlask('interoperability with Flask 2.2 sessions (real Flask)', () => {
     it('truncated cookies', async () => {
       const cuts = [0, 1, 10, base.indexOf('.'), base.indexOf('.') + 1, base.lastIndexOf('.'), base.lastIndexOf('.') + 1, base.length - 1]
       const truncated = cuts.map((n) => base.slice(0, n))
-      for (const t of truncated) expect(codec.decode(t, { now: NOW }).ok).toBe(false)
+      for (const t of truncated) expect(codec.verify(t, { now: NOW }).ok).toBe(false)
       const views = await oracle.run<Opened>(truncated.filter((t) => t !== '').map((t) => open(t)))
       expect(views.every((v) => v.loads_error !== null)).toBe(true)
     })
@@ -623,14 +699,14 @@ describeFlask('interoperability with Flask 2.2 sessions (real Flask)', () => {
       const views = await oracle.run<Opened>(times.map((now) => open(base, { now, lifetime })))
       expect(views.map((v) => v.loads_error)).toEqual([null, 'SignatureExpired', 'SignatureExpired'])
       const short = createFlaskCodec({ secrets: SECRET, maxAge: lifetime })
-      expect(short.decode(base, { now: (NOW_S + lifetime) * 1000 + 999 }).ok).toBe(true)
-      expectError(short.decode(base, { now: (NOW_S + lifetime + 1) * 1000 }), SessionExpired)
-      expectError(short.decode(base, { now: (NOW_S - 1) * 1000 }), NotYetValid)
+      expect(short.verify(base, { now: (NOW_S + lifetime) * 1000 + 999 }).ok).toBe(true)
+      expectError(short.verify(base, { now: (NOW_S + lifetime + 1) * 1000 }), SessionExpired)
+      expectError(short.verify(base, { now: (NOW_S - 1) * 1000 }), NotYetValid)
     })
 
     it('another salt', async () => {
-      expectError(createFlaskCodec({ secrets: SECRET, salt: 'other' }).decode(base, { now: NOW }), SignatureInvalid)
-      const ours = createFlaskCodec({ secrets: SECRET, salt: 'other' }).encode({ a: 1 }, { now: NOW })
+      expectError(createFlaskCodec({ secrets: SECRET, salt: 'other' }).verify(base, { now: NOW }), SignatureInvalid)
+      const ours = createFlaskCodec({ secrets: SECRET, salt: 'other' }).sign({ a: 1 }, { now: NOW })
       const [withSalt, withoutSalt] = await oracle.run<Opened>([open(ours, { salt: 'other' }), open(ours)])
       expect(withSalt?.session).toEqual(py.dict({ a: py.int(1) }))
       expect(withoutSalt?.loads_error).toBe('BadTimeSignature')
@@ -640,16 +716,17 @@ describeFlask('interoperability with Flask 2.2 sessions (real Flask)', () => {
       const key = { hex: '00ff10e9' }
       const [m] = await oracle.run<Made>([{ op: 'flask_save', secret_key: key, session: py.dict({ a: py.int(1) }), now: NOW_S }])
       const bytesCodec = createFlaskCodec({ secrets: Buffer.from(key.hex, 'hex') })
-      expect(bytesCodec.decode(m?.cookie as string, { now: NOW })).toMatchObject({ ok: true, value: { a: 1 } })
+      expect(bytesCodec.verify(m?.cookie as string, { now: NOW })).toMatchObject({ ok: true, value: { a: 1 } })
     })
 
     it('fallback keys: an older key verifies and reports stale; re-signing uses the newest', async () => {
       const [old] = await oracle.run<Made>([{ op: 'flask_save', secret_key: 'old-key', session: py.dict({ a: py.int(1) }), now: NOW_S }])
       const rotated = createFlaskCodec({ secrets: [SECRET, 'old-key'] })
-      const result = rotated.decode(old?.cookie as string, { now: NOW })
-      expect(result).toMatchObject({ ok: true, value: { a: 1 }, keyId: '1', stale: true })
+      const result = rotated.verify(old?.cookie as string, { now: NOW })
+      expect(result).toMatchObject({ ok: true, value: { a: 1 }, stale: true })
+      expect('keyId' in result).toBe(false)
       if (!result.ok) return
-      const [reopenedByNew] = await oracle.run<Opened>([open(rotated.encode(result.value, { now: NOW }))])
+      const [reopenedByNew] = await oracle.run<Opened>([open(rotated.sign(result.value, { now: NOW }))])
       expect(reopenedByNew?.session).toEqual(py.dict({ a: py.int(1) }))
     })
 
@@ -676,7 +753,7 @@ describeFlask('interoperability with Flask 2.2 sessions (real Flask)', () => {
       ])
       const token = signed?.token as string
       expect(token).toBe(rawSigner().sign(payload, { now: NOW }))
-      expectError(codec.decode(token, { now: NOW }), PayloadMalformed)
+      expectError(codec.verify(token, { now: NOW }), PayloadMalformed)
       const [view] = await oracle.run<Opened>([open(token)])
       expect(view?.open_error ?? (view?.loads_error === null ? 'accepts' : view?.loads_error)).toBe(flask)
     })
@@ -695,10 +772,10 @@ describeFlask('interoperability with Flask 2.2 sessions (real Flask)', () => {
       const login = await fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ username: 'ada' }), redirect: 'manual' })
       expect(login.status).toBe(302)
       const cookie = /^session=([^;]*)/.exec(login.headers.getSetCookie()[0] ?? '')?.[1] as string
-      expect(codec.decode(cookie)).toMatchObject({ ok: true, value: { username: 'ada' } })
-      const asGrace = await fetch(`${base}/`, { headers: { cookie: `session=${codec.encode({ username: 'grace' })}` } })
+      expect(codec.verify(cookie)).toMatchObject({ ok: true, value: { username: 'ada' } })
+      const asGrace = await fetch(`${base}/`, { headers: { cookie: `session=${codec.sign({ username: 'grace' })}` } })
       expect(await asGrace.text()).toBe('Logged in as grace')
-      const forged = createFlaskCodec({ secrets: 'wrong' }).encode({ username: 'mallory' })
+      const forged = createFlaskCodec({ secrets: 'wrong' }).sign({ username: 'mallory' })
       const rejected = await fetch(`${base}/`, { headers: { cookie: `session=${forged}` } })
       expect(await rejected.text()).toBe('You are not logged in')
     } finally {

@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { deflateRawSync, deflateSync } from 'node:zlib'
 import { encodeBase64url } from '../../src/encoding.js'
-import { createItsdangerousSigner } from '../../src/formats/itsdangerous.js'
+import { createFlaskFormat } from '../../src/flask/format.js'
+import { createItsdangerousSigner } from '../../src/flask/itsdangerous.js'
 import { createKeyring } from '../../src/keyring.js'
 import { SealedCore } from '../../src/lib/seal.js'
 import { FLAG_DEFLATE, FLAG_OBJECT, TokenCore } from '../../src/lib/token.js'
@@ -119,8 +120,8 @@ export interface FormatContext {
 /** Each format with its defaults (the way an app would create it), on a fixed clock. */
 export function sessionsOptions(name: FormatName, nowMs: number, extra: Partial<SessionsOptions> = {}): SessionsOptions {
   return name === 'flask'
-    ? { secrets: FLASK_KEY, format: 'flask', now: () => nowMs, ...extra }
-    : { secrets: SECRET, encrypt: name === 'encrypted', maxAge: 3600, now: () => nowMs, ...extra }
+    ? { secrets: FLASK_KEY, format: createFlaskFormat(), clock: () => nowMs, ...extra }
+    : { secrets: SECRET, encrypt: name === 'encrypted', lifetime: 3600, persistent: true, clock: () => nowMs, ...extra }
 }
 
 function resolveTime(spec: TimeSpec | undefined, now: number, fallback: number): number {
@@ -136,7 +137,7 @@ function chunkValues(name: FormatName, nowMs: number, seed: string): string[] {
   // 7,000 characters: three chunks in every format (compression is off); deterministic, so a
   // failure reproduces.
   session.set('blob', Array.from({ length: 1_500 }, (_, i) => `${seed}${(i * 7919) % 10007}`).join('').slice(0, 7_000))
-  const values = twin.commit(session).map((header) => header.slice(header.indexOf('=') + 1, header.indexOf(';')))
+  const values = twin.commit(session).setCookie.map((header) => header.slice(header.indexOf('=') + 1, header.indexOf(';')))
   if (values.length !== 3) throw new Error(`expected 3 chunks, got ${values.length}`)
   return values
 }

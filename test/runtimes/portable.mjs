@@ -17,19 +17,11 @@ import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import process from 'node:process'
 
-import {
-  SessionError,
-  createKeyring,
-  createSerializer,
-  createSessions,
-  createSigner,
-  isSessionError,
-  parseCookie,
-  stringifySetCookie,
-} from '../../dist/index.js'
+import { SessionError, createKeyring, createSerializer, createSessions, createSigner, isSessionError } from '../../dist/index.js'
 import { withSessions as withFetchSessions, commitSession, readSession } from '../../dist/adapters/fetch.js'
 import { withSessions as withNodeSessions } from '../../dist/adapters/node.js'
-import { Markup, UUID, createFlaskCodec, createItsdangerousSigner, encodeFlaskJson, tuple } from '../../dist/flask.js'
+import { parseCookie, stringifySetCookie } from '../../dist/cookie/index.js'
+import { Markup, UUID, createFlaskCodec, createFlaskFormat, createItsdangerousSigner, isTuple, tuple } from '../../dist/flask/index.js'
 
 // -------------------------------------------------------------------------------------------------
 // A tiny harness: sequential tests, failures printed with their stack, a count at the end.
@@ -99,6 +91,7 @@ for (const vector of vectors.strings) {
     assert.equal(result.value, vector.value)
     assert.equal(result.issuedAt.getTime(), vector.issuedAt * 1000)
     assert.equal(result.expiresAt?.getTime(), vector.expiresAt === null ? undefined : vector.expiresAt * 1000)
+    assert.equal('expiresAt' in result, vector.expiresAt !== null, 'expiresAt is absent when the token has none')
   })
 }
 
@@ -244,20 +237,20 @@ const cookiePair = (setCookie) => setCookie.slice(0, setCookie.indexOf(';'))
 const cookieHeader = (setCookies) => setCookies.map(cookiePair).join('; ')
 
 await test('sessions: a new session is written once set, then read back', () => {
-  const sessions = createSessions({ secrets: SECRET, maxAge: 3600 })
+  const sessions = createSessions({ secrets: SECRET, lifetime: 3600, persistent: true })
   const fresh = sessions.read(undefined)
   assert.equal(fresh.isNew, true)
-  assert.deepEqual(sessions.commit(fresh), [])
+  assert.deepEqual(sessions.commit(fresh).setCookie, [])
   fresh.set('user', 'ada')
   fresh.visits = 1
-  const written = sessions.commit(fresh)
+  const written = sessions.commit(fresh).setCookie
   assert.equal(written.length, 1)
   assert.match(written[0], /^session=f1\.[^;]+; Path=\/; Max-Age=3600; HttpOnly; SameSite=Lax$/)
   const again = sessions.read(cookieHeader(written))
   assert.equal(again.isNew, false)
   assert.equal(again.get('user'), 'ada')
   assert.equal(again.visits, 1)
-  assert.deepEqual(sessions.commit(again), [], 'an unmodified session writes nothing')
+  assert.deepEqual(sessions.commit(again).setCookie, [], 'an unmodified session writes nothing')
 })
 
 await test('sessions: a tampered cookie gives a fresh session and the reason', () => {
@@ -265,7 +258,7 @@ await test('sessions: a tampered cookie gives a fresh session and the reason', (
   const sessions = createSessions({ secrets: SECRET, onInvalid: (error) => reasons.push(error.code) })
   const session = sessions.read(null)
   session.set('user', 'ada')
-  const [cookie] = sessions.commit(session)
+  const [cookie] = sessions.commit(session).setCookie
   const bad = sessions.read(tamper(cookiePair(cookie), -1))
   assert.equal(bad.isNew, true)
   assert.equal(bad.get('user'), undefined)
@@ -277,10 +270,10 @@ await test('sessions: destroy deletes the cookie; flashes survive one round trip
   const sessions = createSessions({ secrets: SECRET })
   const session = sessions.read(null)
   session.flash('Saved.')
-  const next = sessions.read(cookieHeader(sessions.commit(session)))
+  const next = sessions.read(cookieHeader(sessions.commit(session).setCookie))
   assert.deepEqual(next.consumeFlashes(), [{ category: 'message', message: 'Saved.' }])
   next.destroy()
-  const [deletion] = sessions.commit(next)
+  const [deletion] = sessions.commit(next).setCookie
   assert.match(deletion, /^session=; .*Max-Age=0/)
 })
 
@@ -288,7 +281,7 @@ await test('sessions: encrypted cookies round-trip and are opaque', () => {
   const sessions = createSessions({ secrets: SECRET, encrypt: true })
   const session = sessions.read(null)
   session.set('email', 'ada@example.com')
-  const written = sessions.commit(session)
+  const written = sessions.commit(session).setCookie
   assert.match(written[0], /^session=e1\./)
   assert.ok(!written[0].includes(Buffer.from('ada@example').toString('base64url').slice(0, 8)))
   assert.equal(sessions.read(cookieHeader(written)).get('email'), 'ada@example.com')
@@ -300,13 +293,43 @@ await test('sessions: a large session is split across cookies and read back', ()
   const session = sessions.read(null)
   const blob = randomBytes(3000).toString('hex') // incompressible, about 8 KB once signed
   session.set('blob', blob)
-  const written = sessions.commit(session)
+  const written = sessions.commit(session).setCookie
   assert.deepEqual(
     written.map((c) => c.slice(0, c.indexOf('='))),
     written.map((_, i) => `session.${i}`),
   )
   assert.ok(written.length >= 2)
   assert.equal(sessions.read(cookieHeader(written)).get('blob'), blob)
+})
+
+await test('sessions: persistent sessions get a Max-Age and a signed flag; browser-session cookies none', () => {
+  const sessions = createSessions({ secrets: SECRET, lifetime: 600 })
+  const session = sessions.read(null)
+  session.set('user', 'ada')
+  const [browserCookie] = sessions.commit(session).setCookie
+  assert.doesNotMatch(browserCookie, /Max-Age/)
+  session.persistent = true
+  const [persistentCookie] = sessions.commit(session).setCookie
+  assert.match(persistentCookie, /; Max-Age=600;/)
+  // Flag bit 0b1000 of the f1 body, inside the MAC.
+  const body = Buffer.from(cookiePair(persistentCookie).split('.')[2], 'base64url')
+  assert.equal(body[0] & 0b1000, 0b1000)
+  assert.equal(sessions.read(cookiePair(persistentCookie)).persistent, true)
+  assert.equal(sessions.read(cookiePair(browserCookie)).persistent, false)
+})
+
+await test('options are strict and lifetimes are seconds', () => {
+  assert.throws(() => createSessions({ secrets: SECRET, maxAge: 3600 }), (error) => error instanceof TypeError && /^option maxAge is unknown/.test(error.message))
+  assert.throws(() => createSessions({ secrets: SECRET, lifetime: 86_400_000 }), /seconds, not milliseconds/)
+  assert.throws(() => createSigner({ secrets: SECRET, purpose: 'p', secret: SECRET }), /^TypeError: option secret is unknown/)
+  assert.throws(() => createSigner({ secrets: SECRET, purpose: 'p' }).sign('x', { expiresIn: 86_400_000 }), /seconds, not milliseconds/)
+  assert.throws(() => createFlaskCodec({ secrets: 'k', compressThreshold: 0 }), /option compressThreshold is unknown/)
+  let clock = IAT
+  const signer = createSigner({ secrets: SECRET, purpose: 'p', clock: () => clock })
+  assert.equal(signer.verify(signer.sign('x')).issuedAt.getTime(), IAT)
+  clock = IAT + 120_000
+  assert.equal(codeOf(signer.verify(signer.sign('x', { now: IAT, expiresIn: 60 }))), 'ERR_SESSION_EXPIRED')
+  assert.deepEqual(Object.keys(createKeyring(SECRET).current), ['id', 'index'])
 })
 
 await test('cookies: parsing is lenient, writing is strict (prefixes)', () => {
@@ -363,34 +386,41 @@ function fromSpec(spec) {
 for (const vector of flaskVectors.flask) {
   await test(`flask golden vector: ${vector.name}`, () => {
     const now = flaskVectors.now * 1000
-    const result = createFlaskCodec({ secrets: flaskVectors.secret_key }).decode(vector.cookie, { now })
+    const result = createFlaskCodec({ secrets: flaskVectors.secret_key }).verify(vector.cookie, { now })
     assert.equal(codeOf(result), 'ok')
     assert.equal(result.issuedAt.getTime(), now)
-    // Flask's JSON is canonical (sorted keys, compact, ASCII): equal text means equal values.
-    assert.equal(encodeFlaskJson(result.value), encodeFlaskJson(fromSpec(vector.session)))
+    assert.equal('keyId' in result, false, 'Flask cookies name no key')
+    // Flask's JSON is canonical (sorted keys, compact, ASCII), and so is an uncompressed cookie
+    // signed at one instant: equal cookies mean equal values.
+    const exact = createFlaskCodec({ secrets: flaskVectors.secret_key, compress: false })
+    assert.equal(exact.sign(result.value, { now }), exact.sign(fromSpec(vector.session), { now }))
     if (!vector.cookie.startsWith('.')) {
       // Compressed cookies come from CPython's zlib, whose bytes ours need not match.
-      const exact = createFlaskCodec({ secrets: flaskVectors.secret_key, compressThreshold: false })
-      assert.equal(exact.encode(result.value, { now }), vector.cookie)
+      assert.equal(exact.sign(result.value, { now }), vector.cookie)
     }
   })
 }
 
 await test('flask: sessions in the Flask format are readable by the Flask codec, and tampering is caught', () => {
   const secret = 'flask-secret-key-for-the-portable-suite'
-  const sessions = createSessions({ secrets: secret, format: 'flask' })
+  const sessions = createSessions({ secrets: secret, format: createFlaskFormat() })
   const session = sessions.read(null)
   session.set('username', 'ada')
   session.flash('Hi')
-  const [cookie] = sessions.commit(session)
+  session.persistent = true
+  const [cookie] = sessions.commit(session).setCookie
   const value = cookiePair(cookie).slice('session='.length)
   const codec = createFlaskCodec({ secrets: secret })
-  const result = codec.decode(value)
+  const result = codec.verify(value)
   assert.equal(codeOf(result), 'ok')
   assert.equal(result.value.username, 'ada')
-  assert.equal(encodeFlaskJson(result.value._flashes), '[{" t":["message","Hi"]}]')
-  assert.equal(codec.decode(tamper(value, -1)).ok, false)
-  assert.equal(createFlaskCodec({ secrets: 'another-flask-secret-key' }).decode(value).ok, false)
+  // Flashes are (category, message) tuples, and persistence is Flask's `_permanent`.
+  assert.deepEqual(result.value._flashes, [['message', 'Hi']])
+  assert.equal(isTuple(result.value._flashes[0]), true)
+  assert.equal(result.value._permanent, true)
+  assert.equal(sessions.read(cookiePair(cookie)).persistent, true)
+  assert.equal(codec.verify(tamper(value, -1)).ok, false)
+  assert.equal(createFlaskCodec({ secrets: 'another-flask-secret-key' }).verify(value).ok, false)
 })
 
 await test('flask: itsdangerous signer round trip (sha1, django-concat)', () => {
@@ -536,7 +566,7 @@ await test('fetch adapter: readSession / commitSession on Request and Response o
   const sessions = createSessions({ secrets: SECRET })
   const session = readSession(sessions, new Request('https://app.test/'))
   session.set('user', 'ada')
-  const response = commitSession(sessions, session, new Response('hi'), { request: new Request('https://app.test/') })
+  const response = commitSession(sessions, new Request('https://app.test/'), new Response('hi'), session)
   const [cookie] = response.headers.getSetCookie()
   assert.match(cookie, /^session=f1\..*; Secure; SameSite=Lax$/, "secure: 'auto' follows the https: request")
   const back = readSession(sessions, new Request('https://app.test/', { headers: { cookie: cookiePair(cookie) } }))

@@ -8,7 +8,8 @@ import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBy
 import { deflateSync, inflateSync } from 'node:zlib'
 
 export const COOKIE_NAME = 'session'
-// Fixed attributes, the same Frasco writes for createSessions({ maxAge: 14 days }) over HTTP.
+// Fixed attributes, the same Frasco writes for createSessions({ lifetime: 14 days, persistent: true })
+// over HTTP.
 export const MAX_AGE = 14 * 24 * 3600
 const ATTRIBUTES = `; Path=/; Max-Age=${MAX_AGE}; HttpOnly; SameSite=Lax`
 

@@ -15,7 +15,7 @@ import { existsSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { MAX_AGE, createHmacFloor } from './floors.mjs'
+import { createHmacFloor } from './floors.mjs'
 import { compare } from './lib/measure.mjs'
 import { formatMb, formatNs, markdownBlock, renderSvg, updateMarkdown, verdict } from './lib/report.mjs'
 
@@ -25,7 +25,7 @@ if (!existsSync(new URL('../dist/index.js', import.meta.url))) {
   process.exit(1)
 }
 const { createSessions } = await import('../dist/index.js')
-const { buildCases, cookieHeader, typicalPayload } = await import('./cases.mjs')
+const { SESSION_LIFETIME, buildCases, cookieHeader, typicalPayload } = await import('./cases.mjs')
 const { benchHeap } = await import('./heap.mjs')
 const { benchHttp } = await import('./http.mjs')
 
@@ -108,7 +108,7 @@ for (const c of extras) {
 
 let http
 if (!args.has('--skip-http')) {
-  const sessions = createSessions({ secrets: [randomBytes(32).toString('base64url')], maxAge: MAX_AGE })
+  const sessions = createSessions({ secrets: [randomBytes(32).toString('base64url')], ...SESSION_LIFETIME })
   const floor = createHmacFloor()
   const payload = typicalPayload()
   const h = await benchHttp({
@@ -145,7 +145,7 @@ if (!args.has('--skip-http')) {
 
 let heap
 if (!args.has('--skip-heap')) {
-  const sessions = createSessions({ secrets: [randomBytes(32).toString('base64url')], maxAge: MAX_AGE })
+  const sessions = createSessions({ secrets: [randomBytes(32).toString('base64url')], ...SESSION_LIFETIME })
   heap = benchHeap({ sessions, firstValue: sessions.sign(typicalPayload()), total: settings.heapTotal })
   const mb = (b) => `${formatMb(b)} MB`
   console.log(

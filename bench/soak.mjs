@@ -60,11 +60,11 @@ async function main() {
   const secret = randomBytes(32).toString('base64url')
 
   // A token the demo's secret signed long ago, for the expired-cookie requests: the same manager
-  // settings as the demo (maxAge 14 days), signed 15 days in the past.
+  // settings as the demo (a 14-day lifetime), signed 15 days in the past.
   const { createSessions } = await import('../dist/index.js')
-  const twin = createSessions({ secrets: [secret], maxAge: 14 * 24 * 3600 })
+  const twin = createSessions({ secrets: [secret], lifetime: 14 * 24 * 3600 })
   const expired = twin.sign({ username: 'someone-expired' }, { now: Date.now() - 15 * 24 * 3600 * 1000 })
-  const forged = createSessions({ secrets: [randomBytes(32).toString('base64url')], maxAge: 3600 }).sign({ username: 'admin' })
+  const forged = createSessions({ secrets: [randomBytes(32).toString('base64url')], lifetime: 3600 }).sign({ username: 'admin' })
 
   const child = fork(here, ['--server'], { env: { ...process.env, SOAK_SECRET: secret }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const [{ port, rss: rssStart }] = await once(child, 'message')

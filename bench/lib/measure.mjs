@@ -25,11 +25,21 @@ export function quantile(values, q) {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo)
 }
 
-// ns per call over `n` calls.
-function round(fn, n) {
+// ns per call over `n` calls, by the wall clock.
+function wallRound(fn, n) {
   const start = process.hrtime.bigint()
   for (let i = 0; i < n; i++) keep(fn())
   return Number(process.hrtime.bigint() - start) / n
+}
+
+// ns per call over `n` calls, in CPU time of this process (user + system, µs resolution): time
+// spent descheduled while other processes run is not counted, so on a busy machine this is far
+// steadier than the wall clock (cache and frequency effects of the other load still show).
+function cpuRound(fn, n) {
+  const start = process.cpuUsage()
+  for (let i = 0; i < n; i++) keep(fn())
+  const used = process.cpuUsage(start)
+  return ((used.user + used.system) * 1000) / n
 }
 
 // Calls per round so that one round of `fn` lasts about `roundMs`.
@@ -52,9 +62,11 @@ function warm(fn, ms) {
 /**
  * Times `subject` against `floor`: warm-up, then `rounds` rounds of each, alternating which side
  * goes first (ABBA…). The ratio is the median of the per-round ratios subject/floor; the spread is
- * their interquartile range; `ratioBest` divides the fastest round of each side.
+ * their interquartile range; `ratioBest` divides the fastest round of each side. `clock: 'cpu'`
+ * times rounds in process CPU time instead of wall time (for a machine shared with other work).
  */
-export function compare(subject, floor, { rounds = 15, roundMs = 40, warmupMs = 300 } = {}) {
+export function compare(subject, floor, { rounds = 15, roundMs = 40, warmupMs = 300, clock = 'wall' } = {}) {
+  const round = clock === 'cpu' ? cpuRound : wallRound
   for (let i = 0; i < 4; i++) {
     warm(subject, warmupMs / 4)
     warm(floor, warmupMs / 4)
@@ -100,7 +112,7 @@ export function timeEach(fns, { rounds = 15, roundMs = 30, warmupMs = 200 } = {}
   const samples = Object.fromEntries(names.map((name) => [name, []]))
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? names : [...names].reverse()
-    for (const name of order) samples[name].push(round(fns[name], counts[name]))
+    for (const name of order) samples[name].push(wallRound(fns[name], counts[name]))
   }
   return Object.fromEntries(names.map((name) => [name, median(samples[name])]))
 }

@@ -16,7 +16,7 @@ import secureSession from '@fastify/secure-session'
 import { sealData, unsealData } from 'iron-session'
 import { createSessions } from '../../dist/index.js'
 import { sessionMiddleware } from '../../dist/adapters/node.js'
-import { cookieHeader, typicalPayload } from '../cases.mjs'
+import { SESSION_LIFETIME, cookieHeader, typicalPayload } from '../cases.mjs'
 import { COOKIE_NAME, MAX_AGE, createGcmFloor, createHmacFloor } from '../floors.mjs'
 import { compare, median, quantile } from '../lib/measure.mjs'
 
@@ -69,7 +69,7 @@ const peers = []
 
 // Frasco, as the library API and through its Connect-style middleware (same mocks as cookie-session).
 {
-  const sessions = createSessions({ secrets: [secret], maxAge: MAX_AGE })
+  const sessions = createSessions({ secrets: [secret], ...SESSION_LIFETIME })
   const header = cookieHeader(sessions.sign(payload))
   peers.push({
     name: 'frasco: sessions.read + set + commit',
@@ -77,7 +77,7 @@ const peers = []
     run: () => {
       const s = sessions.read(header)
       s.set('userId', 43)
-      return sessions.commit(s)[0]
+      return sessions.commit(s).setCookie[0]
     },
   })
   const middleware = sessionMiddleware(sessions)
@@ -94,7 +94,7 @@ const peers = []
       return res.headers['set-cookie']
     },
   })
-  const encrypted = createSessions({ secrets: [secret], maxAge: MAX_AGE, encrypt: true })
+  const encrypted = createSessions({ secrets: [secret], ...SESSION_LIFETIME, encrypt: true })
   if (encrypted.sign({ a: 1 }).startsWith('e1.')) {
     const eheader = cookieHeader(encrypted.sign(payload))
     peers.push({
@@ -103,7 +103,7 @@ const peers = []
       run: () => {
         const s = encrypted.read(eheader)
         s.set('userId', 43)
-        return encrypted.commit(s)[0]
+        return encrypted.commit(s).setCookie[0]
       },
     })
   }

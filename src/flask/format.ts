@@ -97,9 +97,8 @@ function flaskCodec(context: SessionFormatContext, salt: string): SessionCodec {
     decode(value, now, maxAge) {
       const result = reader.verify(value, maxAge === undefined ? { now: now * 1000 } : { now: now * 1000, maxAge })
       if (!result.ok) return result.error
-      const data = result.value
-      const persistent = data[PERMANENT] === true
-      delete data[PERMANENT]
+      const persistent = result.value[PERMANENT] === true
+      const data = PERMANENT in result.value ? withoutKey(result.value, PERMANENT) : result.value
       const issuedAt = result.issuedAt === undefined ? undefined : Math.floor(result.issuedAt.getTime() / 1000)
       return new DecodedValue(data, issuedAt, undefined, undefined, result.stale, persistent)
     },
@@ -117,14 +116,27 @@ const isFlashPair = (entry: unknown): entry is [string, string] =>
  */
 function toFlask(data: Record<string, unknown>, persistent: boolean): Record<string, unknown> {
   let out = data
-  if (persistent) out = { ...data, [PERMANENT]: true }
-  else if (PERMANENT in data) {
-    out = { ...data }
-    delete out[PERMANENT]
+  if (persistent) {
+    // Assigned after the copy: a spread with an extra computed key takes V8's slow path. Into a
+    // null-prototype object, so a `__proto__` data key stays a plain key.
+    out = Object.assign(Object.setPrototypeOf({}, null) as Record<string, unknown>, data)
+    out[PERMANENT] = true
+  } else if (PERMANENT in data) {
+    out = withoutKey(data, PERMANENT)
   }
   const flashes = out._flashes
   if (!Array.isArray(flashes) || !flashes.some((entry) => isFlashPair(entry) && !isTuple(entry))) return out
   return { ...out, _flashes: flashes.map((entry: unknown) => (isFlashPair(entry) && !isTuple(entry) ? tuple(...entry) : entry)) }
+}
+
+/**
+ * A null-prototype copy of `data` without `key`. Copied rather than deleted: deleting a key (here
+ * the first, as Flask sorts them) turns an object into a slow dictionary-mode one.
+ */
+function withoutKey(data: Record<string, unknown>, key: string): Record<string, unknown> {
+  const out = Object.setPrototypeOf({}, null) as Record<string, unknown>
+  for (const name of Object.keys(data)) if (name !== key) out[name] = data[name]
+  return out
 }
 
 // Flask's keys are whatever the Flask app has: strings or bytes, no key ids, no minimum length.

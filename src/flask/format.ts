@@ -135,7 +135,8 @@ function toFlask(data: Record<string, unknown>, persistent: boolean): Record<str
  */
 function withoutKey(data: Record<string, unknown>, key: string): Record<string, unknown> {
   const out = Object.setPrototypeOf({}, null) as Record<string, unknown>
-  for (const name of Object.keys(data)) if (name !== key) out[name] = data[name]
+  // The data is a null-prototype object (decoded JSON, or the session's store): for-in sees own keys only.
+  for (const name in data) if (name !== key) out[name] = data[name]
   return out
 }
 

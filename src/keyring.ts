@@ -166,6 +166,7 @@ function isEntry(value: unknown): value is KeyringEntry {
  */
 export function createKeyring(secrets: SecretsInput | Keyring): Keyring {
   if (isKeyring(secrets)) return secrets
+  if (secrets === undefined) throw new TypeError(`option secrets is missing: give one secret or a list, newest first; ${KEYGEN_HINT}`)
   const list: ReadonlyArray<Secret | KeyringEntry> = Array.isArray(secrets) ? secrets : [secrets as Secret | KeyringEntry]
   if (list.length === 0) throw new TypeError(`option secrets is invalid: give at least one secret; ${KEYGEN_HINT}`)
   const keys: Key[] = []

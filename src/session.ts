@@ -2,7 +2,7 @@
  * The dictionary-like session an application gets for each request, and its change tracking.
  *
  * This module knows nothing about cookies, signing or serialization: the session manager reads a
- * cookie, hands the data to {@link createSession}, and at the end of the request asks
+ * cookie, hands the data to `openSession`, and at the end of the request asks
  * {@link getSessionState} whether to write a cookie (`modified`), delete it (`destroyed`), issue a new
  * identity (`regenerated`), and add `Vary: Cookie` (`accessed`).
  *
@@ -780,6 +780,7 @@ const handler: ProxyHandler<SessionTarget> = {
   },
   deleteProperty(target, key) {
     if (typeof key === 'symbol') return Reflect.deleteProperty(target, key)
+    if (key === WRITABLE_MEMBER) throw new TypeError('session.persistent cannot be deleted: assign true or false')
     if (MEMBERS.has(key)) throw memberAssignment(key)
     target.delete(key)
     // `delete obj.missing` is true for ordinary objects too.
@@ -896,7 +897,7 @@ export function isSession(value: unknown): value is Session {
 export function getSessionState<T extends object>(session: Session<T>): SessionState {
   const state = (session as unknown as Partial<SessionTarget> | null | undefined)?.[STATE]
   if (!(state instanceof State)) {
-    throw new TypeError('getSessionState expects a session made by createSession')
+    throw new TypeError('getSessionState expects a session, as read() and the adapters hand out')
   }
   return state
 }

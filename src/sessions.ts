@@ -8,7 +8,7 @@ import { PayloadMalformed, SessionError, SessionExpired } from './errors.js'
 import { varyWithCookie } from './lib/vary.js'
 import { SIGN_HINTS, VERIFY_HINTS, lifetimeOption, strictOptions } from './lib/options.js'
 import { DecodedValue, verified, type VerifyResult } from './lib/result.js'
-import { MAX_SECONDS, toSeconds } from './lib/token.js'
+import { MAX_SECONDS, instant, toSeconds } from './lib/token.js'
 import { resolveConfig, type Config, type SessionsOptions } from './manager/config.js'
 import { Incoming, deletions, readCookieValue, writeToken } from './manager/cookies.js'
 import { getSessionState, openSession, type Session, type SessionData, type SessionState } from './session.js'
@@ -161,7 +161,6 @@ function isSessionData(data: unknown): data is SessionData {
 const SIGN_KEYS = new Set(['expiresIn', 'persistent', 'now'])
 const CONTEXT_KEYS = new Set(['secure', 'vary'])
 const VERIFY_KEYS = new Set(['now'])
-const NO_COMMIT: SessionCommit = Object.freeze({ setCookie: [], vary: undefined })
 
 /**
  * Verifies a cookie value. A Frasco token's expiry is also capped at the lifetime from its issue:
@@ -172,7 +171,12 @@ function decode(config: Config, value: string, now: number): DecodedValue | Sess
   const decoded = config.codec.decode(value, now, config.maxReadAge)
   if (decoded instanceof SessionError) return decoded
   if (!isSessionData(decoded.value)) return new PayloadMalformed('session payload is not an object')
-  if (!config.codec.absoluteExpiry || decoded.issuedAt === undefined) return decoded
+  if (decoded.issuedAt === undefined) return decoded
+  if (!config.codec.absoluteExpiry) {
+    // The format carries no expiry: the session ends where the age limit of every read puts it.
+    const limit = config.maxReadAge as number
+    return new DecodedValue(decoded.value, decoded.issuedAt, decoded.issuedAt + limit, decoded.keyId, decoded.stale, decoded.persistent)
+  }
   const cap = decoded.issuedAt + config.lifetime
   if (decoded.expiresAt !== undefined && decoded.expiresAt <= cap) return decoded
   if (now - config.codec.clockTolerance >= cap) return new SessionExpired(new Date(cap * 1000))
@@ -246,19 +250,35 @@ function setCookies(config: Config, state: SessionState, meta: Meta, secure: boo
 }
 
 function commit<T extends object>(config: Config, session: Session<T>, context: CommitContext | undefined): SessionCommit {
-  if (context !== undefined) strictOptions(context, CONTEXT_KEYS, 'sessions.commit')
+  let vary = ''
+  if (context !== undefined) {
+    strictOptions(context, CONTEXT_KEYS, 'sessions.commit')
+    if (context.secure !== undefined && typeof context.secure !== 'boolean') throw new TypeError('option secure is invalid: give true when the request came over HTTPS, else false')
+    vary = varyText(context.vary)
+  }
   const state = getSessionState(session)
   const meta = (state.meta as MetaBag).frasco ?? new Meta()
   const setCookie = setCookies(config, state, meta, context?.secure)
-  if (setCookie.length === 0 && !state.accessed) return NO_COMMIT
-  const current = context?.vary
-  const text = typeof current === 'string' ? current : Array.isArray(current) ? current.join(', ') : current == null ? '' : String(current)
-  return { setCookie, vary: varyWithCookie(text) }
+  // A new result every time: the caller may add to its list.
+  if (setCookie.length === 0 && !state.accessed) return { setCookie, vary: undefined }
+  return { setCookie, vary: varyWithCookie(vary) }
+}
+
+/** The Vary value a framework handed over, as one comma-separated text. */
+function varyText(current: unknown): string {
+  if (typeof current === 'string') return current
+  if (current === undefined || current === null) return ''
+  if (Array.isArray(current)) return current.join(', ')
+  if (typeof current === 'number') return String(current)
+  throw new TypeError("option vary is invalid: give the response's Vary header as a string or a list of strings (or nothing)")
 }
 
 function sign<T extends object>(config: Config, data: Partial<T>, options: SessionSignOptions | undefined): string {
   const { expiresIn, persistent, now } = strictOptions(options, SIGN_KEYS, 'sessions.sign', SIGN_HINTS)
-  const issuedAt = toSeconds(now ?? config.clock())
+  const issuedAt = instant(now, config.clock)
+  if (expiresIn !== undefined && !config.codec.absoluteExpiry) {
+    throw new TypeError('option expiresIn is invalid: this format carries no expiry; every read limits the age to the lifetime')
+  }
   const life = expiresIn === undefined ? config.lifetime : lifetimeOption(expiresIn, 'expiresIn')
   // read() caps every expiry at the configured lifetime; a longer one would be cut silently.
   if (life > config.lifetime) {

@@ -14,7 +14,7 @@ import type { Keyring, SecretsInput } from './keyring.js'
 import { OBJECT_OPTION_KEYS, TOKEN_OPTION_KEYS, createObjectCodec, setUpTokens, type TokenSetup } from './lib/codec.js'
 import { SIGN_HINTS, TOKEN_HINTS, VERIFY_HINTS, lifetimeOption, strictOptions, type Clock, type CompressOption } from './lib/options.js'
 import { verified, type DecodedValue, type TokenFacts, type VerifyResult } from './lib/result.js'
-import { FLAG_EXPIRES, MAX_SECONDS, TokenCore, toSeconds, type OpenedToken } from './lib/token.js'
+import { FLAG_EXPIRES, MAX_SECONDS, TokenCore, instant, type OpenedToken } from './lib/token.js'
 
 export type { VerifyResult } from './lib/result.js'
 
@@ -156,7 +156,7 @@ function factoryOptions<T extends object>(options: T, keys: ReadonlySet<string>,
 
 function issueTimes(setup: TokenSetup, options: SignOptions | undefined): [issuedAt: number, expiresAt: number | undefined] {
   const { expiresIn, now } = strictOptions(options, SIGN_KEYS, 'sign', SIGN_HINTS)
-  const issuedAt = toSeconds(now ?? setup.clock())
+  const issuedAt = instant(now, setup.clock)
   if (expiresIn === undefined) return [issuedAt, undefined]
   const expiresAt = issuedAt + lifetimeOption(expiresIn, 'expiresIn')
   if (expiresAt > MAX_SECONDS) throw new TypeError('option now is invalid: the expiry falls beyond the year 8,900,000')
@@ -165,9 +165,9 @@ function issueTimes(setup: TokenSetup, options: SignOptions | undefined): [issue
 
 /** The verification time and age limit of `verify` options, in seconds. */
 function verifyTimes(setup: TokenSetup, options: VerifyOptions | undefined, keys: ReadonlySet<string>): [now: number, maxAge: number | undefined] {
-  if (options === undefined) return [toSeconds(setup.clock()), undefined]
+  if (options === undefined) return [instant(undefined, setup.clock), undefined]
   const { maxAge, now } = strictOptions(options, keys, 'verify', VERIFY_HINTS)
-  return [toSeconds(now ?? setup.clock()), maxAge === undefined ? undefined : lifetimeOption(maxAge, 'maxAge', true)]
+  return [instant(now, setup.clock), maxAge === undefined ? undefined : lifetimeOption(maxAge, 'maxAge', true)]
 }
 
 function openToken(core: TokenCore, setup: TokenSetup, token: string, options: VerifyOptions | undefined): OpenedToken | SessionError {

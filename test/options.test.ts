@@ -118,6 +118,8 @@ describe('every other options object is strict too', () => {
     ['node commitSession', () => commitNode(sessions, {} as never, {} as never, sessions.read(null), { trustproxy: true } as never), /^option trustproxy is unknown: did you mean `trustProxy`\?/],
     ['fetch withSessions', () => withFetchSessions(sessions, () => new Response(), { proxy: true } as never), /^option proxy is unknown: did you mean `trustProxy`\?/],
     ['fetch commitSession', () => commitFetch(sessions, request, new Response(), sessions.read(null), { request } as never), /^option request is unknown/],
+    ['fetch commitSession in 0.1 order', () => (commitFetch as (...args: unknown[]) => unknown)(sessions, sessions.read(null), new Response(), { request }), /^request is invalid: commitSession takes \(sessions, request, response, session, options\); 0\.1 took/],
+    ['delete session.persistent', () => delete (sessions.read(null) as { persistent?: boolean }).persistent, /^session\.persistent cannot be deleted: assign true or false$/],
     ['parseCookie', () => parseCookie('a=1', { maxlength: 10 } as never), /^option maxlength is unknown: did you mean `maxLength`\?/],
     ['stringifySetCookie', () => stringifySetCookie('a', 'b', { httponly: true } as never), /^option httponly is unknown: did you mean `httpOnly`\?/],
     ['stringifySetCookie', () => stringifySetCookie('a', 'b', { encode: String } as never), /^option encode is unknown: values are written as given/],
@@ -139,7 +141,7 @@ describe('lifetimes are seconds, at most 400 days', () => {
     ['sign expiresIn', (value) => signer.sign('v', { expiresIn: value })],
     ['verify maxAge', (value) => signer.verify('v', { maxAge: value })],
     ['itsdangerous verify maxAge', (value) => its.verify('v', { maxAge: value })],
-    ['createFlaskCodec maxAge', (value) => createFlaskCodec({ secrets: 'k', maxAge: value })],
+    ['createFlaskCodec lifetime', (value) => createFlaskCodec({ secrets: 'k', lifetime: value })],
   ])('%s', (_where, call) => {
     expect(() => call(400 * 86_400)).not.toThrow()
     expect(message(() => call(MS_LIKE))).toMatch(/is invalid: 1209600000 is more than 400 days; lifetimes are in seconds, not milliseconds \(at most 34560000\)$/)

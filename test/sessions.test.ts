@@ -913,3 +913,42 @@ describe('the manager takes a format object and knows nothing of any format', ()
     expect(calls).toEqual([`create session:session 4096`, `encode ${NOW / 1000} ${NOW / 1000 + 120} true`, `decode ${NOW / 1000}`])
   })
 })
+
+describe('review fixes of 1.0', () => {
+  it('hands out a new result every time: a caller adding to one cannot touch the next', () => {
+    const sessions = createSessions({ secrets: SECRET })
+    sessions.commit(sessions.read(undefined)).setCookie.push('evil=1')
+    expect(sessions.commit(sessions.read(undefined)).setCookie).toEqual([])
+  })
+
+  it('checks the commit context', () => {
+    const sessions = createSessions({ secrets: SECRET })
+    const session = sessions.read(undefined)
+    expect(() => sessions.commit(session, { secure: 'yes' as never })).toThrow(/^option secure is invalid/)
+    expect(() => sessions.commit(session, { vary: {} as never })).toThrow(/^option vary is invalid/)
+  })
+
+  it('blames a bad clock on the clock option, not on now', () => {
+    const sessions = createSessions({ secrets: SECRET, clock: () => Number.NaN })
+    expect(() => sessions.sign({ a: 1 })).toThrow(/^option clock is invalid/)
+    expect(() => sessions.sign({ a: 1 }, { now: Number.NaN })).toThrow(/^option now is invalid/)
+    const signer = createSigner({ secrets: SECRET, purpose: 'p', clock: () => -1 })
+    expect(() => signer.sign('v')).toThrow(/^option clock is invalid/)
+  })
+
+  it('caps clockTolerance like every other span of seconds', () => {
+    expect(() => createSessions({ secrets: SECRET, clockTolerance: 1e9 })).toThrow(/^option clockTolerance is invalid: .*seconds, not milliseconds/)
+    expect(() => createSigner({ secrets: SECRET, purpose: 'p', clockTolerance: 60_000_000 })).toThrow(/^option clockTolerance is invalid/)
+  })
+
+  it('says that secrets is missing from every factory', () => {
+    expect(() => createSigner({ purpose: 'p' } as never)).toThrow(/^option secrets is missing/)
+    expect(() => createSerializer({ purpose: 'p' } as never)).toThrow(/^option secrets is missing/)
+  })
+
+  it('checks a format object whole', () => {
+    const broken = { name: 'x', defaultChunking: true, createCodec: () => ({}) }
+    expect(() => createSessions({ secrets: SECRET, format: broken as never })).toThrow(/^option format is invalid: .*defaultLifetime/)
+    expect(() => createSessions({ secrets: SECRET, format: { ...broken, defaultLifetime: 86_400_000 } as never })).toThrow(/^option format\.defaultLifetime is invalid/)
+  })
+})

@@ -71,6 +71,10 @@ export function commitSession<T extends object, R extends Headers | Response>(
   options?: FetchSessionOptions,
 ): R {
   const trustProxy = assertTrustProxy(options, 'commitSession')
+  // Duck-typed: a Request of another realm or library (undici's, a framework's subclass) also works.
+  if (typeof (request as Partial<Request> | null)?.url !== 'string' || typeof (request as Partial<Request>).headers?.get !== 'function') {
+    throw new TypeError('request is invalid: commitSession takes (sessions, request, response, session, options); 0.1 took (sessions, session, response, { request })')
+  }
   // A network error (Response.error(), type 'error'), or an opaque fetch result: status 0, headers
   // that cannot change, and `new Response(…)` cannot copy it (status 0 is out of range). A network
   // error reaches the client as a failed fetch, cookies or not, so it goes back as it came.

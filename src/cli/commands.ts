@@ -88,8 +88,10 @@ export async function signFlask(options: CommandOptions, io: CliIo): Promise<num
 export async function verifyFlask(options: CommandOptions, io: CliIo): Promise<number> {
   const secrets = loadFlaskSecrets(options.secretsFile, io)
   const input = await readInput(io)
-  const codec = createFlaskCodec({ secrets, maxAge: options.maxAge ?? FLASK_DEFAULT_LIFETIME, clockTolerance: DEFAULT_CLOCK_TOLERANCE })
-  return print(codec.verify(input), encodeFlaskJson, io)
+  // Without --max-age, the codec's lifetime: Flask's default PERMANENT_SESSION_LIFETIME.
+  const codec = createFlaskCodec({ secrets, lifetime: FLASK_DEFAULT_LIFETIME, clockTolerance: DEFAULT_CLOCK_TOLERANCE })
+  const { maxAge } = options
+  return print(codec.verify(input, maxAge === undefined ? {} : { maxAge }), encodeFlaskJson, io)
 }
 
 function print<T>(result: VerifyResult<T>, write: (value: T) => string, io: CliIo): number {

@@ -20,7 +20,7 @@ import { isPlainObject } from './python-json.js'
  * @example
  * ```ts
  * FLASK_DEFAULT_LIFETIME // 2678400
- * const flask = createFlaskCodec({ secrets, maxAge: FLASK_DEFAULT_LIFETIME / 31 }) // one day
+ * const flask = createFlaskCodec({ secrets, lifetime: FLASK_DEFAULT_LIFETIME / 31 }) // one day
  * ```
  */
 export const FLASK_DEFAULT_LIFETIME = 31 * 24 * 60 * 60
@@ -52,7 +52,7 @@ function decodeSession(text: string): Record<string, unknown> {
  *
  * @example
  * ```ts
- * const options: FlaskCodecOptions = { secrets: [process.env.SECRET_KEY!, process.env.OLD_SECRET_KEY!], maxAge: 3600 }
+ * const options: FlaskCodecOptions = { secrets: [process.env.SECRET_KEY!, process.env.OLD_SECRET_KEY!], lifetime: 3600 }
  * const flask = createFlaskCodec(options)
  * ```
  */
@@ -63,9 +63,9 @@ export interface FlaskCodecOptions {
   salt?: string
   /**
    * `PERMANENT_SESSION_LIFETIME` in seconds (at most 400 days): Flask refuses every session cookie
-   * older than this, permanent or not. Default 31 days.
+   * older than this, permanent or not, so `verify` does too. Default 31 days.
    */
-  maxAge?: number
+  lifetime?: number
   /**
    * Compress with zlib when that makes the cookie shorter: `true` (the default) from
    * {@link FLASK_DEFAULT_COMPRESS_THRESHOLD} bytes of JSON on, `{ threshold }` from that many
@@ -101,14 +101,14 @@ export interface FlaskSignOptions {
  *
  * @example
  * ```ts
- * const options: FlaskVerifyOptions = { maxAge: 600 } // stricter than the codec's maxAge, for this call
+ * const options: FlaskVerifyOptions = { maxAge: 600 } // stricter than the codec's lifetime, for this call
  * const result = flask.verify(cookieValue, options)
  * ```
  */
 export interface FlaskVerifyOptions {
   /** The verification time: a Date or milliseconds since the epoch. Defaults to the codec's clock. */
   now?: Date | number
-  /** Overrides the codec's `maxAge` for this call (seconds, at most 400 days). */
+  /** The age limit of this call, instead of the codec's `lifetime` (seconds, at most 400 days). */
   maxAge?: number
 }
 
@@ -132,11 +132,18 @@ export interface FlaskCodec {
   unsign(value: string, options?: FlaskVerifyOptions): Record<string, unknown>
 }
 
-const CODEC_KEYS = new Set(['secrets', 'salt', 'maxAge', 'compress', 'maxBytes', 'maxTokenLength', 'clockTolerance', 'clock'])
+const CODEC_KEYS = new Set(['secrets', 'salt', 'lifetime', 'compress', 'maxBytes', 'maxTokenLength', 'clockTolerance', 'clock'])
 const VERIFY_KEYS = new Set(['now', 'maxAge'])
+const CODEC_HINTS: Readonly<Record<string, string>> = {
+  ...TOKEN_HINTS,
+  maxAge: "use `lifetime` (Flask's PERMANENT_SESSION_LIFETIME, seconds); `maxAge` is the age limit of one verify call",
+  max_age: "did you mean `lifetime`? (Flask's PERMANENT_SESSION_LIFETIME, seconds)",
+  PERMANENT_SESSION_LIFETIME: 'did you mean `lifetime`? (seconds)',
+  expiresIn: 'a Flask cookie carries no expiry: `lifetime` limits the age of every cookie verify reads',
+}
 
 /** The itsdangerous serializer under a Flask session cookie. @internal */
-export function flaskSerializer(options: Omit<FlaskCodecOptions, 'maxAge'>, factory: string): ItsdangerousSerializer<Record<string, unknown>> {
+export function flaskSerializer(options: Omit<FlaskCodecOptions, 'lifetime'>, factory: string): ItsdangerousSerializer<Record<string, unknown>> {
   return itsdangerousSerializer<Record<string, unknown>>(
     {
       secrets: options.secrets,
@@ -175,9 +182,9 @@ export function createFlaskCodec(options: FlaskCodecOptions): FlaskCodec {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('options are invalid: createFlaskCodec needs an options object, e.g. createFlaskCodec({ secrets })')
   }
-  assertKnownKeys(options, CODEC_KEYS, '', TOKEN_HINTS)
-  const maxAge = options.maxAge === undefined ? FLASK_DEFAULT_LIFETIME : lifetimeOption(options.maxAge, 'maxAge', true)
-  const { maxAge: _, ...rest } = options
+  assertKnownKeys(options, CODEC_KEYS, '', CODEC_HINTS)
+  const maxAge = options.lifetime === undefined ? FLASK_DEFAULT_LIFETIME : lifetimeOption(options.lifetime, 'lifetime')
+  const { lifetime: _, ...rest } = options
   const serializer = flaskSerializer(rest, 'createFlaskCodec')
   const verify = (value: string, verifyOptions?: FlaskVerifyOptions): VerifyResult<Record<string, unknown>> => {
     const checked = strictOptions(verifyOptions, VERIFY_KEYS, 'verify', VERIFY_HINTS)

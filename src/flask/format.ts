@@ -12,6 +12,7 @@ import { DecodedValue } from '../lib/result.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../serializer.js'
 import { FLASK_DEFAULT_LIFETIME, FLASK_SALT, flaskSerializer } from './codec.js'
 import { encodeFlaskJson, isTuple, tuple } from './json.js'
+import { isPlainObject } from './python-json.js'
 
 /**
  * Options of {@link createFlaskFormat}.
@@ -35,6 +36,11 @@ const DEFAULT_CLOCK_TOLERANCE = 60
 const PERMANENT = '_permanent'
 
 const FORMAT_KEYS = new Set(['salt'])
+const FORMAT_HINTS: Readonly<Record<string, string>> = {
+  secrets: "give Flask's SECRET_KEY to createSessions: createSessions({ secrets, format: createFlaskFormat() })",
+  lifetime: 'give `lifetime` (PERMANENT_SESSION_LIFETIME, seconds) to createSessions',
+  maxAge: 'give `lifetime` (PERMANENT_SESSION_LIFETIME, seconds) to createSessions',
+}
 
 /**
  * Flask's session cookie format for `createSessions`. The manager's `secrets` are then Flask's
@@ -53,7 +59,7 @@ const FORMAT_KEYS = new Set(['salt'])
  */
 export function createFlaskFormat(options: FlaskFormatOptions = {}): SessionFormat {
   if (typeof options !== 'object' || options === null) throw new TypeError('options are invalid: createFlaskFormat takes an options object, e.g. { salt }')
-  assertKnownKeys(options, FORMAT_KEYS)
+  assertKnownKeys(options, FORMAT_KEYS, '', FORMAT_HINTS)
   const salt = options.salt ?? FLASK_SALT
   if (typeof salt !== 'string' || salt === '') throw new TypeError("option salt is invalid: give the Flask app's session salt (default 'cookie-session')")
   return Object.freeze({
@@ -115,14 +121,18 @@ const isFlashPair = (entry: unknown): entry is [string, string] =>
  * session.flash() stores plain arrays (the Frasco format has no tuples).
  */
 function toFlask(data: Record<string, unknown>, persistent: boolean): Record<string, unknown> {
+  // Anything but a plain object goes to the encoder as it is, which names what cannot be stored.
+  if (!isPlainObject(data)) return data
+  if (Object.hasOwn(data, PERMANENT)) {
+    // Flask's own spelling, or 0.1's: refused rather than dropped, so the app learns the new one.
+    throw new TypeError('value at session._permanent is invalid: Frasco keeps it for you; set session.persistent = true (or sign(data, { persistent: true })) instead')
+  }
   let out = data
   if (persistent) {
     // Assigned after the copy: a spread with an extra computed key takes V8's slow path. Into a
     // null-prototype object, so a `__proto__` data key stays a plain key.
     out = Object.assign(Object.setPrototypeOf({}, null) as Record<string, unknown>, data)
     out[PERMANENT] = true
-  } else if (PERMANENT in data) {
-    out = withoutKey(data, PERMANENT)
   }
   const flashes = out._flashes
   if (!Array.isArray(flashes) || !flashes.some((entry) => isFlashPair(entry) && !isTuple(entry))) return out
@@ -130,12 +140,12 @@ function toFlask(data: Record<string, unknown>, persistent: boolean): Record<str
 }
 
 /**
- * A null-prototype copy of `data` without `key`. Copied rather than deleted: deleting a key (here
- * the first, as Flask sorts them) turns an object into a slow dictionary-mode one.
+ * A null-prototype copy of decoded JSON without `key`. Copied rather than deleted: deleting a key
+ * (here the first, as Flask sorts them) turns an object into a slow dictionary-mode one.
  */
 function withoutKey(data: Record<string, unknown>, key: string): Record<string, unknown> {
   const out = Object.setPrototypeOf({}, null) as Record<string, unknown>
-  // The data is a null-prototype object (decoded JSON, or the session's store): for-in sees own keys only.
+  // Decoded JSON objects have a null prototype: for-in sees their own keys only.
   for (const name in data) if (name !== key) out[name] = data[name]
   return out
 }

@@ -261,6 +261,7 @@ function toBytes(value: string | Uint8Array, name: string): Buffer {
 }
 
 function secretList(secrets: unknown): Buffer[] {
+  if (secrets === undefined) throw new TypeError('option secrets is missing: give the secret key (string or bytes), or a list of them, newest first')
   const list = typeof secrets === 'string' || secrets instanceof Uint8Array ? [secrets] : secrets
   if (!Array.isArray(list) || list.length === 0) {
     throw invalid('secrets', 'give a secret (string or Uint8Array) or a non-empty list of them, newest first')
@@ -288,17 +289,15 @@ function deriveKey(secret: Buffer, salt: Buffer, digest: ItsdangerousDigest, der
   }
 }
 
-function assertSeconds(value: unknown, name: string): asserts value is number {
-  if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) throw invalid(name, 'give a number of seconds, 0 or more')
-}
-
 function assertLimit(value: unknown, name: string, minimum: number): asserts value is number {
   if (!Number.isSafeInteger(value) || (value as number) < minimum) throw invalid(name, `give a whole number, at least ${minimum}`)
 }
 
 function nowMilliseconds(now: Date | number | undefined, clock: Clock): number {
   const ms = now === undefined ? clock() : now instanceof Date ? now.getTime() : now
-  if (typeof ms !== 'number' || !Number.isFinite(ms)) throw invalid('now', 'give a valid Date or milliseconds since the epoch')
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+    throw invalid(now === undefined ? 'clock' : 'now', 'give a valid Date or milliseconds since the epoch')
+  }
   return ms
 }
 
@@ -306,10 +305,16 @@ const SIGNER_KEYS = ['secrets', 'salt', 'digest', 'keyDerivation', 'separator', 
 const SIGNER_OPTION_KEYS = new Set(SIGNER_KEYS)
 const SERIALIZER_OPTION_KEYS = new Set([...SIGNER_KEYS, 'serializer', 'compress', 'maxBytes'])
 const SIGN_KEYS = new Set(['now'])
+const ITSDANGEROUS_SIGN_HINTS: Readonly<Record<string, string>> = {
+  ...SIGN_HINTS,
+  expiresIn: 'itsdangerous tokens carry no expiry: give verify(token, { maxAge }) an age limit instead',
+}
 const VERIFY_KEYS = new Set(['maxAge', 'now'])
 // itsdangerous's own names, for Python users.
 const PYTHON_NAMES: Readonly<Record<string, string>> = {
   ...TOKEN_HINTS,
+  expiresIn: 'itsdangerous tokens carry no expiry: give verify(token, { maxAge }) an age limit instead',
+  maxAge: 'give `maxAge` (seconds) to verify(token, { maxAge }), not to the factory',
   secret_key: 'did you mean `secrets`? (newest first)',
   digest_method: 'did you mean `digest`?',
   key_derivation: 'did you mean `keyDerivation`?',
@@ -335,8 +340,7 @@ function createCore(options: ItsdangerousSignerOptions, keys: ReadonlySet<string
   }
   const timestamped = options.timestamped ?? false
   if (typeof timestamped !== 'boolean') throw invalid('timestamped', 'give true or false')
-  const clockTolerance = options.clockTolerance ?? 0
-  assertSeconds(clockTolerance, 'clockTolerance')
+  const clockTolerance = options.clockTolerance === undefined ? 0 : lifetimeOption(options.clockTolerance, 'clockTolerance', true)
   const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH
   assertLimit(maxTokenLength, 'maxTokenLength', 64)
   return {
@@ -380,7 +384,7 @@ function decodeTimestamp(text: string): number | undefined {
 
 function signToken(core: Core, value: string, options: ItsdangerousSignOptions | undefined): string {
   let signed = value
-  const { now } = strictOptions(options, SIGN_KEYS, 'sign', SIGN_HINTS)
+  const { now } = strictOptions(options, SIGN_KEYS, 'sign', ITSDANGEROUS_SIGN_HINTS)
   if (core.timestamped) {
     const ms = nowMilliseconds(now, core.clock)
     if (ms < 0) throw invalid('now', 'itsdangerous timestamps cannot be before 1970')

@@ -8,7 +8,7 @@
 import { PayloadMalformed, SessionError } from '../errors.js'
 import { createKeyring, type Keyring, type SecretsInput } from '../keyring.js'
 import { DEFAULT_COMPRESS_THRESHOLD, DEFAULT_MAX_PAYLOAD_BYTES, decodeValue, encodeText, stringify } from '../serializer.js'
-import { clockOption, compressOption, type Clock, type CompressOption } from './options.js'
+import { clockOption, compressOption, lifetimeOption, type Clock, type CompressOption } from './options.js'
 import { DecodedValue } from './result.js'
 import { SealedCore } from './seal.js'
 import {
@@ -19,7 +19,6 @@ import {
   FLAG_PERSISTENT,
   TokenCore,
   assertPurpose,
-  assertSeconds,
   type TokenCoreOptions,
   type TokenFormat,
 } from './token.js'
@@ -97,8 +96,7 @@ export interface TokenSetup {
 export function setUpTokens(options: TokenFactoryOptions): TokenSetup {
   const keyring = createKeyring(options.secrets)
   assertPurpose(options.purpose)
-  const clockTolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE
-  assertSeconds(clockTolerance, 'clockTolerance')
+  const clockTolerance = options.clockTolerance === undefined ? DEFAULT_CLOCK_TOLERANCE : lifetimeOption(options.clockTolerance, 'clockTolerance', true)
   const maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH
   if (!Number.isSafeInteger(maxTokenLength) || maxTokenLength < 64) {
     throw new TypeError('option maxTokenLength is invalid: give a whole number of characters, at least 64')

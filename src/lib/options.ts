@@ -76,7 +76,7 @@ export const SESSION_HINTS: Hints = {
 
 /**
  * Throws a TypeError for the first key of `options` not in `known`: `option <where><key> is
- * invalid: …`, with the equivalent when the name is another library's. Own enumerable keys only;
+ * unknown: …`, with the equivalent when the name is another library's. Own enumerable keys only;
  * a key set to `undefined` counts (a typo is a typo whatever its value).
  */
 export function assertKnownKeys(options: object, known: ReadonlySet<string>, where = '', hints: Hints = {}): void {

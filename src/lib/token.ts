@@ -294,6 +294,14 @@ export function peekToken(token: string):
   return { version: VERSION, keyId: parts[1] as string, ...parsed }
 }
 
+/**
+ * Seconds since the epoch of one call: its `now` option when given, else the factory's clock (and
+ * a bad value is then blamed on `clock`, where it came from).
+ */
+export function instant(now: Date | number | undefined, clock: () => number): number {
+  return now === undefined ? toSeconds(clock(), 'clock') : toSeconds(now, 'now')
+}
+
 /** Seconds since the epoch from a `now` option (a Date, or milliseconds like `Date.now()`). */
 export function toSeconds(now: Date | number | undefined, where = 'now'): number {
   const ms = now === undefined ? Date.now() : now instanceof Date ? now.getTime() : now

@@ -186,10 +186,19 @@ export function resolveConfig(options: SessionsOptions): Config {
 function resolveFormat(format: unknown): SessionFormat {
   if (format === undefined) return FRASCO_FORMAT
   if (format === 'flask') throw new TypeError("option format is invalid: give createFlaskFormat() from 'frasco/flask' for Flask cookies")
-  if (typeof format !== 'object' || format === null || typeof (format as SessionFormat).createCodec !== 'function') {
-    throw new TypeError("option format is invalid: omit it for Frasco's format, or give createFlaskFormat() from 'frasco/flask'")
+  const candidate = format as Partial<SessionFormat> | null
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.createCodec !== 'function' ||
+    typeof candidate.name !== 'string' ||
+    typeof candidate.defaultChunking !== 'boolean' ||
+    typeof candidate.defaultLifetime !== 'number'
+  ) {
+    throw new TypeError("option format is invalid: omit it for Frasco's format, or give createFlaskFormat() from 'frasco/flask' (a format has name, defaultLifetime, defaultChunking and createCodec)")
   }
-  return format as SessionFormat
+  lifetimeOption(candidate.defaultLifetime, 'format.defaultLifetime')
+  return candidate as SessionFormat
 }
 
 function resolveChunking(chunking: unknown): number {

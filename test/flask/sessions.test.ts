@@ -416,10 +416,13 @@ describeFlask('createSessions({ format: createFlaskFormat() }) through node:http
     expect(plain.attributes.expires).toBeUndefined()
     expect(await open(plain.value)).toMatchObject({ permanent: false, session: py.dict({ n: py.int(1) }) })
 
-    // `_permanent` set as data does not make a session permanent: persistence is session.persistent.
-    const asData = createSessions({ format: createFlaskFormat(), secrets: SECRET }).sign({ n: 1, _permanent: true })
-    expect(await open(asData)).toMatchObject({ permanent: false, session: py.dict({ n: py.int(1) }) })
-    expect(sessions.verify(asData)).toMatchObject({ ok: true, value: { n: 1 }, persistent: false })
+    // `_permanent` set as data (Flask's own spelling, and 0.1's) is refused, not silently dropped:
+    // persistence is session.persistent.
+    const flaskSessions = createSessions({ format: createFlaskFormat(), secrets: SECRET })
+    expect(() => flaskSessions.sign({ n: 1, _permanent: true })).toThrow(/session\._permanent is invalid: .*session\.persistent = true/)
+    const asData = flaskSessions.read(undefined)
+    asData.set('_permanent', true)
+    expect(() => flaskSessions.commit(asData)).toThrow(/session\._permanent is invalid/)
     const persistentSign = createSessions({ format: createFlaskFormat(), secrets: SECRET }).sign({ n: 1 }, { persistent: true })
     expect(await open(persistentSign)).toMatchObject({ permanent: true, session: py.dict({ _permanent: py.bool(true), n: py.int(1) }) })
   })

@@ -7,7 +7,9 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DecompressionTooLarge, NotYetValid, PayloadMalformed, SessionError, SessionExpired, SignatureInvalid } from '../../src/errors.js'
 import { FLASK_DEFAULT_COMPRESS_THRESHOLD, FLASK_DEFAULT_LIFETIME, createFlaskCodec } from '../../src/flask/codec.js'
+import { createFlaskFormat } from '../../src/flask/format.js'
 import { createItsdangerousSigner } from '../../src/flask/itsdangerous.js'
+import { createSessions } from '../../src/sessions.js'
 import { Markup, UUID, decodeFlaskJson, encodeFlaskJson, isTuple, tuple } from '../../src/flask/json.js'
 import { describeFlask, fromSpec, normalizeSpec, py, python, startOracle, toSpec, type Oracle, type Spec } from '../flask/python.js'
 
@@ -188,7 +190,7 @@ describe('createFlaskCodec', () => {
     expect(createFlaskCodec({ secrets: new Uint8Array([1]) }).sign({})).toMatch(/^e30\./)
     expect(() => createFlaskCodec({ secrets: '' })).toThrow('option secrets is invalid')
     expect(() => createFlaskCodec({ secrets: [SECRET, ''] })).toThrow('option secrets[1] is invalid')
-    expect(() => createFlaskCodec({ secrets: SECRET, maxAge: -1 })).toThrow('option maxAge is invalid')
+    expect(() => createFlaskCodec({ secrets: SECRET, lifetime: -1 })).toThrow('option lifetime is invalid')
     expect(() => createFlaskCodec(undefined as never)).toThrow(TypeError)
   })
 
@@ -286,7 +288,7 @@ describe('createFlaskCodec', () => {
 describe('createFlaskCodec, 1.0 options and results', () => {
   it('uses the clock option when a call gives no now, and a per-call now over it', () => {
     let clock = NOW
-    const codec = createFlaskCodec({ secrets: SECRET, maxAge: 60, clock: () => clock })
+    const codec = createFlaskCodec({ secrets: SECRET, lifetime: 60, clock: () => clock })
     const cookie = codec.sign({ a: 1 })
     expect(cookie).toBe(createFlaskCodec({ secrets: SECRET }).sign({ a: 1 }, { now: NOW }))
     expect(codec.verify(cookie)).toEqual({ ok: true, value: { a: 1 }, issuedAt: new Date(NOW), expiresAt: new Date(NOW + 60_000), stale: false })
@@ -314,7 +316,8 @@ describe('createFlaskCodec, 1.0 options and results', () => {
 
   it.each([
     ['compressThreshold (0.1)', { compressThreshold: 0 }, /^option compressThreshold is unknown: use `compress: \{ threshold \}`/],
-    ['max_age (Python)', { max_age: 60 }, /^option max_age is unknown: did you mean `maxAge`\?/],
+    ['max_age (Python)', { max_age: 60 }, /^option max_age is unknown: did you mean `lifetime`\?/],
+    ['maxAge (the per-call name)', { maxAge: 60 }, /^option maxAge is unknown: use `lifetime`/],
     ['secret (singular)', { secret: 'x' }, /^option secret is unknown: did you mean `secrets`\?/],
     ['now (a clock is `clock`)', { now: () => NOW }, /^option now is unknown: give the clock as `clock/],
     ['digest (Flask sessions are always HMAC-SHA1)', { digest: 'sha256' }, /^option digest is unknown/],
@@ -352,10 +355,10 @@ describe('createFlaskCodec, 1.0 options and results', () => {
   })
 
   it('takes maxAge in seconds, at most 400 days: milliseconds are refused, in the factory and per call', () => {
-    expect(() => createFlaskCodec({ secrets: SECRET, maxAge: 86_400_000 })).toThrow(TypeError)
-    expect(() => createFlaskCodec({ secrets: SECRET, maxAge: 86_400_000 })).toThrow('seconds, not milliseconds')
-    expect(() => createFlaskCodec({ secrets: SECRET, maxAge: Infinity })).toThrow('option maxAge is invalid')
-    const codec = createFlaskCodec({ secrets: SECRET, maxAge: 34_560_000 })
+    expect(() => createFlaskCodec({ secrets: SECRET, lifetime: 86_400_000 })).toThrow(TypeError)
+    expect(() => createFlaskCodec({ secrets: SECRET, lifetime: 86_400_000 })).toThrow('seconds, not milliseconds')
+    expect(() => createFlaskCodec({ secrets: SECRET, lifetime: Infinity })).toThrow('option lifetime is invalid')
+    const codec = createFlaskCodec({ secrets: SECRET, lifetime: 34_560_000 })
     const cookie = codec.sign({}, { now: NOW })
     expect(codec.verify(cookie, { now: NOW })).toMatchObject({ ok: true, expiresAt: new Date(NOW + 34_560_000_000) })
     expect(() => codec.verify(cookie, { now: NOW, maxAge: 86_400_000 })).toThrow('seconds, not milliseconds')
@@ -698,7 +701,7 @@ describeFlask('interoperability with Flask 2.2 sessions (real Flask)', () => {
       const times = [NOW_S + lifetime, NOW_S + lifetime + 1, NOW_S - 1]
       const views = await oracle.run<Opened>(times.map((now) => open(base, { now, lifetime })))
       expect(views.map((v) => v.loads_error)).toEqual([null, 'SignatureExpired', 'SignatureExpired'])
-      const short = createFlaskCodec({ secrets: SECRET, maxAge: lifetime })
+      const short = createFlaskCodec({ secrets: SECRET, lifetime })
       expect(short.verify(base, { now: (NOW_S + lifetime) * 1000 + 999 }).ok).toBe(true)
       expectError(short.verify(base, { now: (NOW_S + lifetime + 1) * 1000 }), SessionExpired)
       expectError(short.verify(base, { now: (NOW_S - 1) * 1000 }), NotYetValid)
@@ -781,5 +784,44 @@ describeFlask('interoperability with Flask 2.2 sessions (real Flask)', () => {
     } finally {
       child.kill()
     }
+  })
+})
+
+describe('the Flask session format: review fixes of 1.0', () => {
+  const clock = () => Date.UTC(2030, 0, 1)
+  const codec = createFlaskCodec({ secrets: SECRET, clock })
+  const sessions = createSessions({ secrets: SECRET, format: createFlaskFormat(), clock })
+
+  it('signs own keys only, whatever Object.prototype holds', () => {
+    const proto = Object.prototype as Record<string, unknown>
+    proto.isAdmin = true
+    try {
+      for (const persistent of [false, true]) {
+        const value = codec.unsign(sessions.sign({ user: 'ada' }, { persistent }))
+        expect(Object.keys(value)).toEqual(persistent ? ['_permanent', 'user'] : ['user'])
+      }
+    } finally {
+      delete proto.isAdmin
+    }
+  })
+
+  it('refuses a class instance whether or not the session is persistent', () => {
+    class User {
+      name = 'ada'
+    }
+    for (const persistent of [false, true]) expect(() => sessions.sign(new User() as never, { persistent })).toThrow(/User has no JSON form/)
+  })
+
+  it('refuses an expiry it cannot carry, and reports the one every read enforces', () => {
+    expect(() => sessions.sign({ a: 1 }, { expiresIn: 60 })).toThrow(/^option expiresIn is invalid: this format carries no expiry/)
+    const result = sessions.verify(sessions.sign({ a: 1 }))
+    expect(result).toMatchObject({ ok: true, persistent: false })
+    if (!result.ok) throw new Error('unreachable')
+    expect(result.expiresAt!.getTime() - result.issuedAt!.getTime()).toBe(FLASK_DEFAULT_LIFETIME * 1000)
+  })
+
+  it('points a Flask option given to the format at createSessions', () => {
+    expect(() => createFlaskFormat({ secrets: SECRET } as never)).toThrow(/^option secrets is unknown: give Flask's SECRET_KEY to createSessions/)
+    expect(() => createFlaskCodec({} as never)).toThrow(/^option secrets is missing/)
   })
 })

@@ -111,9 +111,12 @@ export interface Signer {
  */
 export interface SerializerOptions extends SignerOptions {
   /**
-   * Compress payloads with raw deflate when that makes the token shorter: `true` (the default)
-   * from 1 KiB of JSON on (`docs/serialization.md` explains the threshold), `{ threshold }` from
-   * that many bytes on, `false` never.
+   * Compress payloads with raw deflate when that makes the token shorter: `true` from 1 KiB of
+   * JSON on (`docs/serialization.md` explains the threshold), `{ threshold }` from that many bytes
+   * on, `false` never. Default `true` for signed tokens and `false` with `encrypt: true`:
+   * compressing before encrypting lets the token's length reveal whether text an attacker chose
+   * matches secret text in the same payload (a compression oracle, docs/security.md); turn it on
+   * for encrypted tokens only when no part of the payload is attacker-controlled.
    */
   compress?: CompressOption
   /** Largest payload accepted, in bytes after decompression. Default 131072. */

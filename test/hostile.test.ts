@@ -70,7 +70,7 @@ function makeFormat(name: FormatName): Format {
   const options: SessionsOptions =
     name === 'flask'
       ? { secrets: FLASK_KEY, format: createFlaskFormat(), clock: () => NOW, chunking: false }
-      : { secrets: SECRET, encrypt: name === 'encrypted', clock: () => NOW, lifetime: 3600, persistent: true, chunking: true }
+      : { secrets: SECRET, encrypt: name === 'encrypted', ...(name === 'encrypted' ? { compress: true } : {}), clock: () => NOW, lifetime: 3600, persistent: true, chunking: true }
   const sessions = createSessions(options)
   const small = sessions.sign(SMALL)
   const compressed = sessions.sign(LARGE)

@@ -113,7 +113,10 @@ export function createObjectCodec(options: ObjectCodecOptions, setup: TokenSetup
     throw new TypeError('option encrypt is invalid: give true to encrypt with AES-256-GCM, or false')
   }
   const core = options.encrypt === true ? new SealedCore(setup.keyring, setup.core) : new TokenCore(setup.keyring, setup.core)
-  const compressThreshold = compressOption(options.compress, DEFAULT_COMPRESS_THRESHOLD)
+  // Encrypted payloads are not compressed unless asked for: the length of compressed ciphertext
+  // tells whether text the user controls matches secret text beside it (docs/security.md).
+  const compress = options.compress === undefined && options.encrypt === true ? false : options.compress
+  const compressThreshold = compressOption(compress, DEFAULT_COMPRESS_THRESHOLD)
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_PAYLOAD_BYTES
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > 2 ** 31 - 1) {
     throw new TypeError('option maxBytes is invalid: give a positive whole number of bytes')

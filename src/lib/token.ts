@@ -324,4 +324,9 @@ export function assertPurpose(purpose: unknown): asserts purpose is string {
       "option purpose is invalid: give a short string naming what the tokens are for, e.g. 'password-reset' (1 to 256 characters, no NUL)",
     )
   }
+  // The purpose reaches HKDF and the e1 AAD as UTF-8, where every lone surrogate would become
+  // U+FFFD: purposes differing only there would share keys.
+  if (!purpose.isWellFormed()) {
+    throw new TypeError('option purpose is invalid: it contains a lone surrogate (half of a UTF-16 pair), which UTF-8 cannot encode; use well-formed text')
+  }
 }

@@ -87,7 +87,13 @@ export interface SessionsOptions {
   encrypt?: boolean
   /** The cookie format: Frasco's own (the default) or `createFlaskFormat()` from `frasco/flask`. */
   format?: SessionFormat
-  /** Compress large payloads: `true` (the default, from 1 KiB), `{ threshold }` in bytes, or `false`. */
+  /**
+   * Compress large payloads: `true` (from 1 KiB), `{ threshold }` in bytes, or `false`. Default
+   * `true` for signed sessions and `false` with `encrypt: true`: with compression, an encrypted
+   * cookie's length reveals whether text the user controls matches secret text in the same
+   * session (a compression oracle, docs/security.md). Turn it on for encrypted sessions only when
+   * no part of the session is user-controlled.
+   */
   compress?: CompressOption
   /** Seconds of clock difference tolerated between servers. Default 60. */
   clockTolerance?: number

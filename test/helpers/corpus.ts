@@ -121,7 +121,8 @@ export interface FormatContext {
 export function sessionsOptions(name: FormatName, nowMs: number, extra: Partial<SessionsOptions> = {}): SessionsOptions {
   return name === 'flask'
     ? { secrets: FLASK_KEY, format: createFlaskFormat(), clock: () => nowMs, ...extra }
-    : { secrets: SECRET, encrypt: name === 'encrypted', lifetime: 3600, persistent: true, clock: () => nowMs, ...extra }
+    : // Compression opted in for the encrypted format, so compressed e1 cookies are written and read here too.
+      { secrets: SECRET, encrypt: name === 'encrypted', ...(name === 'encrypted' ? { compress: true } : {}), lifetime: 3600, persistent: true, clock: () => nowMs, ...extra }
 }
 
 function resolveTime(spec: TimeSpec | undefined, now: number, fallback: number): number {

@@ -116,9 +116,10 @@ const isFlashPair = (entry: unknown): entry is [string, string] =>
 
 /**
  * The data as Flask stores it, on a copy when anything changes (the session's own data is not
- * touched): `_permanent` from the session's persistence, and flashes as (category, message)
- * tuples. flash() stores tuples and get_flashed_messages hands them to the Flask app as they are;
- * session.flash() stores plain arrays (the Frasco format has no tuples).
+ * touched): `_permanent` from the session's persistence, and flashes as a list of (category,
+ * message) tuples. flash() stores tuples and get_flashed_messages hands them to the Flask app as
+ * they are; session.flash() stores plain arrays (the Frasco format has no tuples). The outer
+ * container is always a list: flash() appends to it, and a tuple there would make it fail (500).
  */
 function toFlask(data: Record<string, unknown>, persistent: boolean): Record<string, unknown> {
   // Anything but a plain object goes to the encoder as it is, which names what cannot be stored.
@@ -135,7 +136,9 @@ function toFlask(data: Record<string, unknown>, persistent: boolean): Record<str
     out[PERMANENT] = true
   }
   const flashes = out._flashes
-  if (!Array.isArray(flashes) || !flashes.some((entry) => isFlashPair(entry) && !isTuple(entry))) return out
+  if (!Array.isArray(flashes)) return out
+  if (!isTuple(flashes) && !flashes.some((entry) => isFlashPair(entry) && !isTuple(entry))) return out
+  // map() returns a plain array, so an outer tuple becomes the list Flask expects.
   return { ...out, _flashes: flashes.map((entry: unknown) => (isFlashPair(entry) && !isTuple(entry) ? tuple(...entry) : entry)) }
 }
 

@@ -67,6 +67,14 @@ export interface PythonJsonDecodeOptions {
 /** Deeper nesting is refused when writing and reading (CPython gives up near 1000). */
 const MAX_DEPTH = 512
 
+/**
+ * Python's limit on the decimal digits of an int converted to or from text
+ * (`sys.int_info.default_max_str_digits`, since 3.11 and the 3.7–3.10 security releases): `json`
+ * raises ValueError on a longer integer either way, so Flask answers a cookie carrying one with a
+ * 500. The sign does not count.
+ */
+const MAX_INT_DIGITS = 4300
+
 // Python's json escapes '"', '\\' and C0 controls; with ensure_ascii also everything above '~'.
 const ESCAPE_UTF8 = /["\\\u0000-\u001f]/
 const ESCAPE_ASCII = /["\\\u0000-\u001f\u007f-\uffff]/
@@ -153,6 +161,15 @@ function describeRejection(rejection: Rejection, root: string): string {
   return `value at ${path} is invalid: ${rejection.reason}`
 }
 
+function writeBigInt(value: bigint): string {
+  const text = value.toString()
+  const digits = value < 0n ? text.length - 1 : text.length
+  if (digits > MAX_INT_DIGITS) {
+    throw new Rejection(`an integer of ${digits} digits is beyond Python's limit of ${MAX_INT_DIGITS} digits for int/str conversion (sys.int_info.default_max_str_digits): Python's json can neither write nor read it (Flask answers such a cookie with a 500); store it as a string`)
+  }
+  return text
+}
+
 class PythonJsonWriter {
   readonly #ensureAscii: boolean
   readonly #sortKeys: boolean
@@ -176,7 +193,7 @@ class PythonJsonWriter {
       case 'number':
         return writeNumber(value)
       case 'bigint':
-        return value.toString()
+        return writeBigInt(value)
       case 'boolean':
         return value ? 'true' : 'false'
       case 'object':
@@ -249,7 +266,9 @@ class PythonJsonWriter {
  * corresponding Python value: `null`/booleans/strings as usual; a number that is a safe integer
  * as a Python `int`, any other number as a `float` in `repr` form (`1e+16`, `1.5e-05`, `NaN`,
  * `Infinity`); a `bigint` as an `int`; arrays as lists; plain (or null-prototype) objects as
- * dicts, leaving out properties whose value is `undefined`. Anything else is a `TypeError`.
+ * dicts, leaving out properties whose value is `undefined`. Anything else is a `TypeError`, and so
+ * is a `bigint` of more than 4300 digits (Python's int/str conversion limit: its `json` could
+ * neither write nor read it).
  *
  * @example
  * ```ts
@@ -340,8 +359,13 @@ class PythonJsonReader {
     const match = NUMBER.exec(this.#text)
     if (match === null) return this.#fail('malformed number')
     const text = match[0]
+    if (match[1] !== undefined || match[2] !== undefined) {
+      this.#at += text.length
+      return Number(text) // a float, whatever its length
+    }
+    // json.loads raises ValueError (itsdangerous: BadPayload; Flask: a 500) past Python's limit.
+    if (text.length - (text.startsWith('-') ? 1 : 0) > MAX_INT_DIGITS) this.#fail(`an integer of more than ${MAX_INT_DIGITS} digits, beyond what Python reads`)
     this.#at += text.length
-    if (match[1] !== undefined || match[2] !== undefined) return Number(text) // a float
     // A Python int: exact as a number when it fits, as a bigint when it does not.
     if (text.length < 16) return Number(text) || 0
     const big = BigInt(text)
@@ -447,7 +471,8 @@ class PythonJsonReader {
  * Reads JSON the way Python's `json.loads` does, into values that {@link encodePythonJson} writes
  * back unchanged: objects become null-prototype objects (a `"__proto__"` key is an ordinary own
  * property), integers beyond ±2^53 − 1 become `bigint`, and `NaN`/`Infinity`/`-Infinity` are
- * accepted. Throws {@link PayloadMalformed} for anything Python would refuse.
+ * accepted. Throws {@link PayloadMalformed} for anything Python would refuse, an integer of more
+ * than 4300 digits included (Python's int/str conversion limit).
  *
  * @example
  * ```ts

@@ -15,8 +15,11 @@ Operations (every one takes "now", the Unix time in whole seconds that itsdanger
       -> {"cookie": str | null}   via app.session_interface.save_session in a request context
   {"op": "flask_dumps", "secret_key", "session": spec}
       -> {"cookie": str}          via the session interface's signing serializer (any value, even {})
-  {"op": "flask_open", "secret_key", "cookie", "lifetime"?: seconds, "salt"?: str, "fallbacks"?: [keys]}
+  {"op": "flask_open", "secret_key", "cookie", "lifetime"?: seconds, "salt"?: str, "fallbacks"?: [keys],
+   "flash"?: [[category, message]...]}
       -> {"session": spec | null, "permanent": bool, "open_error": name | null, "loads_error": name | null}
+         and, with "flash": {"flash_error": name | null, "flashes": spec of session["_flashes"] | null}
+         after calling flash(message, category) for each pair in the request that opened the cookie
   {"op": "its", "kind": "URLSafeTimedSerializer" | "URLSafeSerializer" | "Signer" | "TimestampSigner",
    "secret_key": key or [keys oldest -> newest], "salt"?, "digest"?, "key_derivation"?, "sep"?,
    "action": "dumps" | "loads", "value"?: spec (serializers) or str (signers), "token"?, "max_age"?}
@@ -100,6 +103,14 @@ def flask_open(op):
             session = flask_session._get_current_object()
             result["session"] = describe(dict(session))
             result["permanent"] = session.permanent
+            if "flash" in op:
+                result["flash_error"] = None
+                try:
+                    for category, message in op["flash"]:
+                        flash(message, category)
+                except Exception as error:  # in a view, a 500
+                    result["flash_error"] = type(error).__name__
+                result["flashes"] = describe(session["_flashes"]) if "_flashes" in session else None
     except Exception as error:  # Flask does not catch these: the request would be a 500
         result["open_error"] = type(error).__name__
     with app.app_context():

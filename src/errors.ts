@@ -27,6 +27,7 @@ export type SessionErrorCode =
   | 'ERR_SESSION_DECOMPRESSION_TOO_LARGE'
   | 'ERR_SESSION_UNSUPPORTED_VERSION'
   | 'ERR_SESSION_COOKIE_TOO_LARGE'
+  | 'ERR_SESSION_CHANGED_AFTER_COMMIT'
 
 /**
  * Base class of every error Frasco raises for untrusted input.
@@ -196,6 +197,27 @@ export class CookieTooLarge extends SessionError {
     super('ERR_SESSION_COOKIE_TOO_LARGE', message)
     this.size = size
     this.limit = limit
+  }
+}
+
+/**
+ * The session changed after it was committed: after the response headers went out (a
+ * `req.session.destroy()` after the first `res.write()`), or, with the Fetch adapter's
+ * `withSessions`, after the handler returned its Response (a change while the body streams).
+ * The change cannot reach the client and is lost; the adapters report this error to `onError`
+ * instead of dropping the change in silence. Your side, not the client's: move the change before
+ * the first byte of the body.
+ *
+ * @example
+ * ```ts
+ * app.use(sessionMiddleware(sessions, {
+ *   onError: (error) => { if (error instanceof ChangedAfterCommit) log.warn(error.code) },
+ * }))
+ * ```
+ */
+export class ChangedAfterCommit extends SessionError {
+  constructor(message = 'the session changed after its cookie was committed (the response headers were already sent); the change is lost') {
+    super('ERR_SESSION_CHANGED_AFTER_COMMIT', message)
   }
 }
 

@@ -2,6 +2,7 @@
 // Cookie parsing and writing are in `frasco/cookie`, Flask and itsdangerous in `frasco/flask`,
 // the adapters in `frasco/node` and `frasco/fetch`.
 export {
+  ChangedAfterCommit,
   CookieTooLarge,
   DecompressionTooLarge,
   NotYetValid,

@@ -126,7 +126,7 @@ const DOLLAR = 36 // '$'
 
 // A path segment: an object key or array index; Map and Set positions are formatted lazily so the
 // happy path never builds strings.
-type Segment = string | number | { readonly kind: 'map-key' | 'map-value' | 'set'; readonly index: number; readonly key?: unknown }
+type Segment = string | number | { readonly kind: 'map-key' | 'map-value' | 'set'; readonly index: number }
 
 // Thrown inside the walk and never escapes it. Each container adds its segment while the stack
 // unwinds, so the path costs nothing until something is rejected.
@@ -290,11 +290,9 @@ function mapToWire(map: Map<unknown, unknown>, depth: number): unknown {
   if (depth >= MAX_DEPTH) throw new Rejection(`is nested deeper than ${MAX_DEPTH} levels`, map)
   const entries: unknown[] = []
   let index = 0
-  let key: unknown
   let part: 'map-key' | 'map-value' = 'map-key'
   try {
     for (const [k, v] of map) {
-      key = k
       part = 'map-key'
       const wireKey = toWire(k, depth + 1)
       part = 'map-value'
@@ -303,7 +301,7 @@ function mapToWire(map: Map<unknown, unknown>, depth: number): unknown {
     }
   } catch (error) {
     if (error instanceof Rejection) {
-      error.segments.push({ kind: part, index, key })
+      error.segments.push({ kind: part, index })
       error.parents.push(map)
     }
     throw error
@@ -368,23 +366,11 @@ function formatPath(root: string, segments: Segment[]): string {
     else if (typeof segment === 'string') path += IDENTIFIER.test(segment) ? `.${segment}` : `[${JSON.stringify(segment)}]`
     else if (segment.kind === 'set') path += `.values()[${segment.index}]`
     else if (segment.kind === 'map-key') path += `.keys()[${segment.index}]`
-    else path += mapGet(segment.key, segment.index)
+    // By position, never by key: Map keys are often the user's own data (an email address, a
+    // name), and messages and logs must not carry session contents.
+    else path += `.values()[${segment.index}]`
   }
   return path
-}
-
-function mapGet(key: unknown, index: number): string {
-  switch (typeof key) {
-    case 'string':
-      return `.get(${JSON.stringify(key)})`
-    case 'number':
-    case 'boolean':
-      return `.get(${String(key)})`
-    case 'bigint':
-      return `.get(${key}n)`
-    default:
-      return key === null ? '.get(null)' : `.values()[${index}]`
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

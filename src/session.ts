@@ -381,6 +381,18 @@ export interface SessionState {
   readonly meta: Record<string, unknown>
 }
 
+/**
+ * Told of the first modification after {@link watchSession} was called: adapters use it to report
+ * a change made after the session was committed (the headers already sent), which would otherwise
+ * be lost in silence. An object rather than a callback, so an adapter's per-request state can be
+ * the watcher without a closure per request.
+ *
+ * @internal
+ */
+export interface SessionWatcher {
+  sessionChanged(): void
+}
+
 /** Options of {@link createSession}. @internal */
 export interface CreateSessionOptions {
   /** Data read from the cookie; copied into the session without marking it modified or accessed. */
@@ -406,6 +418,8 @@ class State implements SessionState {
   regenerated = false
   persistent: boolean
   readonly meta: Record<string, unknown>
+  /** Told (once) of the next modification; see {@link watchSession}. */
+  watcher: SessionWatcher | undefined = undefined
   /** What `persistent` returns to on regenerate() and destroy(): the manager's default. */
   readonly defaultPersistent: boolean
 
@@ -439,6 +453,12 @@ function isEmpty(store: SessionData): boolean {
 function markModified(state: State): void {
   state.modified = true
   state.accessed = true
+  if (state.watcher !== undefined) {
+    const watcher = state.watcher
+    // Once: the first late change is the one to report, and a throwing watcher must not fire again.
+    state.watcher = undefined
+    watcher.sessionChanged()
+  }
 }
 
 function assertKey(key: unknown): asserts key is string {
@@ -900,4 +920,18 @@ export function getSessionState<T extends object>(session: Session<T>): SessionS
     throw new TypeError('getSessionState expects a session, as read() and the adapters hand out')
   }
   return state
+}
+
+/**
+ * Tells `watcher` of the session's next modification (once), or stops watching (`undefined`).
+ * Adapters call it once the session is committed: a later change cannot reach the client.
+ *
+ * @internal Used by the adapters; not part of the public API.
+ * @example
+ * ```ts
+ * watchSession(session, { sessionChanged: () => report(new ChangedAfterCommit()) })
+ * ```
+ */
+export function watchSession<T extends object>(session: Session<T>, watcher: SessionWatcher | undefined): void {
+  ;(getSessionState(session) as State).watcher = watcher
 }

@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { assertTrustProxy } from '../lib/vary.js'
-import type { Session, SessionData } from '../session.js'
+import { ChangedAfterCommit, isSessionError } from '../errors.js'
+import { assertTrustProxy, isSecureRequest, varyWithCookie } from '../lib/vary.js'
+import { watchSession, type Session, type SessionData, type SessionWatcher } from '../session.js'
 import type { Sessions } from '../sessions.js'
 
 /**
@@ -20,17 +21,46 @@ import type { Sessions } from '../sessions.js'
 export interface FetchSessionOptions {
   /**
    * Trust `X-Forwarded-Proto` when deciding `Secure` for `cookie.secure: 'auto'`. Only behind a
-   * proxy that sets (and overwrites) that header.
+   * proxy that sets (and overwrites) that header. An https request URL always counts as secure,
+   * whatever the header says (the rule of `frasco/node`, where a TLS socket wins).
    */
   trustProxy?: boolean
 }
 
+/**
+ * Options of {@link withSessions}.
+ *
+ * @example
+ * ```ts
+ * const handler = withSessions(sessions, app, {
+ *   onError: (error, request) => log.warn({ code: (error as { code?: string }).code, url: request.url }),
+ * })
+ * ```
+ */
+export interface WithSessionsOptions extends FetchSessionOptions {
+  /**
+   * Called when the session changes after the handler returned its Response (say, while its body
+   * streams): the cookie is already on that Response, so the change is lost, and this hears of it
+   * as `ChangedAfterCommit` (`ERR_SESSION_CHANGED_AFTER_COMMIT`). An exception it throws is
+   * swallowed. Default: one `console.error` line with the code and the request's method and path
+   * (never the query, the cookie or a session value).
+   */
+  onError?: (error: unknown, request: Request) => void
+}
+
+const WITH_SESSIONS_KEYS: ReadonlySet<string> = new Set(['trustProxy', 'onError'])
+
+// A Request carries only its URL: whether the connection itself was TLS is not in it. Most
+// servers build the URL from the connection; some (@hono/node-server) take an absolute-form target
+// (`GET https://host/ HTTP/1.1`, sent over plain http) as the URL. docs/frameworks.md says what
+// that means and when to prefer `cookie.secure: true`.
 function isSecure(request: Request, trustProxy: boolean): boolean {
-  if (trustProxy) {
-    const forwarded = request.headers.get('x-forwarded-proto')?.split(',', 1)[0]?.trim().toLowerCase()
-    if (forwarded !== undefined && forwarded !== '') return forwarded === 'https'
-  }
-  return request.url.startsWith('https:')
+  return isSecureRequest(request.url.startsWith('https:'), request.headers.get('x-forwarded-proto'), trustProxy)
+}
+
+/** RFC 9110 §15.6: a 5xx says the server failed to fulfil the request. */
+function isServerError(status: number): boolean {
+  return status >= 500 && status <= 599
 }
 
 /**
@@ -84,6 +114,11 @@ export function commitSession<T extends object, R extends Headers | Response>(
     secure: sessions.secureAuto && isSecure(request, trustProxy),
     vary: headers.get('vary'),
   })
+  return writeTo(target, setCookie, vary)
+}
+
+/** Writes onto `target` in place, or onto a copy when its headers are immutable. */
+function writeTo<R extends Headers | Response>(target: R, setCookie: readonly string[], vary: string | undefined): R {
   if (setCookie.length === 0 && vary === undefined) return target
   if (target instanceof Headers) {
     write(target, setCookie, vary)
@@ -106,8 +141,46 @@ function write(headers: Headers, cookies: readonly string[], vary: string | unde
   if (vary !== undefined) headers.set('vary', vary)
 }
 
+/** Reports a change made after the Response was returned. One small object per request, no closure. */
+class LateChange implements SessionWatcher {
+  constructor(
+    readonly request: Request,
+    readonly onError: (error: unknown, request: Request) => void,
+  ) {}
+
+  sessionChanged(): void {
+    try {
+      this.onError(new ChangedAfterCommit(), this.request)
+    } catch {
+      // Reporting must not break the code that changed the session.
+    }
+  }
+}
+
+/** `GET /path`: the method and path only (a query may carry tokens). */
+function describeRequest(request: Request): string {
+  let path = '/'
+  try {
+    path = new URL(request.url).pathname
+  } catch {
+    // A Request always has an absolute URL; a look-alike might not.
+  }
+  return `${request.method} ${path}`
+}
+
+function defaultOnError(error: unknown, request: Request): void {
+  const code = isSessionError(error) ? error.code : 'ERR_SESSION_CHANGED_AFTER_COMMIT'
+  console.error(`frasco: the session of ${describeRequest(request)} changed after its Response was returned; the change is lost: ${code}`)
+}
+
 /**
  * Wraps a Fetch handler so it receives the request's session, committed onto its response.
+ *
+ * A handler that throws or rejects commits nothing (the rejection is passed on), and a 5xx
+ * Response it returns carries no session cookie: the client keeps the session it had. To keep a
+ * session on a 5xx anyway, call {@link commitSession} on it yourself. A change to the session
+ * after the handler returned (while a streamed body is still being written) cannot reach the
+ * client: it is reported to `options.onError` as `ChangedAfterCommit`.
  *
  * @example
  * ```ts
@@ -121,12 +194,22 @@ function write(headers: Headers, cookies: readonly string[], vary: string | unde
 export function withSessions<T extends object = SessionData>(
   sessions: Sessions<T>,
   handler: (request: Request, session: Session<T>) => Response | Promise<Response>,
-  options?: FetchSessionOptions,
+  options?: WithSessionsOptions,
 ): (request: Request) => Promise<Response> {
-  const trustProxy = assertTrustProxy(options, 'withSessions')
+  const trustProxy = assertTrustProxy(options, 'withSessions', WITH_SESSIONS_KEYS)
+  const onError = options?.onError === undefined ? defaultOnError : options.onError
+  if (typeof onError !== 'function') throw new TypeError('option onError is invalid: give a function (error, request) => void')
   return async (request) => {
     const session = readSession(sessions, request)
     const response = await handler(request, session)
-    return commitSession(sessions, request, response, session, { trustProxy })
+    let committed: Response
+    if (isServerError((response as Partial<Response> | null)?.status ?? 0)) {
+      // Nothing half-written: only Vary, as the body still depends on the session.
+      committed = writeTo(response, [], session.accessed ? varyWithCookie(response.headers.get('vary') ?? '') : undefined)
+    } else {
+      committed = commitSession(sessions, request, response, session, { trustProxy })
+    }
+    watchSession(session, new LateChange(request, onError))
+    return committed
   }
 }

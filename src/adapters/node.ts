@@ -5,9 +5,9 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
-import { isSessionError } from '../errors.js'
-import { assertTrustProxy } from '../lib/vary.js'
-import type { Session, SessionData } from '../session.js'
+import { ChangedAfterCommit, isSessionError } from '../errors.js'
+import { assertTrustProxy, isSecureRequest, varyWithCookie } from '../lib/vary.js'
+import { watchSession, type Session, type SessionData, type SessionWatcher } from '../session.js'
 import type { Sessions } from '../sessions.js'
 
 /**
@@ -22,7 +22,9 @@ import type { Sessions } from '../sessions.js'
 export interface NodeSessionOptions {
   /**
    * Trust `X-Forwarded-Proto` from a reverse proxy when deciding `Secure` for `cookie.secure:
-   * 'auto'`. Only enable it behind a proxy that sets (and overwrites) that header.
+   * 'auto'`. Only enable it behind a proxy that sets (and overwrites) that header. A TLS socket
+   * always counts as secure, whatever the header says; the request target (`GET https://…`, which
+   * any client may send over plain http) never does.
    */
   trustProxy?: boolean
 }
@@ -42,9 +44,11 @@ export interface SessionMiddlewareOptions extends NodeSessionOptions {
   /**
    * Called when the session cannot be committed as the headers go out (`CookieTooLarge`, a value
    * that cannot be stored), after the response was turned into a 500 without the session cookie;
-   * with {@link withSessions}, also when the handler throws or rejects. An exception it throws is
-   * swallowed. Default: one `console.error` line naming the request and the error's `code` (never
-   * the cookie), or, for a handler's error, the error itself.
+   * when the session changes after it was committed (`ChangedAfterCommit`,
+   * `ERR_SESSION_CHANGED_AFTER_COMMIT`: the change is lost); with {@link withSessions}, also when
+   * the handler throws or rejects. An exception it throws is swallowed. Default: one
+   * `console.error` line naming the request line (without its query) and the error's `code`
+   * (never the cookie or a session value), or, for a handler's error, the error itself.
    */
   onError?: (error: unknown, req: IncomingMessage) => void
 }
@@ -83,6 +87,8 @@ const MIDDLEWARE_KEYS: ReadonlySet<string> = new Set(['trustProxy', 'onError'])
 
 type ErrorReporter = (error: unknown, req: IncomingMessage) => void
 
+type During = 'commit' | 'handler' | 'late'
+
 type WriteHead = (this: ServerResponse, ...args: unknown[]) => ServerResponse
 
 /** The slot, on both `req` and `res`, that holds the request's {@link Attachment}. */
@@ -97,9 +103,12 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom')
  * same shape, and the accessor and the writeHead hook below are shared functions that find their
  * state here instead of closures made per request (which gave each request its own hidden class).
  */
-class Attachment {
+class Attachment implements SessionWatcher {
   session: Session<SessionData> | undefined = undefined
-  /** Set once the hook has run, or once withSessions answered 500: never commit after that. */
+  /**
+   * Set once the hook has run, once commitSession committed this manager's session by hand, or
+   * once withSessions answered 500: never commit after that.
+   */
   committed = false
   /** True while this layer's writeHead call is on the stack (see {@link writeHeadWithSession}). */
   active = false
@@ -115,18 +124,34 @@ class Attachment {
     readonly outer: Attachment | undefined,
   ) {}
 
+  /**
+   * Marks the layer committed and, from now on, reports the session's next change: it can no
+   * longer reach the client. (A session first read after this is watched by {@link readAttached}.)
+   */
+  seal(): void {
+    this.committed = true
+    if (this.session !== undefined) watchSession(this.session, this)
+  }
+
+  sessionChanged(): void {
+    report(this.onError, new ChangedAfterCommit(), this.req, 'late')
+  }
+
   /** `console.log(req)` shows no session internals. */
   [INSPECT](): string {
     return 'FrascoAttachment'
   }
 }
 
+// Only the socket: req.url in absolute form (`GET https://host/ HTTP/1.1` over plain http) is
+// whatever the client wrote, so it proves nothing.
 function isSecure(req: IncomingMessage, trustProxy: boolean): boolean {
-  if ((req.socket as TLSSocket | undefined)?.encrypted === true) return true
-  if (!trustProxy) return false
-  const forwarded = req.headers['x-forwarded-proto']
-  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',', 1)[0]?.trim().toLowerCase()
-  return first === 'https'
+  return isSecureRequest((req.socket as TLSSocket | undefined)?.encrypted === true, req.headers['x-forwarded-proto'], trustProxy)
+}
+
+/** RFC 9110 §15.6: a 5xx says the server failed to fulfil the request. */
+function isServerError(status: number): boolean {
+  return status >= 500 && status <= 599
 }
 
 /** The key of `headers` equal to `lower` ignoring case (header names are case-insensitive). */
@@ -163,7 +188,10 @@ export function readSession<T extends object>(sessions: Sessions<T>, req: Incomi
  * order, as `commitSession` of `frasco/fetch`.
  *
  * Unlike the automatic commit of {@link sessionMiddleware} and {@link withSessions}, which turns
- * a failed commit into a 500, this throws: the caller decides what to answer.
+ * a failed commit into a 500, this throws: the caller decides what to answer. On a request one of
+ * them saw with the same `sessions`, this is that request's commit: they write no second
+ * `Set-Cookie` for the cookie, and report a later change of the session to their `onError`. It
+ * commits whatever the status (the way to keep a session on a 5xx).
  *
  * @throws {CookieTooLarge} when the session does not fit; nothing was appended.
  * @throws {TypeError} when the session holds a value that cannot be stored (the message names it);
@@ -181,7 +209,15 @@ export function commitSession<T extends object>(
   session: Session<T>,
   options?: NodeSessionOptions,
 ): void {
-  apply(sessions, req, res, session, assertTrustProxy(options, 'commitSession'), undefined)
+  apply(sessions, req, res, session, assertTrustProxy(options, 'commitSession'), undefined, true)
+  // On a request the middleware saw, this was the commit: the hook must not write a second
+  // Set-Cookie for the same cookie, and a later change is reported rather than lost.
+  for (let layer = (res as Carrier)[ATTACHMENT]; layer !== undefined; layer = layer.outer) {
+    if (layer.sessions === (sessions as unknown as Sessions<SessionData>)) {
+      layer.seal()
+      break
+    }
+  }
 }
 
 function apply<T extends object>(
@@ -191,13 +227,16 @@ function apply<T extends object>(
   session: Session<T>,
   trustProxy: boolean,
   headers: OutgoingHttpHeaders | undefined,
+  writeCookies: boolean,
 ): void {
   if (res.headersSent) throw new Error('commitSession: the response headers were already sent')
   // writeHead(200, { VARY: … }) replaces a Vary set before, so merge with the object when it has one.
   const varyKey = headers === undefined ? undefined : findKey(headers, 'vary')
-  const context = { secure: sessions.secureAuto && isSecure(req, trustProxy), vary: currentVary(res, headers, varyKey) }
+  const current = currentVary(res, headers, varyKey)
   // Throws before anything is changed, so a failed commit leaves the response as it was.
-  const { setCookie: cookies, vary } = sessions.commit(session, context)
+  const { setCookie: cookies, vary } = writeCookies
+    ? sessions.commit(session, { secure: sessions.secureAuto && isSecure(req, trustProxy), vary: current })
+    : { setCookie: [], vary: session.accessed ? varyWithCookie(current) : undefined }
   if (cookies.length > 0) {
     const key = headers === undefined ? undefined : findKey(headers, 'set-cookie')
     if (headers !== undefined && key !== undefined) {
@@ -220,7 +259,11 @@ function attachmentOf(self: unknown): Attachment {
 }
 
 function readAttached(attachment: Attachment): Session<SessionData> {
-  attachment.session ??= attachment.sessions.read(attachment.req.headers.cookie)
+  if (attachment.session === undefined) {
+    attachment.session = attachment.sessions.read(attachment.req.headers.cookie)
+    // First read after the headers went out: any change to it is already too late.
+    if (attachment.committed) watchSession(attachment.session, attachment)
+  }
   return attachment.session
 }
 
@@ -260,11 +303,14 @@ function writeHeadWithSession(this: ServerResponse, ...args: unknown[]): ServerR
   layer.active = true
   try {
     if (!layer.committed) {
-      layer.committed = true
+      layer.seal()
       if (layer.session !== undefined) {
         const headers = prepareHeaders(this, args)
+        // A 5xx is a failed request (often an error page for a handler that threw halfway): the
+        // client keeps the session it had, as with withSessions and a handler that throws.
+        const status = typeof args[0] === 'number' ? args[0] : this.statusCode
         try {
-          apply(layer.sessions, layer.req, this, layer.session, layer.trustProxy, headers)
+          apply(layer.sessions, layer.req, this, layer.session, layer.trustProxy, headers, !isServerError(status))
         } catch (error) {
           // Thrown here, the error would escape from res.end() or a stream's pipe, often on a path
           // nobody awaits, and crash the process. Answer 500 instead, with the app's headers but
@@ -320,7 +366,7 @@ function failResponse(args: unknown[], headers: OutgoingHttpHeaders | undefined)
   args.push(...rest)
 }
 
-function report(onError: ErrorReporter, error: unknown, req: IncomingMessage, during: 'commit' | 'handler'): void {
+function report(onError: ErrorReporter, error: unknown, req: IncomingMessage, during: During): void {
   try {
     if (onError === defaultOnError) logError(error, req, during)
     else onError(error, req)
@@ -367,6 +413,13 @@ function attach<T extends object>(
  * throws out of `res.end()`: the response goes out as a 500 with the app's headers and body but
  * without the session cookie, and the error goes to `options.onError`.
  *
+ * A 5xx response (Express's error page for a route that threw, or any status 500 to 599) writes
+ * no session cookie: the client keeps the session it had, so a handler that changed the session
+ * and then failed leaves nothing half-written. To keep a session on a 5xx anyway, call
+ * {@link commitSession} before sending it. A change after the headers went out
+ * (`req.session.destroy()` after the first `res.write()`) cannot reach the client: it is
+ * reported to `options.onError` as `ChangedAfterCommit`.
+ *
  * @example
  * ```ts
  * import express from 'express'
@@ -393,7 +446,9 @@ export function sessionMiddleware<T extends object = SessionData>(
 /**
  * Wraps a plain `http.createServer` handler so it receives `req.session`. A handler that throws or
  * rejects gets a plain 500 (its half-updated session is not committed), and the error goes to
- * `options.onError`; so does a session that cannot be committed, as with {@link sessionMiddleware}.
+ * `options.onError`; so do a session that cannot be committed and a change after the headers
+ * went out, and a 5xx the handler sends itself writes no session cookie, as with
+ * {@link sessionMiddleware}.
  *
  * @example
  * ```ts
@@ -446,9 +501,19 @@ function errorReporter(options: SessionMiddlewareOptions | undefined): ErrorRepo
   return onError
 }
 
-/** `GET /path`, without the query string, which may carry tokens. */
+/**
+ * `GET /path`, without the query string, which may carry tokens. An absolute-form target
+ * (`GET https://user:pass@host/path`) is shown by its path alone.
+ */
 function describeRequest(req: IncomingMessage): string {
-  const url = req.url ?? '/'
+  let url = req.url ?? '/'
+  if (!url.startsWith('/') && url !== '*') {
+    try {
+      url = new URL(url).pathname
+    } catch {
+      url = '/'
+    }
+  }
   const query = url.indexOf('?')
   return `${req.method ?? 'GET'} ${query === -1 ? url : url.slice(0, query)}`
 }
@@ -457,9 +522,14 @@ function defaultOnError(error: unknown, req: IncomingMessage): void {
   logError(error, req, 'handler')
 }
 
-function logError(error: unknown, req: IncomingMessage, during: 'commit' | 'handler'): void {
+function logError(error: unknown, req: IncomingMessage, during: During): void {
   if (during === 'handler') {
     console.error(`frasco: handler for ${describeRequest(req)} failed:`, error)
+    return
+  }
+  if (during === 'late') {
+    const code = isSessionError(error) ? error.code : 'ERR_SESSION_CHANGED_AFTER_COMMIT'
+    console.error(`frasco: the session of ${describeRequest(req)} changed after its cookie was sent; the change is lost: ${code}`)
     return
   }
   // A SessionError's message holds diagnostics only, never the cookie; so does the TypeError

@@ -1,6 +1,7 @@
 /**
- * What the node and Fetch adapters share: merging `Cookie` into a `Vary` value, and the check of
- * their options (strict: an unknown key is a TypeError). Internal: not exported from any entry point.
+ * What the node and Fetch adapters share: merging `Cookie` into a `Vary` value, the rule that
+ * decides `Secure` for `cookie.secure: 'auto'`, and the check of their options (strict: an
+ * unknown key is a TypeError). Internal: not exported from any entry point.
  *
  * @module
  */
@@ -35,6 +36,26 @@ export function varyWithCookie(current: string): string | undefined {
   if (current === '') return 'Cookie'
   if (COVERS_COOKIE.test(current)) return undefined
   return current.trim() === '' ? 'Cookie' : `${current}, Cookie`
+}
+
+/**
+ * The one rule both adapters use for `cookie.secure: 'auto'`. `direct` is what the server itself
+ * knows (node: a TLS socket; Fetch: an https request URL) and always wins: a proxy header cannot
+ * downgrade it. Otherwise the first `X-Forwarded-Proto` value counts, and only with `trustProxy`
+ * (a client can send that header to any server; only a proxy that overwrites it makes it true).
+ *
+ * @example
+ * ```ts
+ * isSecureRequest(false, 'https', true)  // true: behind a trusted proxy that terminated TLS
+ * isSecureRequest(true, 'http', true)    // true: the TLS connection wins
+ * isSecureRequest(false, 'https', false) // false: the header is not trusted
+ * ```
+ */
+export function isSecureRequest(direct: boolean, forwardedProto: string | readonly string[] | null | undefined, trustProxy: boolean): boolean {
+  if (direct) return true
+  if (!trustProxy || forwardedProto === null || forwardedProto === undefined) return false
+  const value = typeof forwardedProto === 'string' ? forwardedProto : forwardedProto[0]
+  return value?.split(',', 1)[0]?.trim().toLowerCase() === 'https'
 }
 
 /**

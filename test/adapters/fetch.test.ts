@@ -264,7 +264,8 @@ describe('fetch adapter: commitSession', () => {
     ['an https URL', 'https://app.test/', {}, false, true],
     ['X-Forwarded-Proto: https without trustProxy', 'http://app.test/', { 'x-forwarded-proto': 'https' }, false, false],
     ['X-Forwarded-Proto: https with trustProxy', 'http://app.test/', { 'x-forwarded-proto': 'https' }, true, true],
-    ['X-Forwarded-Proto: http with trustProxy', 'https://app.test/', { 'x-forwarded-proto': 'http' }, true, false],
+    // The https URL wins, as a TLS socket does in frasco/node: a header cannot downgrade it.
+    ['X-Forwarded-Proto: http with trustProxy on an https URL', 'https://app.test/', { 'x-forwarded-proto': 'http' }, true, true],
   ])("secure: 'auto' for %s", (_, url, headers, trustProxy, secure) => {
     const { sessions } = manager()
     const req = new Request(url, { headers })
@@ -340,12 +341,20 @@ describe('fetch adapter: withSessions', () => {
   it.each<[string, object, RegExp]>([
     ['proxy (another library\'s name)', { proxy: true }, /^option proxy is unknown: .*`trustProxy`/],
     ['trustproxy (a typo)', { trustproxy: true }, /^option trustproxy is unknown: .*`trustProxy`/],
-    ['onError (the node adapter\'s option)', { onError: () => {} }, /^option onError is unknown/],
   ])('refuses an unknown option, %s, with a TypeError naming it', (_, options, message) => {
     const { sessions } = manager()
     const call = () => withSessions(sessions, tutorial, options as FetchSessionOptions)
     expect(call).toThrow(TypeError)
     expect(call).toThrow(message)
+  })
+
+  it('takes onError (a function) in withSessions only; commitSession refuses it', () => {
+    const { sessions } = manager()
+    expect(() => withSessions(sessions, tutorial, { onError: () => {} })).not.toThrow()
+    expect(() => withSessions(sessions, tutorial, { onError: 'log' as unknown as () => void })).toThrow(/^option onError is invalid: give a function/)
+    const req = request('/')
+    const call = () => commitSession(sessions, req, new Headers(), readSession(sessions, req), { onError: () => {} } as FetchSessionOptions)
+    expect(call).toThrow(/^option onError is unknown/)
   })
 
   it('passes a handler\'s Response.error() through', async () => {

@@ -42,6 +42,9 @@ function useSessions(app: FastifyInstance, sessions: Sessions<LoginData>): void 
     // Once: when this throws (or a later onSend hook does), Fastify sends an error reply through
     // onSend again, and the session must not be appended twice nor fail twice.
     read.delete(request)
+    // A failed request (a 5xx, such as the error reply to a handler that threw) keeps the session
+    // the client had: nothing half-written goes out.
+    if (reply.statusCode >= 500) return payload
     const { setCookie, vary } = sessions.commit(session, {
       secure: request.protocol === 'https', // request.protocol follows Fastify's own trustProxy option
       vary: String(reply.getHeader('vary') ?? ''), // the app's Vary, for commit to merge Cookie into
@@ -138,12 +141,16 @@ describe('Fastify 5', () => {
     expect(await (await jar.fetch(`${origin}/admin`)).text()).toBe('Admin')
   })
 
-  it('commits on error replies and 404s, and turns a session that cannot be stored into a 500', async () => {
+  it('commits on 4xx replies, never on the 500 of a handler that threw, and turns a session that cannot be stored into a 500', async () => {
     const sessions = createSessions<LoginData>({ secrets, chunking: false })
     const app = createApp(sessions)
     app.get('/fail', async (request) => {
       request.session.username = 'set before the error'
       throw new Error('boom')
+    })
+    app.get('/refused', async (request, reply) => {
+      request.session.username = 'kept on a 4xx'
+      return reply.code(403).send('Forbidden')
     })
     app.get('/big', async (request) => {
       request.session.username = randomBytes(8192).toString('hex') // beyond one cookie, chunking off
@@ -151,9 +158,13 @@ describe('Fastify 5', () => {
     })
     const origin = await listen(app)
 
+    // A failed request keeps the session the client had: the half-written one does not go out.
     const failed = await fetch(`${origin}/fail`)
     expect(failed.status).toBe(500)
-    expect(setCookies(failed).map((cookie) => cookie.name)).toEqual(['session'])
+    expect(setCookies(failed)).toEqual([])
+    const refused = await fetch(`${origin}/refused`)
+    expect(refused.status).toBe(403)
+    expect(setCookies(refused).map((cookie) => cookie.name)).toEqual(['session'])
 
     const missing = await fetch(`${origin}/nowhere`)
     expect(missing.status).toBe(404)

@@ -28,9 +28,13 @@ function sessionsMiddleware(sessions: Sessions<LoginData>, options: { trustProxy
     const session = readSession(sessions, c.req.raw)
     c.set('session', session)
     await next()
-    // X-Forwarded-Proto only with trustProxy: behind a proxy that sets (and overwrites) it.
-    const forwarded = options.trustProxy === true ? c.req.header('x-forwarded-proto')?.split(',', 1)[0]?.trim() : undefined
-    const secure = (forwarded || new URL(c.req.url).protocol.slice(0, -1)) === 'https'
+    // A failed request (a 5xx, such as app.onError's answer to a handler that threw) keeps the
+    // session the client had: nothing half-written goes out.
+    if (c.res.status >= 500) return
+    // An https URL wins; X-Forwarded-Proto counts only with trustProxy, behind a proxy that sets
+    // (and overwrites) it: the rule of frasco/fetch and frasco/node.
+    const forwarded = options.trustProxy === true ? c.req.header('x-forwarded-proto')?.split(',', 1)[0]?.trim().toLowerCase() : undefined
+    const secure = new URL(c.req.url).protocol === 'https:' || forwarded === 'https'
     const { setCookie, vary } = sessions.commit(session, { secure, vary: c.res.headers.get('vary') })
     // c.header copies a response whose headers are immutable (a fetch() result, Response.redirect()).
     for (const cookie of setCookie) c.header('Set-Cookie', cookie, { append: true })
@@ -147,6 +151,32 @@ describe('Hono 4 on @hono/node-server', () => {
     expect(big.status).toBe(500)
     expect(await big.text()).toBe('CookieTooLarge')
     expect(big.headers.getSetCookie()).toEqual([])
+  })
+
+  it('writes no session cookie on the 500 app.onError answers for a handler that threw after changing the session', async () => {
+    const sessions = createSessions<LoginData>({ secrets })
+    const app = createApp(sessions)
+    app.get('/fail', (c) => {
+      c.get('session').username = 'set before the error'
+      throw new Error('boom')
+    })
+    app.onError((_error, c) => c.text('failed', 500))
+    const server = await startServer(getRequestListener(app.fetch))
+    const failed = await fetch(server.url('/fail'))
+    expect(failed.status).toBe(500)
+    expect(failed.headers.getSetCookie()).toEqual([])
+  })
+
+  it('an https URL wins over X-Forwarded-Proto: http, as in frasco/fetch and frasco/node', async () => {
+    const sessions = createSessions<LoginData>({ secrets }) // cookie.secure: 'auto'
+    const app = new Hono<Env>()
+    app.use(sessionsMiddleware(sessions, { trustProxy: true }))
+    app.get('/login', (c) => {
+      c.get('session').username = 'admin'
+      return c.text('ok')
+    })
+    const response = await app.request('https://app.test/login', { headers: { 'x-forwarded-proto': 'http' } })
+    expect(setCookies(response)[0]?.attributes.secure).toBe(true)
   })
 
   it('sets Secure from X-Forwarded-Proto with trustProxy', async () => {

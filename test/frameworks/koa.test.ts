@@ -27,8 +27,10 @@ function sessionsMiddleware(sessions: Sessions<LoginData>): Koa.Middleware<Defau
     ctx.session = readSession(sessions, ctx.req)
     await next()
     // After the app, before Koa sends the headers. A thrown error skips this: Koa's error
-    // response drops every header anyway. With ctx.respond = false, commit before writing.
+    // response drops every header anyway; so does a 5xx the app sets itself (a failed request
+    // keeps the session the client had). With ctx.respond = false, commit before writing.
     // ctx.secure follows app.proxy; commit merges Cookie into the app's Vary.
+    if (ctx.status >= 500) return
     const { setCookie, vary } = sessions.commit(ctx.session, { secure: ctx.secure, vary: ctx.response.get('Vary') })
     if (setCookie.length > 0) ctx.append('Set-Cookie', setCookie) // after the app's own cookies
     if (vary !== undefined) ctx.set('Vary', vary)
@@ -127,6 +129,12 @@ describe('Koa 3', () => {
         ctx.session.username = 'set before the error'
         throw new Error('boom')
       }
+      if (ctx.path === '/unavailable') {
+        ctx.session.username = 'set before the 503'
+        ctx.status = 503
+        ctx.body = 'try later'
+        return
+      }
       ctx.session.username = randomBytes(8192).toString('hex') // beyond one cookie, chunking off
       ctx.body = 'stored'
     })
@@ -135,6 +143,11 @@ describe('Koa 3', () => {
     const failed = await fetch(server.url('/fail'))
     expect(failed.status).toBe(500)
     expect(failed.headers.getSetCookie()).toEqual([])
+
+    // A 5xx the app sets itself is a failed request too: the app's own cookie goes, the session's does not.
+    const unavailable = await fetch(server.url('/unavailable'))
+    expect(unavailable.status).toBe(503)
+    expect(setCookies(unavailable).map((cookie) => cookie.name)).toEqual(['theme'])
 
     const big = await fetch(server.url('/big'))
     expect(big.status).toBe(500)

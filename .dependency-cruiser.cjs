@@ -21,7 +21,7 @@ const LAYERS = [
     name: 'L2-tokens',
     paths: [
       '^src/(signer|serializer)[.]ts$',
-      '^src/lib/(token|seal|codec)[.]ts$',
+      '^src/lib/(token|seal|xaes|codec)[.]ts$',
       '^src/flask/(itsdangerous|json|python-json)[.]ts$',
     ],
   },

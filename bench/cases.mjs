@@ -8,6 +8,10 @@ import { COOKIE_NAME, MAX_AGE, createGcmFloor, createHmacFloor, createItsdangero
 
 // The public `frasco/flask` entry point.
 import { createFlaskCodec } from '../dist/flask/index.js'
+// Internal: the e1 core, which `encrypt: true` no longer writes, measured beside x1.
+import { createKeyring } from '../dist/index.js'
+import { ObjectCodec } from '../dist/lib/codec.js'
+import { SealedCore } from '../dist/lib/seal.js'
 
 /**
  * The session lifetime of every figure: 14 days, in a persistent cookie (Max-Age), which is what
@@ -44,10 +48,10 @@ function check(condition, message) {
   if (!condition) throw new Error(`benchmark fixture is broken: ${message}`)
 }
 
-/** Whether createSessions accepts `encrypt: true` in this build (it writes e1 tokens then). */
+/** Whether createSessions accepts `encrypt: true` in this build (it writes x1 tokens, e1 before 1.1). */
 export function sessionsCanEncrypt(secrets) {
   try {
-    return createSessions({ secrets, encrypt: true }).sign({ a: 1 }).startsWith('e1.')
+    return /^[ex]1\./.test(createSessions({ secrets, encrypt: true }).sign({ a: 1 }))
   } catch {
     return false
   }
@@ -124,7 +128,7 @@ export function buildCases() {
     )
   }
 
-  // 2. Encrypted format (e1, AES-256-GCM).
+  // 2. Encrypted format (x1, XAES-256-GCM; e1, AES-256-GCM, in builds before x1).
   {
     const secrets = [secret()]
     const floor = createGcmFloor({ nonces: 'pool' })
@@ -137,7 +141,7 @@ export function buildCases() {
       cases.push({
         id: 'encrypted-roundtrip',
         label: 'encrypted: round trip',
-        detail: 'createSessions({ encrypt: true }) read + set + commit vs AES-256-GCM by hand (pooled nonces)',
+        detail: 'createSessions({ encrypt: true }) read + set + commit (x1, XAES-256-GCM) vs AES-256-GCM by hand (pooled nonces)',
         target: 1.25,
         frasco: () => {
           const session = sessions.read(header)
@@ -149,7 +153,7 @@ export function buildCases() {
     } else {
       const serializer = createSerializer({ secrets, purpose: `session:${COOKIE_NAME}`, encrypt: true })
       const token = serializer.sign(payload, { expiresIn: MAX_AGE })
-      check(token.startsWith('e1.'), 'encrypted serializer')
+      check(/^[ex]1\./.test(token), 'encrypted serializer')
       cases.push({
         id: 'encrypted-roundtrip',
         label: 'encrypted: round trip',
@@ -166,6 +170,68 @@ export function buildCases() {
           return floor.encode(data)
         },
       })
+    }
+  }
+
+  // 2b, 2c. The two encrypted formats at the codec level, on one floor: x1 (what `encrypt: true`
+  // writes) and e1 (the old core, still read). Not targets: what XAES adds over e1's AES-256-GCM.
+  {
+    const secrets = [secret()]
+    const purpose = `session:${COOKIE_NAME}`
+    const x1 = createSerializer({ secrets, purpose, encrypt: true })
+    const x1Token = x1.sign(payload, { expiresIn: MAX_AGE })
+    if (x1Token.startsWith('x1.')) {
+      const core = new SealedCore(createKeyring(secrets), { purpose, clockTolerance: 60, maxTokenLength: 65_536 })
+      const e1 = new ObjectCodec(core, Number.POSITIVE_INFINITY, 131_072)
+      const now = () => Math.floor(Date.now() / 1000)
+      const e1Token = e1.encode(payload, now(), now() + MAX_AGE)
+      check(e1Token.startsWith('e1.') && x1.unsign(e1Token).csrf === payload.csrf, 'e1 core')
+      check(e1.decode(e1Token, now(), undefined).value?.csrf === payload.csrf, 'e1 codec')
+      const floor = createGcmFloor({ nonces: 'pool' })
+      const floorToken = floor.encode(payload)
+      const x1Trip = () => {
+        const data = x1.unsign(x1Token)
+        data.userId = 43
+        return x1.sign(data, { expiresIn: MAX_AGE })
+      }
+      const e1Trip = () => {
+        const at = now()
+        const decoded = e1.decode(e1Token, at, undefined)
+        if (decoded instanceof Error) throw decoded
+        decoded.value.userId = 43
+        return e1.encode(decoded.value, at, at + MAX_AGE)
+      }
+      const floorTrip = () => {
+        const data = floor.decode(floorToken)
+        data.userId = 43
+        return floor.encode(data)
+      }
+      extras.push(
+        {
+          id: 'x1-codec-roundtrip',
+          label: 'x1 codec round trip',
+          detail: 'createSerializer({ encrypt: true }) unsign + change + sign (x1, XAES-256-GCM) vs AES-256-GCM by hand',
+          note: 'x1 (XAES-256-GCM, what `encrypt: true` writes) against the AES-256-GCM floor',
+          frasco: x1Trip,
+          floor: floorTrip,
+        },
+        {
+          id: 'e1-codec-roundtrip',
+          label: 'e1 codec round trip',
+          detail: 'the e1 core (AES-256-GCM, read but no longer written) decode + change + encode vs AES-256-GCM by hand',
+          note: 'e1 (AES-256-GCM, the old core) against the same floor',
+          frasco: e1Trip,
+          floor: floorTrip,
+        },
+        {
+          id: 'x1-vs-e1',
+          label: 'x1 / e1 codec round trip',
+          detail: 'the x1 codec round trip vs the e1 one: the cost of the per-token key derivation',
+          note: 'x1 against e1 directly: what the per-token XAES key derivation costs',
+          frasco: x1Trip,
+          floor: e1Trip,
+        },
+      )
     }
   }
 

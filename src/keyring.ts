@@ -10,6 +10,7 @@
  */
 import { Buffer } from 'node:buffer'
 import { createHmac, hkdfSync } from 'node:crypto'
+import { copyUnpooled } from './lib/buffers.js'
 import { assertKnownKeys } from './lib/options.js'
 
 const ENTRY_KEYS: ReadonlySet<string> = new Set(['id', 'secret'])
@@ -117,10 +118,9 @@ const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/
 const KEYGEN_HINT = 'generate one with `npx frasco keygen` (32 random bytes, base64url)'
 
 function toBytes(secret: unknown, where: string): Buffer {
-  if (typeof secret === 'string') return Buffer.from(new TextEncoder().encode(secret).buffer)
   // A copy outside Node's shared Buffer pool: the caller may reuse theirs, and a pooled slab is
   // visible through any other small Buffer's `.buffer`.
-  if (secret instanceof Uint8Array) return Buffer.from(Uint8Array.prototype.slice.call(secret).buffer)
+  if (typeof secret === 'string' || secret instanceof Uint8Array) return copyUnpooled(secret)
   throw new TypeError(`option ${where} is invalid: a secret must be a string or a Uint8Array; ${KEYGEN_HINT}`)
 }
 
@@ -146,7 +146,14 @@ function assertStrong(bytes: Buffer, where: string): void {
  * ```
  */
 export function deriveKeyId(secret: Secret): string {
-  return createHmac('sha256', toBytes(secret, 'secret')).update('frasco/v1/key-id').digest().subarray(0, 6).toString('base64url')
+  const bytes = toBytes(secret, 'secret')
+  const id = keyIdOf(bytes)
+  bytes.fill(0)
+  return id
+}
+
+function keyIdOf(secret: Buffer): string {
+  return createHmac('sha256', secret).update('frasco/v1/key-id').digest().subarray(0, 6).toString('base64url')
 }
 
 function isEntry(value: unknown): value is KeyringEntry {
@@ -184,7 +191,7 @@ export function createKeyring(secrets: SecretsInput | Keyring): Keyring {
       }
       id = entry.id
     } else {
-      id = deriveKeyId(secret)
+      id = keyIdOf(secret)
     }
     if (byId.has(id)) {
       throw new TypeError(`option ${where} is invalid: key id '${id}' is already used by an earlier secret (the same secret twice?)`)

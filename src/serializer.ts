@@ -10,6 +10,7 @@
 import { Buffer, constants as bufferConstants } from 'node:buffer'
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { decodeBase64url, decodeUtf8, encodeBase64url } from './encoding.js'
+import { copyUnpooled } from './lib/buffers.js'
 import { DecompressionTooLarge, PayloadMalformed, PayloadTooLarge, SessionError } from './errors.js'
 
 /**
@@ -582,13 +583,18 @@ export function encodePayload(value: unknown, options: EncodePayloadOptions = {}
  */
 export function encodeText(text: string, threshold: number, maxBytes: number): EncodedPayload {
   // JSON.stringify escapes lone surrogates, so its output is always well-formed: no check needed.
-  const bytes = Buffer.from(text, 'utf8')
+  // Outside Node's shared Buffer pool: the payload may be a session that is about to be encrypted.
+  const bytes = copyUnpooled(text)
   if (bytes.length > maxBytes) {
     throw new PayloadTooLarge(bytes.length, maxBytes, `value of ${bytes.length} bytes (as JSON) exceeds maxBytes (${maxBytes}), the most a reader accepts`)
   }
   if (bytes.length >= threshold) {
     const deflated = deflateRawSync(bytes)
-    if (deflated.length < bytes.length) return { bytes: deflated, compressed: true }
+    if (deflated.length < bytes.length) {
+      bytes.fill(0)
+      return { bytes: deflated, compressed: true }
+    }
+    deflated.fill(0)
   }
   return { bytes, compressed: false }
 }

@@ -122,7 +122,7 @@ export interface SerializerOptions extends SignerOptions {
   /** Largest payload accepted, in bytes after decompression. Default 131072. */
   maxBytes?: number
   /**
-   * Encrypt with AES-256-GCM (format `e1`) instead of only signing (`f1`): the holder of a token
+   * Encrypt with XAES-256-GCM (format `x1`; `e1` tokens are still read) instead of only signing (`f1`): the holder of a token
    * can then read nothing but its key id. Encrypted and signed tokens never verify as each other.
    */
   encrypt?: boolean

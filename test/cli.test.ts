@@ -169,14 +169,14 @@ describe('frasco inspect', () => {
     const token = createSerializer({ secrets: secret, purpose: 'x', encrypt: true }).sign({ username: 'admin' })
     const result = await run(['inspect'], token, {})
     const shown = JSON.parse(result.stdout)
-    expect(shown).toMatchObject({ verified: false, version: 'e1', encrypted: true })
+    expect(shown).toMatchObject({ verified: false, version: 'x1', encrypted: true })
     expect(Object.keys(shown).sort()).toEqual(['encrypted', 'format', 'keyId', 'note', 'verified', 'version'])
     expect(result.stdout).not.toContain('admin')
   })
 
   it('signs and verifies encrypted tokens with --encrypt', async () => {
     const signed = await run(['sign', '--encrypt'], '{"username":"admin"}')
-    expect(signed.stdout).toMatch(/^e1\./)
+    expect(signed.stdout).toMatch(/^x1\./)
     expect(JSON.parse((await run(['verify', '--encrypt'], signed.stdout)).stdout)).toEqual({ username: 'admin' })
     expect((await run(['verify'], signed.stdout)).stderr).toContain('ERR_SESSION_UNSUPPORTED_VERSION')
   })

@@ -29,7 +29,7 @@ const kidOf = (value: string | undefined) => value?.split('.')[1]
 
 describe.each([
   ['signed', false, 'f1'],
-  ['encrypted', true, 'e1'],
+  ['encrypted', true, 'x1'],
 ])('rotation across three keyring generations (%s)', (_, encrypt, version) => {
   it('moves every active user to the newest key after one visit, and retires the oldest', async () => {
     const [k1, k2, k3] = [strong(), strong(), strong()]
@@ -95,7 +95,7 @@ describe('signed and encrypted sessions under one keyring stay apart', () => {
     const other = new CookieJar()
     await other.fetch(sealed.url('/login?as=bob'))
     const sealedCookie = other.get('session')!
-    expect(sealedCookie.startsWith('e1.')).toBe(true)
+    expect(sealedCookie.startsWith('x1.')).toBe(true)
     expect(sealedCookie).not.toContain(Buffer.from('bob').toString('base64url'))
     expect(await (await other.fetch(signed.url('/'))).json()).toEqual({ username: null, visits: 0 })
     expect(signedErrors.map((e) => e.code)).toEqual(['ERR_SESSION_UNSUPPORTED_VERSION'])

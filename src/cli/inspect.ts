@@ -19,7 +19,7 @@ type Peeked = NonNullable<ReturnType<typeof peekToken>>
 
 /**
  * What `frasco inspect` shows: everything readable without a secret, marked unverified. Without
- * `format`, Frasco tokens (`f1.`, `e1.`) and Flask session cookies are told apart by their shape
+ * `format`, Frasco tokens (`f1.`, `x1.`, `e1.`) and Flask session cookies are told apart by their shape
  * (a Flask payload is base64url JSON, so it starts with `e`, or `.` when compressed).
  *
  * @example
@@ -29,15 +29,16 @@ type Peeked = NonNullable<ReturnType<typeof peekToken>>
  * ```
  */
 export function inspect(token: string, format?: 'frasco' | 'flask'): Record<string, unknown> {
-  if (format === 'flask' || (format === undefined && !/^[ef]1\./.test(token) && FLASK_COOKIE.test(token))) return inspectFlask(token)
-  const sealed = /^e1\.([A-Za-z0-9_-]{1,32})\.[A-Za-z0-9_-]+$/.exec(token)
+  if (format === 'flask' || (format === undefined && !/^[efx]1\./.test(token) && FLASK_COOKIE.test(token))) return inspectFlask(token)
+  // The encrypted versions: x1 (XAES-256-GCM, written today) and e1 (AES-256-GCM, read only).
+  const sealed = /^([ex]1)\.([A-Za-z0-9_-]{1,32})\.[A-Za-z0-9_-]+$/.exec(token)
   if (sealed !== null) {
     return {
       verified: false,
       format: 'frasco',
-      version: 'e1',
+      version: sealed[1],
       encrypted: true,
-      keyId: sealed[1],
+      keyId: sealed[2],
       note: 'the payload and its times are encrypted; only the key id is visible',
     }
   }

@@ -36,7 +36,7 @@ Options (sign, verify):
   --max-age SECONDS      verify: reject tokens older than SECONDS (maxAge)
                          both in seconds, not milliseconds: at most 400 days (${MAX_LIFETIME})
   --secrets-file PATH    read secrets from PATH, one per line, newest first
-  --encrypt              sign: encrypt with AES-256-GCM (format e1); verify: expect an encrypted token
+  --encrypt              sign: encrypt with XAES-256-GCM (format x1); verify: expect an encrypted token (x1 or e1)
   --format frasco|flask  the token format (default frasco); inspect detects it when omitted
 
 Secrets come from FRASCO_SECRETS (comma-separated, newest first) or --secrets-file, never from

@@ -21,6 +21,7 @@ import { Buffer } from 'node:buffer'
 import { createHash, createHmac } from 'node:crypto'
 import { deflateSync, inflateSync } from 'node:zlib'
 import { decodeBase64url, decodeUtf8, encodeBase64url } from '../encoding.js'
+import { copyUnpooled } from '../lib/buffers.js'
 import { constantTimeEqual } from '../lib/compare.js'
 import {
   DecompressionTooLarge,
@@ -269,24 +270,29 @@ function secretList(secrets: unknown): Buffer[] {
   return list.map((secret: unknown, index: number) => {
     const name = list === secrets ? `secrets[${index}]` : 'secrets'
     if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) throw invalid(name, 'give a string or a Uint8Array')
-    const bytes = toBytes(secret, name)
-    if (bytes.length === 0) throw invalid(name, 'an empty secret signs nothing; give the application secret key')
-    // Copy: the caller may reuse or zero their buffer later.
-    return Buffer.from(bytes)
+    if (typeof secret === 'string' && !secret.isWellFormed()) throw invalid(name, 'the string contains a lone surrogate, which UTF-8 cannot encode')
+    if (secret.length === 0) throw invalid(name, 'an empty secret signs nothing; give the application secret key')
+    // A copy of its own, outside Node's shared Buffer pool: the caller may reuse or zero theirs,
+    // and a pooled slab is visible through any other small Buffer's `.buffer`.
+    return copyUnpooled(secret)
   })
 }
 
+/**
+ * The signing key of a secret. Takes ownership of `secret` (a copy from secretList): zeroed once a
+ * key is derived from it, kept as the key itself for `'none'`. Digests have memory of their own,
+ * outside the shared Buffer pool.
+ */
 function deriveKey(secret: Buffer, salt: Buffer, digest: ItsdangerousDigest, derivation: ItsdangerousKeyDerivation): Buffer {
-  switch (derivation) {
-    case 'concat':
-      return createHash(digest).update(salt).update(secret).digest()
-    case 'django-concat':
-      return createHash(digest).update(salt).update('signer').update(secret).digest()
-    case 'hmac':
-      return createHmac(digest, secret).update(salt).digest()
-    case 'none':
-      return secret
-  }
+  if (derivation === 'none') return secret
+  const key =
+    derivation === 'concat'
+      ? createHash(digest).update(salt).update(secret).digest()
+      : derivation === 'django-concat'
+        ? createHash(digest).update(salt).update('signer').update(secret).digest()
+        : createHmac(digest, secret).update(salt).digest()
+  secret.fill(0)
+  return key
 }
 
 function assertLimit(value: unknown, name: string, minimum: number): asserts value is number {

@@ -2,6 +2,12 @@
  * Buffers the token code reuses, and writing strings into them without `Buffer#write`'s argument
  * handling.
  *
+ * Every buffer made here lives outside Node's shared Buffer pool. `Buffer.allocUnsafe` under
+ * 4 KiB, `Buffer.from` and `Buffer.concat` carve small buffers out of shared 8 KiB slabs, and any
+ * other small Buffer's `.buffer` exposes its whole slab: an unrelated bug elsewhere in an app
+ * (`ws.send(buf.buffer)`) would leak key blocks or plaintext kept in one. See "Key material in
+ * memory" in docs/security.md.
+ *
  * `buf.write(text, offset, encoding)` normalizes its arguments and looks the encoding up on every
  * call before it reaches the encoder, a fixed cost paid six times per session round trip
  * (docs/performance.md has the figure). Node's Buffers also carry the encoders themselves as
@@ -43,5 +49,20 @@ export const SCRATCH_LIMIT = 64 * 1024
  */
 export function scratchFor(current: Buffer, room: number): Buffer {
   if (current.length >= room) return current
-  return Buffer.allocUnsafe(room > SCRATCH_LIMIT ? room : Math.min(SCRATCH_LIMIT, Math.max(room, 2 * current.length)))
+  return Buffer.allocUnsafeSlow(room > SCRATCH_LIMIT ? room : Math.min(SCRATCH_LIMIT, Math.max(room, 2 * current.length)))
+}
+
+/**
+ * A copy of `value` (a string as UTF-8) in memory of its own, outside Node's shared Buffer pool,
+ * for secrets and keys: the caller may reuse or zero theirs, and nothing else shares the memory.
+ */
+export function copyUnpooled(value: string | Uint8Array): Buffer {
+  if (typeof value === 'string') {
+    const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(value, 'utf8'))
+    writeUtf8(bytes, value, 0)
+    return bytes
+  }
+  const bytes = Buffer.allocUnsafeSlow(value.length)
+  bytes.set(value)
+  return bytes
 }

@@ -1,5 +1,5 @@
 /**
- * Objects in the f1 and e1 formats: the serializer layer on top of the token core, and the
+ * Objects in the f1, x1 and e1 formats: the serializer layer on top of the token core, and the
  * validation of the options every f1/e1 factory shares. Used by `createSigner`,
  * `createSerializer` and the native session format, so all read and write exactly the same tokens.
  *
@@ -10,7 +10,6 @@ import { createKeyring, type Keyring, type SecretsInput } from '../keyring.js'
 import { DEFAULT_COMPRESS_THRESHOLD, DEFAULT_MAX_PAYLOAD_BYTES, decodeValue, encodeText, stringify } from '../serializer.js'
 import { clockOption, compressOption, lifetimeOption, type Clock, type CompressOption } from './options.js'
 import { DecodedValue } from './result.js'
-import { SealedCore } from './seal.js'
 import {
   DEFAULT_CLOCK_TOLERANCE,
   DEFAULT_MAX_TOKEN_LENGTH,
@@ -22,6 +21,7 @@ import {
   type TokenCoreOptions,
   type TokenFormat,
 } from './token.js'
+import { ExtendedCore } from './xaes.js'
 
 export class ObjectCodec {
   readonly #core: TokenFormat
@@ -49,7 +49,10 @@ export class ObjectCodec {
     const most = 3 * text.length
     if (most < this.#compressThreshold && most <= this.#maxBytes) return this.#core.seal(flags, issuedAt, expiresAt, text)
     const { bytes, compressed } = encodeText(text, this.#compressThreshold, this.#maxBytes)
-    return this.#core.seal(compressed ? flags | FLAG_DEFLATE : flags, issuedAt, expiresAt, bytes)
+    const token = this.#core.seal(compressed ? flags | FLAG_DEFLATE : flags, issuedAt, expiresAt, bytes)
+    // Our own copy of the payload (plaintext, for an encrypting core): not left behind in memory.
+    bytes.fill(0)
+    return token
   }
 
   decode(token: string, now: number, maxAge: number | undefined): DecodedValue | SessionError {
@@ -110,9 +113,11 @@ export function setUpTokens(options: TokenFactoryOptions): TokenSetup {
  */
 export function createObjectCodec(options: ObjectCodecOptions, setup: TokenSetup, path?: string): ObjectCodec {
   if (options.encrypt !== undefined && typeof options.encrypt !== 'boolean') {
-    throw new TypeError('option encrypt is invalid: give true to encrypt with AES-256-GCM, or false')
+    throw new TypeError('option encrypt is invalid: give true to encrypt with XAES-256-GCM, or false')
   }
-  const core = options.encrypt === true ? new SealedCore(setup.keyring, setup.core) : new TokenCore(setup.keyring, setup.core)
+  // Encrypted tokens are written as x1 (XAES-256-GCM, no per-key message limit); the x1 core
+  // still reads e1 (AES-256-GCM) tokens, so sessions sealed before stay valid.
+  const core = options.encrypt === true ? new ExtendedCore(setup.keyring, setup.core) : new TokenCore(setup.keyring, setup.core)
   // Encrypted payloads are not compressed unless asked for: the length of compressed ciphertext
   // tells whether text the user controls matches secret text beside it (docs/security.md).
   const compress = options.compress === undefined && options.encrypt === true ? false : options.compress

@@ -43,11 +43,16 @@ export class HmacSha256 {
   constructor(key: Uint8Array, { useOneShot = HAS_ONE_SHOT_HASH }: { useOneShot?: boolean } = {}) {
     this.#oneShot = useOneShot ? oneShot : undefined
     this.#fallbackKey = this.#oneShot === undefined ? createSecretKey(key) : undefined
+    // The key blocks are as good as the key: each buffer holding one is allocated on its own,
+    // outside Node's shared Buffer pool (see buffers.ts), and temporary copies are zeroed.
     const block = Buffer.alloc(BLOCK_BYTES)
-    if (key.length > BLOCK_BYTES) nodeCrypto.createHash('sha256').update(key).digest().copy(block)
-    else block.set(key)
-    this.#inner = Buffer.allocUnsafe(BLOCK_BYTES + 512)
-    this.#outer = Buffer.allocUnsafe(BLOCK_BYTES + DIGEST_BYTES)
+    if (key.length > BLOCK_BYTES) {
+      const hashed = nodeCrypto.createHash('sha256').update(key).digest()
+      hashed.copy(block)
+      hashed.fill(0)
+    } else block.set(key)
+    this.#inner = Buffer.allocUnsafeSlow(BLOCK_BYTES + 512)
+    this.#outer = Buffer.allocUnsafeSlow(BLOCK_BYTES + DIGEST_BYTES)
     for (let i = 0; i < BLOCK_BYTES; i++) {
       this.#inner[i] = (block[i] as number) ^ IPAD
       this.#outer[i] = (block[i] as number) ^ OPAD
@@ -64,7 +69,10 @@ export class HmacSha256 {
     const inner = scratchFor(this.#inner, room)
     if (inner !== this.#inner) {
       this.#inner.copy(inner, 0, 0, BLOCK_BYTES)
-      if (inner.length <= SCRATCH_LIMIT) this.#inner = inner
+      if (inner.length <= SCRATCH_LIMIT) {
+        this.#inner.fill(0, 0, BLOCK_BYTES)
+        this.#inner = inner
+      }
     }
     let length = BLOCK_BYTES
     if (typeof message === 'string') length += writeUtf8(inner, message, BLOCK_BYTES)
@@ -75,6 +83,8 @@ export class HmacSha256 {
     // latin1 maps bytes to characters one to one, so the digest travels as a string (cheaper than
     // a Buffer from crypto.hash) and is written back as the same 32 bytes.
     writeLatin1(this.#outer, hash('sha256', inner.subarray(0, length), 'latin1'), BLOCK_BYTES)
+    // A buffer for this call only (a message beyond SCRATCH_LIMIT) leaves no key block behind.
+    if (inner !== this.#inner) inner.fill(0, 0, BLOCK_BYTES)
     return hash('sha256', this.#outer, 'base64url')
   }
 }

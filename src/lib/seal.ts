@@ -93,6 +93,7 @@ export class SealedCore implements TokenFormat {
     // One concat assembles the token: Buffer.concat copies each part once into a buffer it sizes
     // itself. GCM is a stream mode, so final() returns nothing in practice; it is kept anyway.
     const ciphertext = cipher.update(plaintext)
+    plaintext.fill(0) // shared scratch (writeBody): no plaintext stays behind
     const last = cipher.final()
     const sealed = Buffer.concat([nonce, ciphertext, last, cipher.getAuthTag()], NONCE_BYTES + plaintext.length + GCM_TAG_BYTES)
     return prefix + sealed.toString('base64url')
@@ -114,7 +115,8 @@ export class SealedCore implements TokenFormat {
     let plaintext: Buffer
     try {
       const last = decipher.final()
-      plaintext = last.length === 0 ? first : Buffer.concat([first, last])
+      // update()'s output has memory of its own; Buffer.concat would copy it into the shared pool.
+      plaintext = last.length === 0 ? first : Buffer.from(Uint8Array.from([...first, ...last]).buffer)
     } catch {
       // GCM's tag did not match: tampered, another purpose or cookie name, or another secret.
       return new SignatureInvalid('authentication tag does not match')

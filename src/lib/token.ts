@@ -164,7 +164,7 @@ export function locate<E>(
 // Token fields are decoded into this buffer rather than a fresh one per token. Buffer.from(text,
 // 'base64url') reserves four bytes of Node's shared 8 KiB pool per character and replaces the
 // pool (a new ArrayBuffer) when short of that, which a token-sized field does often.
-let fieldScratch: Buffer = Buffer.allocUnsafe(4096)
+let fieldScratch: Buffer = Buffer.allocUnsafeSlow(4096)
 
 /**
  * Decodes a base64url field of a token. The result is a view of shared memory, valid until the
@@ -184,13 +184,15 @@ export function decodeField(text: string, canonical = false): Buffer | undefined
 }
 
 // The body is built here and consumed (encoded or encrypted) before the next one is: one buffer
-// serves every token instead of a fresh allocation and a copy of the payload per token.
-let bodyScratch: Buffer = Buffer.allocUnsafe(1024)
+// serves every token instead of a fresh allocation and a copy of the payload per token. It holds
+// the plaintext of encrypted tokens, so it is allocated outside Node's shared Buffer pool (where
+// any other small Buffer's `.buffer` would expose it), and encrypting formats zero what they used.
+let bodyScratch: Buffer = Buffer.allocUnsafeSlow(1024)
 
 /**
  * The body both formats carry (f1 in clear, e1 encrypted): flags, times, payload. A string payload
  * is written as UTF-8. The result is a view of shared memory, valid until the next call: encode or
- * encrypt it at once.
+ * encrypt it at once, and zero it (`fill(0)`) once encrypted, so no plaintext stays behind.
  */
 export function writeBody(flags: number, issuedAt: number, expiresAt: number | undefined, payload: Uint8Array | string): Buffer {
   const hasExpiry = expiresAt !== undefined

@@ -81,7 +81,7 @@ export interface SessionsOptions {
    */
   chunking?: boolean | { maxChunks: number }
   /**
-   * Encrypt sessions with AES-256-GCM (format `e1`), so the client cannot read them. Default
+   * Encrypt sessions with XAES-256-GCM (format `x1`; `e1` cookies are still read), so the client cannot read them. Default
    * `false` (signed only: readable, not alterable). See docs/security.md.
    */
   encrypt?: boolean

@@ -110,6 +110,8 @@ class Attachment implements SessionWatcher {
    * once withSessions answered 500: never commit after that.
    */
   committed = false
+  /** Set once commitSession committed this manager's session by hand: a second call is refused. */
+  committedByHand = false
   /** True while this layer's writeHead call is on the stack (see {@link writeHeadWithSession}). */
   active = false
 
@@ -209,14 +211,25 @@ export function commitSession<T extends object>(
   session: Session<T>,
   options?: NodeSessionOptions,
 ): void {
-  apply(sessions, req, res, session, assertTrustProxy(options, 'commitSession'), undefined, true)
-  // On a request the middleware saw, this was the commit: the hook must not write a second
-  // Set-Cookie for the same cookie, and a later change is reported rather than lost.
+  const trustProxy = assertTrustProxy(options, 'commitSession')
+  let attached: Attachment | undefined
   for (let layer = (res as Carrier)[ATTACHMENT]; layer !== undefined; layer = layer.outer) {
     if (layer.sessions === (sessions as unknown as Sessions<SessionData>)) {
-      layer.seal()
+      attached = layer
       break
     }
+  }
+  // A second commit would append a second Set-Cookie for the same cookie, which browsers resolve
+  // in no agreed order: commit once, after the last change.
+  if (attached?.committedByHand === true) {
+    throw new TypeError('commitSession: this session was already committed on this response; commit once, after the last change')
+  }
+  apply(sessions, req, res, session, trustProxy, undefined, true)
+  // On a request the middleware saw, this was the commit: the hook must not write a second
+  // Set-Cookie for the same cookie, and a later change is reported rather than lost.
+  if (attached !== undefined) {
+    attached.committedByHand = true
+    attached.seal()
   }
 }
 
@@ -308,7 +321,8 @@ function writeHeadWithSession(this: ServerResponse, ...args: unknown[]): ServerR
         const headers = prepareHeaders(this, args)
         // A 5xx is a failed request (often an error page for a handler that threw halfway): the
         // client keeps the session it had, as with withSessions and a handler that throws.
-        const status = typeof args[0] === 'number' ? args[0] : this.statusCode
+        // Converted as Node converts it (writeHead('500') is a 500).
+        const status = args[0] === undefined ? this.statusCode : Number(args[0]) | 0
         try {
           apply(layer.sessions, layer.req, this, layer.session, layer.trustProxy, headers, !isServerError(status))
         } catch (error) {

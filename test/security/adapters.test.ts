@@ -319,6 +319,40 @@ describe('commitSession inside the middleware never yields two Set-Cookie header
     expect(names(await fetch(plain.url('/')))).toEqual(['session'])
   })
 
+  it('a second manual commitSession is refused, never a second Set-Cookie', async () => {
+    const sessions = createSessions<ExpressData>({ secrets })
+    const errors: unknown[] = []
+    const app = expressApp(sessions, errors)
+    app.get('/twice', (req, res) => {
+      req.session.username = 'alice'
+      commitSession(sessions, req, res, req.session)
+      try {
+        commitSession(sessions, req, res, req.session)
+        res.send('committed twice')
+      } catch (error) {
+        res.send((error as Error).message)
+      }
+    })
+    const server = await startServer(app)
+    const response = await fetch(server.url('/twice'))
+    expect(names(response)).toEqual(['session'])
+    expect(await response.text()).toMatch(/already committed on this response; commit once/)
+  })
+
+  it('a 5xx status given as a string (writeHead("500")) writes no session cookie either', async () => {
+    const sessions = createSessions<ExpressData>({ secrets })
+    const server = await startServer(
+      withSessions(sessions, (req, res) => {
+        req.session.set('username', 'alice')
+        res.writeHead('500' as unknown as number)
+        res.end('failed')
+      }),
+    )
+    const response = await fetch(server.url('/'))
+    expect(response.status).toBe(500)
+    expect(names(response)).toEqual([])
+  })
+
   it('a logout committed by hand writes one deletion', async () => {
     const sessions = createSessions<ExpressData>({ secrets })
     const app = expressApp(sessions)

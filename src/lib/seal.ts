@@ -13,7 +13,7 @@
  * @internal
  */
 import { Buffer } from 'node:buffer'
-import { createCipheriv, createDecipheriv, createSecretKey, randomFillSync, type KeyObject } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createSecretKey, randomFillSync, type CipherGCM, type KeyObject } from 'node:crypto'
 import { PayloadMalformed, SignatureInvalid, type SessionError } from '../errors.js'
 import { deriveSubkey, type Key, type Keyring } from '../keyring.js'
 import { Located, decodeField, locate, readBody, writeBody, type OpenedToken, type TokenCoreOptions, type TokenFormat } from './token.js'
@@ -58,6 +58,20 @@ export interface SealedCoreOptions extends TokenCoreOptions {
   nonces?: NonceSource
 }
 
+/**
+ * Encrypts `plaintext` (the shared body scratch of writeBody, zeroed here once encrypted, so no
+ * plaintext stays behind) with a GCM cipher whose AAD is set, and assembles the token:
+ * `prefix` base64url(nonce | ciphertext | tag). One concat copies each part once into a buffer
+ * it sizes itself; GCM is a stream mode, so final() returns nothing in practice, kept anyway.
+ */
+export function sealWith(cipher: CipherGCM, nonce: Buffer, plaintext: Buffer, prefix: string): string {
+  const ciphertext = cipher.update(plaintext)
+  plaintext.fill(0)
+  const last = cipher.final()
+  const sealed = Buffer.concat([nonce, ciphertext, last, cipher.getAuthTag()], nonce.length + ciphertext.length + last.length + GCM_TAG_BYTES)
+  return prefix + sealed.toString('base64url')
+}
+
 /** Encrypts and opens e1 tokens for one keyring and purpose. */
 export class SealedCore implements TokenFormat {
   readonly #current: SealingKey
@@ -90,13 +104,7 @@ export class SealedCore implements TokenFormat {
     const { aesKey, aad, prefix } = this.#current
     const cipher = createCipheriv('aes-256-gcm', aesKey, nonce)
     cipher.setAAD(aad)
-    // One concat assembles the token: Buffer.concat copies each part once into a buffer it sizes
-    // itself. GCM is a stream mode, so final() returns nothing in practice; it is kept anyway.
-    const ciphertext = cipher.update(plaintext)
-    plaintext.fill(0) // shared scratch (writeBody): no plaintext stays behind
-    const last = cipher.final()
-    const sealed = Buffer.concat([nonce, ciphertext, last, cipher.getAuthTag()], NONCE_BYTES + plaintext.length + GCM_TAG_BYTES)
-    return prefix + sealed.toString('base64url')
+    return sealWith(cipher, nonce, plaintext, prefix)
   }
 
   open(token: string, now: number, maxAge: number | undefined): OpenedToken | SessionError {

@@ -18,7 +18,7 @@ import { Buffer } from 'node:buffer'
 import { createCipheriv, createDecipheriv, createSecretKey, type Cipher, type CipherGCM, type DecipherGCM } from 'node:crypto'
 import { PayloadMalformed, SignatureInvalid, type SessionError } from '../errors.js'
 import { deriveSubkey, type Key, type Keyring } from '../keyring.js'
-import { SEALED_VERSION, SealedCore, createNoncePool } from './seal.js'
+import { SEALED_VERSION, SealedCore, createNoncePool, sealWith } from './seal.js'
 import { Located, decodeField, locate, readBody, writeBody, type OpenedToken, type TokenCoreOptions, type TokenFormat } from './token.js'
 
 export const XAES_KEY_BYTES = 32
@@ -204,12 +204,7 @@ export class ExtendedCore implements TokenFormat {
     const { xaes, aad, prefix } = this.#current
     const cipher = xaes.createCipher(nonce)
     cipher.setAAD(aad)
-    // One concat assembles the token, as in e1; final() returns nothing in practice (GCM streams).
-    const ciphertext = cipher.update(plaintext)
-    plaintext.fill(0) // shared scratch (writeBody): no plaintext stays behind
-    const last = cipher.final()
-    const sealed = Buffer.concat([nonce, ciphertext, last, cipher.getAuthTag()], XAES_NONCE_BYTES + plaintext.length + XAES_TAG_BYTES)
-    return prefix + sealed.toString('base64url')
+    return sealWith(cipher, nonce, plaintext, prefix)
   }
 
   open(token: string, now: number, maxAge: number | undefined): OpenedToken | SessionError {

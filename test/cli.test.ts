@@ -1,15 +1,17 @@
 import { execFile, execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEFAULT_CLI_PURPOSE, main } from '../src/cli/main.js'
+import { COMMANDS, helpFor } from '../src/cli/help.js'
+import { DEFAULT_CLI_PURPOSE, main, USAGE } from '../src/cli/main.js'
 import { FLASK_DEFAULT_LIFETIME, createFlaskCodec } from '../src/flask/codec.js'
 import { decodeFlaskJson } from '../src/flask/json.js'
 import { MAX_LIFETIME } from '../src/lib/options.js'
 import { createSerializer } from '../src/signer.js'
 import { createSessions } from '../src/sessions.js'
+import vectors from './vectors/signer.json' with { type: 'json' }
 import { describeFlask, normalizeSpec, py, startOracle, toSpec, type Oracle, type Spec } from './flask/python.js'
 
 const secret = randomBytes(32).toString('base64url')
@@ -25,6 +27,28 @@ async function run(argv: string[], stdin = '', env: Record<string, string | unde
     env,
   })
   return { code, stdout, stderr }
+}
+
+type Ran = Awaited<ReturnType<typeof run>>
+
+/** A usage error: exit 2, nothing on stdout, and on stderr one line of error and a pointer to --help. */
+function expectUsageError(result: Ran, command?: string): void {
+  expect(result.code).toBe(2)
+  expect(result.stdout).toBe('')
+  const name = command === undefined ? 'frasco' : `frasco ${command}`
+  const lines = result.stderr.split('\n')
+  expect(lines).toHaveLength(3)
+  expect(lines[0]).toMatch(new RegExp(`^${name}: \\S`))
+  expect(lines[1]).toBe(`Run '${name} --help' for usage.`)
+  expect(result.stderr).not.toContain('Usage:')
+}
+
+/** An invalid token: exit 1, nothing on stdout, one line on stderr. */
+function expectInvalid(result: Ran): string {
+  expect(result.code).toBe(1)
+  expect(result.stdout).toBe('')
+  expect(result.stderr).toMatch(/^frasco verify: invalid token: ERR_SESSION_[A-Z_]+: [^\n]+\n$/)
+  return result.stderr
 }
 
 describe('frasco keygen', () => {
@@ -78,10 +102,8 @@ describe('frasco sign / verify', () => {
     ['one second over 400 days', ['sign', '--expires-in', String(MAX_LIFETIME + 1)], '{}'],
   ])('exits 2 for a lifetime in milliseconds (%s), saying lifetimes are seconds', async (_, argv, input) => {
     const result = await run(argv, input)
-    expect(result.code).toBe(2)
+    expectUsageError(result, argv[0])
     expect(result.stderr).toContain('seconds, not milliseconds')
-    expect(result.stderr).toContain('Usage: frasco')
-    expect(result.stdout).toBe('')
   })
 
   it('takes lifetimes of 400 days exactly (34560000 s), and a --max-age of 0', async () => {
@@ -109,7 +131,6 @@ describe('frasco sign / verify', () => {
   })
 
   it.each([
-    ['no command', [], {}],
     ['an unknown command', ['frobnicate'], {}],
     ['an unknown option', ['sign', '--secret', 'x'], { FRASCO_SECRETS: secret }],
     ['a positional argument', ['verify', 'token'], { FRASCO_SECRETS: secret }],
@@ -119,11 +140,9 @@ describe('frasco sign / verify', () => {
     ['a zero --expires-in', ['sign', '--expires-in', '0'], { FRASCO_SECRETS: secret }],
     ['--max-age on sign', ['sign', '--max-age', '5'], { FRASCO_SECRETS: secret }],
     ['a missing secrets file', ['verify', '--secrets-file', '/nonexistent/frasco'], {}],
-  ])('exits 2 with a helpful message for %s', async (_, argv, env) => {
+  ])('exits 2 with a one-line message for %s', async (_, argv, env) => {
     const result = await run(argv, '{}', env)
-    expect(result.code).toBe(2)
-    expect(result.stderr).toContain('Usage: frasco')
-    expect(result.stdout).toBe('')
+    expectUsageError(result, argv[0] === 'frobnicate' ? undefined : argv[0])
   })
 
   it.each(['[1,2]', 'not json', '"text"', '{"$d":5}'])('exits 2 when sign gets %s', async (input) => {
@@ -191,6 +210,176 @@ describe('frasco inspect', () => {
 
   it('says so when the input is not a Frasco token', async () => {
     expect(JSON.parse((await run(['inspect'], 'garbage', {})).stdout)).toMatchObject({ verified: false, format: 'unknown' })
+  })
+})
+
+describe('frasco errors, help and exit codes', () => {
+  it.each([
+    ['an unknown option', ['sign', '--expires', '5'], "frasco sign: unknown option '--expires'"],
+    ['a secret on the command line', ['sign', '--secret', 'x'], "frasco sign: unknown option '--secret': secrets come from FRASCO_SECRETS or --secrets-file, never the command line"],
+    ['a missing value', ['verify', '--purpose'], 'frasco verify: --purpose needs a value'],
+    ['a value for a switch', ['sign', '--encrypt=yes'], "frasco sign: option '--encrypt' does not take an argument"],
+    ['a positional token', ['verify', 'f1.a.b.c'], 'frasco verify: unexpected argument \'f1.a.b.c\': verify reads the token on stdin, as in: echo "$TOKEN" | frasco verify'],
+    ["another command's option", ['sign', '--max-age', '5'], 'frasco sign: --max-age only applies to verify'],
+    ['--clock-tolerance on sign', ['sign', '--clock-tolerance', '0'], 'frasco sign: --clock-tolerance only applies to verify'],
+    ['an unknown command', ['frobnicate'], "frasco: unknown command 'frobnicate': the commands are keygen, sign, verify, inspect"],
+    ['an option before the command', ['--purpose', 'x', 'verify'], 'frasco: options come after the command, as in: frasco verify --purpose'],
+    ['an empty stdin', ['verify'], 'frasco verify: no token on stdin: pipe one in, as in: echo "$TOKEN" | frasco verify'],
+  ])('answers %s with one line and a pointer to --help, not the whole usage', async (_, argv, line) => {
+    const result = await run(argv, '')
+    const command = argv[0] !== undefined && (COMMANDS as readonly string[]).includes(argv[0]) ? argv[0] : undefined
+    expectUsageError(result, command)
+    expect(result.stderr.split('\n')[0]).toBe(line)
+  })
+
+  it('prints the overview for --help, -h and help (exit 0), and on stderr with exit 2 when no command is given', async () => {
+    for (const argv of [['--help'], ['-h'], ['help']]) expect(await run(argv, '', {})).toEqual({ code: 0, stdout: USAGE, stderr: '' })
+    expect(await run([], '', {})).toEqual({ code: 2, stdout: '', stderr: USAGE })
+    expect(USAGE).toContain("Run 'frasco <command> --help'")
+    expectUsageError(await run(['help', 'frobnicate'], '', {}))
+  })
+
+  it.each(COMMANDS.map((command) => [command]))('frasco %s --help shows that command\'s help, needing no secrets, even among other flags', async (command) => {
+    const help = helpFor(command)
+    expect(help.startsWith(`Usage: frasco ${command}`)).toBe(true)
+    for (const argv of [[command, '--help'], [command, '-h'], ['help', command], [command, '--format', 'flask', '--help']]) {
+      expect(await run(argv, '', {})).toEqual({ code: 0, stdout: help, stderr: '' })
+    }
+    expect(help).toMatch(/Exit codes: 0 |Exit codes:\n {2}0 /)
+    expect(help).toMatch(/70 {1,2}internal error/)
+  })
+
+  it('each command\'s help lists exactly the options it takes', () => {
+    const flags = (text: string) => [...new Set(text.match(/^ {2}(?:-h, )?(--[a-z-]+)/gm)?.map((m) => m.trim().replace('-h, ', '')))].sort()
+    expect(flags(helpFor('keygen'))).toEqual([])
+    expect(flags(helpFor('sign'))).toEqual(['--encrypt', '--expires-in', '--format', '--help', '--purpose', '--secrets-file'])
+    expect(flags(helpFor('verify'))).toEqual(['--clock-tolerance', '--encrypt', '--format', '--help', '--max-age', '--purpose', '--secrets-file'])
+    expect(flags(helpFor('inspect'))).toEqual(['--format', '--help'])
+  })
+
+  it('documents the exit codes (0, 1, 2, 70) and the default clock tolerance in --help', () => {
+    expect(USAGE).toMatch(/^ {2}0 {3}success$/m)
+    expect(USAGE).toMatch(/^ {2}1 {3}invalid token/m)
+    expect(USAGE).toMatch(/^ {2}2 {3}usage error/m)
+    expect(USAGE).toMatch(/^ {2}70 {2}internal error/m)
+    expect(helpFor('verify')).toContain(USAGE.slice(USAGE.indexOf('Exit codes:')))
+    expect(helpFor('verify')).toMatch(/--clock-tolerance SECONDS\n\s+how far the clocks .*\(default: 60, as in\n\s+createSessions; 0 for none\)/)
+  })
+
+  it('exits 70 with one line on an internal error', async () => {
+    const result = { stdout: '', stderr: '' }
+    const code = await main(['verify'], {
+      stdin: async () => {
+        throw new Error('stdin broke\nsecond line')
+      },
+      stdout: (t) => (result.stdout += t),
+      stderr: (t) => (result.stderr += t),
+      env: { FRASCO_SECRETS: secret },
+    })
+    expect(code).toBe(70)
+    expect(result).toEqual({ stdout: '', stderr: 'frasco: internal error: stdin broke (a bug in frasco: please report it)\n' })
+  })
+
+  it('verify names --encrypt for an encrypted token (x1, e1), before looking at the secrets', async () => {
+    const x1 = createSerializer({ secrets: secret, purpose: DEFAULT_CLI_PURPOSE, encrypt: true }).sign({ a: 1 })
+    const e1 = vectors.sealed.find((v) => v.name === 'empty object')?.token as string
+    for (const [token, version] of [[x1, 'x1'], [e1, 'e1']] as const) {
+      const stderr = expectInvalid(await run(['verify'], token, {}))
+      expect(stderr).toBe(`frasco verify: invalid token: ERR_SESSION_UNSUPPORTED_VERSION: this is an encrypted Frasco token (${version}): add --encrypt\n`)
+      expect(expectInvalid(await run(['verify', '--format', 'flask'], token, {}))).toContain(`this is a Frasco token (${version}), not a Flask session cookie: drop --format flask and add --encrypt`)
+    }
+    expect(JSON.parse((await run(['verify', '--encrypt'], x1)).stdout)).toEqual({ a: 1 })
+    // The e1 vector is read as e1 once --encrypt is given: it fails only because it was issued in 2027.
+    const e1Read = await run(['verify', '--encrypt', '--purpose', 'test'], e1, { FRASCO_SECRETS: vectors.secret })
+    expect(expectInvalid(e1Read)).toContain('ERR_SESSION_NOT_YET_VALID: token was issued in the future (at 2027-01-15T08:00:00.000Z; clocks may differ by 60 s (--clock-tolerance))')
+    const f1 = createSerializer({ secrets: secret, purpose: DEFAULT_CLI_PURPOSE }).sign({ a: 1 })
+    expect(expectInvalid(await run(['verify', '--encrypt'], f1))).toContain('ERR_SESSION_UNSUPPORTED_VERSION: this is a signed Frasco token (f1), not an encrypted one: drop --encrypt')
+    expect(expectInvalid(await run(['verify', '--format', 'flask'], f1, {}))).toContain('this is a Frasco token (f1), not a Flask session cookie: drop --format flask\n')
+  })
+
+  it('verify names --format flask for a Flask cookie, instead of complaining about a short Flask key', async () => {
+    const cookie = createFlaskCodec({ secrets: 'dev' }).sign({ user: 'ada' })
+    for (const argv of [['verify'], ['verify', '--format', 'frasco'], ['verify', '--encrypt']]) {
+      const stderr = expectInvalid(await run(argv, cookie, { FRASCO_SECRETS: 'dev' }))
+      expect(stderr).toContain("ERR_SESSION_MALFORMED: this is a Flask session cookie: add --format flask")
+      expect(stderr).not.toMatch(/bytes|secret is/)
+      expect(stderr.includes('and drop --encrypt')).toBe(argv.includes('--encrypt'))
+    }
+    const compressed = createFlaskCodec({ secrets: 'dev' }).sign({ _flashes: Array.from({ length: 60 }, () => ['message', 'Saved']) })
+    expect(compressed.startsWith('.')).toBe(true)
+    expect(expectInvalid(await run(['verify'], compressed, {}))).toContain('add --format flask')
+    expect((await run(['verify', '--format', 'flask'], cookie, { FRASCO_SECRETS: 'dev' })).stdout).toBe('{"user":"ada"}\n')
+  })
+
+  it('inspect and verify recognize the same formats', async () => {
+    const tokens = {
+      f1: createSerializer({ secrets: secret, purpose: 'x' }).sign({ a: 1 }),
+      x1: createSerializer({ secrets: secret, purpose: 'x', encrypt: true }).sign({ a: 1 }),
+      e1: vectors.sealed[0]?.token as string,
+      flask: flask.sign({ a: 1 }),
+    }
+    for (const [format, token] of Object.entries(tokens)) {
+      const shown = JSON.parse((await run(['inspect'], token, {})).stdout)
+      expect(format === 'flask' ? shown.format : shown.version).toBe(format)
+    }
+  })
+
+  it('--clock-tolerance 0 makes a token expired by one second fail; the default 60 s lets it pass', async () => {
+    const serializer = createSerializer({ secrets: secret, purpose: DEFAULT_CLI_PURPOSE })
+    const expired = serializer.sign({ a: 1 }, { now: Date.now() - 2000, expiresIn: 1 })
+    expect(await run(['verify'], expired)).toMatchObject({ code: 0, stdout: '{"a":1}\n' })
+    expect(await run(['verify', '--clock-tolerance', '60'], expired)).toMatchObject({ code: 0 })
+    const strict = expectInvalid(await run(['verify', '--clock-tolerance', '0'], expired))
+    expect(strict).toMatch(/ERR_SESSION_EXPIRED: token has expired \(at \S+Z; clocks may differ by 0 s \(--clock-tolerance\)\)/)
+    // Signed with the CLI itself, 1 s of life, read 2 s later (the clock of the token moved back instead of waiting).
+    const old = serializer.sign({ a: 1 }, { now: Date.now() - 2000 })
+    expect((await run(['verify', '--clock-tolerance', '0', '--max-age', '1'], old)).code).toBe(1)
+    expect((await run(['verify', '--clock-tolerance', '5', '--max-age', '1'], old)).code).toBe(0)
+    const future = serializer.sign({ a: 1 }, { now: Date.now() + 30_000 })
+    expect((await run(['verify'], future)).code).toBe(0)
+    expect(expectInvalid(await run(['verify', '--clock-tolerance', '0'], future))).toContain('ERR_SESSION_NOT_YET_VALID')
+  })
+
+  it('--clock-tolerance applies to Flask cookies too, and takes whole seconds up to 400 days', async () => {
+    const cookie = flask.sign({ a: 1 }, { now: Date.now() - 3_602_000 })
+    expect((await run(['verify', '--format', 'flask', '--max-age', '3600'], cookie, flaskEnv)).code).toBe(0)
+    expect(expectInvalid(await run(['verify', '--format', 'flask', '--max-age', '3600', '--clock-tolerance', '0'], cookie, flaskEnv))).toContain('ERR_SESSION_EXPIRED')
+    expectUsageError(await run(['verify', '--clock-tolerance', '-1'], 'f1.a.b.c'), 'verify')
+    expectUsageError(await run(['verify', '--clock-tolerance', '1.5'], 'f1.a.b.c'), 'verify')
+    const ms = await run(['verify', '--clock-tolerance', '60000000'], 'f1.a.b.c')
+    expectUsageError(ms, 'verify')
+    expect(ms.stderr).toContain('seconds, not milliseconds')
+  })
+
+  it('a failed signature says the purpose, and with it the cookie name, is part of what is signed', async () => {
+    const invite = createSerializer({ secrets: secret, purpose: 'invite' }).sign({ team: 'core' })
+    expect(expectInvalid(await run(['verify'], invite))).toBe(
+      'frasco verify: invalid token: ERR_SESSION_SIGNATURE_INVALID: signature does not match: was it signed with another secret, or for another purpose? ' +
+        '(the default purpose is session:session, the purpose of createSessions\' cookie "session"; give --purpose session:<cookie name> for another cookie name)\n',
+    )
+    // A session cookie named "sid" verifies with --purpose session:sid, as the hint says.
+    const sid = createSessions({ secrets: secret, cookie: { name: 'sid' } }).sign({ user: 'ada' })
+    expect(expectInvalid(await run(['verify'], sid))).toContain('give --purpose session:<cookie name>')
+    expect(await run(['verify', '--purpose', 'session:sid'], sid)).toMatchObject({ code: 0, stdout: '{"user":"ada"}\n' })
+    expect(expectInvalid(await run(['verify', '--purpose', 'session:other'], sid))).toContain(
+      '(this checked --purpose session:other; createSessions signs a cookie named NAME with the purpose session:NAME)',
+    )
+    const otherSecret = createSerializer({ secrets: oldSecret, purpose: DEFAULT_CLI_PURPOSE }).sign({ a: 1 })
+    expect(expectInvalid(await run(['verify'], otherSecret))).toContain('ERR_SESSION_UNKNOWN_KEY: token was signed with a key that is not in the keyring: add the secret')
+    expect(expectInvalid(await run(['verify', '--format', 'flask'], flask.sign({ a: 1 }), { FRASCO_SECRETS: 'another-flask-secret-key' }))).toContain(
+      'signature does not match: was it signed with another SECRET_KEY?',
+    )
+  })
+
+  it('docs/cli.md documents every flag and the exit codes of --help', () => {
+    const doc = readFileSync(join(import.meta.dirname, '..', 'docs', 'cli.md'), 'utf8')
+    const flags = new Set(COMMANDS.flatMap((command) => helpFor(command).match(/--[a-z][a-z-]+/g) ?? []))
+    for (const flag of flags) expect(doc, flag).toContain(`\`${flag}`)
+    for (const command of COMMANDS) expect(doc).toContain(`frasco ${command}`)
+    for (const [code, meaning] of [['0', 'success'], ['1', 'invalid token'], ['2', 'usage error'], ['70', 'internal error']]) {
+      expect(doc).toMatch(new RegExp(`\\| \`${code}\` \\| ${meaning}`))
+    }
+    expect(doc).toContain('60')
   })
 })
 
@@ -266,11 +455,8 @@ describe('frasco --format flask', () => {
     ['a top-level tag', ['sign', '--format', 'flask'], '{" m":"<b>x</b>"}', flaskEnv],
     ['no secrets', ['verify', '--format', 'flask'], 'a.b.c', {}],
     ['an empty secrets list', ['sign', '--format', 'flask'], '{}', { FRASCO_SECRETS: ' , ' }],
-  ])('exits 2 with the usage for %s', async (_, argv, input, env) => {
-    const result = await run(argv, input, env)
-    expect(result.code).toBe(2)
-    expect(result.stderr).toContain('Usage: frasco')
-    expect(result.stdout).toBe('')
+  ])('exits 2 with a one-line message for %s', async (_, argv, input, env) => {
+    expectUsageError(await run(argv, input, env), argv[0])
   })
 
   it('inspect recognises a Flask cookie and shows its payload and signing time, UNVERIFIED', async () => {
@@ -375,6 +561,31 @@ describe('the frasco binary (built)', () => {
     })
     expect(failure.code).toBe(1)
     expect(failure.stderr).toContain('ERR_SESSION_UNKNOWN_KEY')
+  })
+
+  it('exits 0 for --help, 1 for an invalid token with a hint, 2 for a usage error with one line, through real processes', async () => {
+    if (!existsSync(bin)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: join(import.meta.dirname, '..') })
+    const exec = (argv: string[], input: string) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = execFile(process.execPath, [bin, ...argv], { env: { ...process.env, FRASCO_SECRETS: secret } }, (error, stdout, stderr) =>
+          resolve({ code: error ? (error as { code?: number }).code ?? null : 0, stdout, stderr }),
+        )
+        child.stdin?.end(input)
+      })
+    const help = await exec(['verify', '--help'], '')
+    expect(help).toMatchObject({ code: 0, stderr: '' })
+    expect(help.stdout).toContain('--clock-tolerance SECONDS')
+    const x1 = createSerializer({ secrets: secret, purpose: DEFAULT_CLI_PURPOSE, encrypt: true }).sign({ a: 1 })
+    expect(await exec(['verify'], x1)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'frasco verify: invalid token: ERR_SESSION_UNSUPPORTED_VERSION: this is an encrypted Frasco token (x1): add --encrypt\n',
+    })
+    expect(await exec(['sign', '--help-me'], '{}')).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "frasco sign: unknown option '--help-me'\nRun 'frasco sign --help' for usage.\n",
+    })
   })
 
   it.each([

@@ -10,14 +10,14 @@ import { DEFAULT_CLOCK_TOLERANCE } from '../lib/token.js'
 import { parse, stringify } from '../serializer.js'
 import { SessionError } from '../errors.js'
 import { createSerializer } from '../signer.js'
-import { readInput, UsageError, type CliIo } from './io.js'
+import { explain, formatMismatch, type ReadFlags } from './hints.js'
+import { detectFormat } from './inspect.js'
+import { readInput, readToken, UsageError, type CliIo } from './io.js'
 import { loadFlaskSecrets, loadSecrets } from './secrets.js'
 
 /** The options of sign and verify, checked: lifetimes in seconds, at most 400 days. */
-export interface CommandOptions {
+export interface CommandOptions extends ReadFlags {
   secretsFile: string | undefined
-  purpose: string
-  encrypt: boolean
   /** sign: seconds until the token expires. */
   expiresIn: number | undefined
   /** verify: the oldest token accepted, in seconds. */
@@ -57,13 +57,31 @@ function fromInput(sign: () => string): string {
   }
 }
 
-/** Verifies a Frasco token read from stdin and prints its value as tagged JSON. */
-export async function verifyFrasco(options: CommandOptions, io: CliIo): Promise<number> {
+/**
+ * Verifies a token read from stdin and prints its value. A token of another format than the flags
+ * read is refused before any secret is loaded, with the flag to add.
+ */
+export async function verify(options: CommandOptions, io: CliIo): Promise<number> {
+  const token = await readToken(io, 'verify')
+  const mismatch = formatMismatch(detectFormat(token), options)
+  if (mismatch !== undefined) {
+    io.stderr(`frasco verify: invalid token: ${mismatch.code}: ${mismatch.message}\n`)
+    return 1
+  }
+  return options.format === 'flask' ? verifyFlask(token, options, io) : verifyFrasco(token, options, io)
+}
+
+/** Verifies a Frasco token and prints its value as tagged JSON. */
+function verifyFrasco(token: string, options: CommandOptions, io: CliIo): number {
   const keyring = loadSecrets(options.secretsFile, io.env)
-  const input = await readInput(io)
-  const { maxAge } = options
-  const serializer = createSerializer({ secrets: keyring, purpose: options.purpose, encrypt: options.encrypt })
-  return print(serializer.verify(input, maxAge === undefined ? {} : { maxAge }), stringify, io)
+  const { maxAge, clockTolerance } = options
+  const serializer = createSerializer({
+    secrets: keyring,
+    purpose: options.purpose,
+    encrypt: options.encrypt,
+    ...(clockTolerance === undefined ? {} : { clockTolerance }),
+  })
+  return print(serializer.verify(token, maxAge === undefined ? {} : { maxAge }), stringify, options, io)
 }
 
 /** Signs a Flask session, read from stdin as Flask's tagged JSON. */
@@ -84,19 +102,19 @@ export async function signFlask(options: CommandOptions, io: CliIo): Promise<num
   return 0
 }
 
-/** Verifies a Flask session cookie read from stdin and prints it as Flask's tagged JSON. */
-export async function verifyFlask(options: CommandOptions, io: CliIo): Promise<number> {
+/** Verifies a Flask session cookie and prints it as Flask's tagged JSON. */
+function verifyFlask(token: string, options: CommandOptions, io: CliIo): number {
   const secrets = loadFlaskSecrets(options.secretsFile, io)
-  const input = await readInput(io)
   // Without --max-age, the codec's lifetime: Flask's default PERMANENT_SESSION_LIFETIME.
-  const codec = createFlaskCodec({ secrets, lifetime: FLASK_DEFAULT_LIFETIME, clockTolerance: DEFAULT_CLOCK_TOLERANCE })
+  const clockTolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE
+  const codec = createFlaskCodec({ secrets, lifetime: FLASK_DEFAULT_LIFETIME, clockTolerance })
   const { maxAge } = options
-  return print(codec.verify(input, maxAge === undefined ? {} : { maxAge }), encodeFlaskJson, io)
+  return print(codec.verify(token, maxAge === undefined ? {} : { maxAge }), encodeFlaskJson, options, io)
 }
 
-function print<T>(result: VerifyResult<T>, write: (value: T) => string, io: CliIo): number {
+function print<T>(result: VerifyResult<T>, write: (value: T) => string, flags: ReadFlags, io: CliIo): number {
   if (!result.ok) {
-    io.stderr(`invalid token: ${result.error.code}: ${result.error.message}\n`)
+    io.stderr(`frasco verify: invalid token: ${result.error.code}: ${explain(result.error, flags)}\n`)
     return 1
   }
   io.stdout(`${write(result.value)}\n`)

@@ -17,6 +17,25 @@ const FLASK_MAX_PAYLOAD = DEFAULT_MAX_PAYLOAD_BYTES
 
 type Peeked = NonNullable<ReturnType<typeof peekToken>>
 
+/** What a token looks like: a Frasco version, a Flask session cookie, or neither. */
+export type TokenFormat = 'f1' | 'x1' | 'e1' | 'flask' | 'unknown'
+
+/**
+ * Tells the formats Frasco reads apart by their shape, without a secret: a Frasco token starts
+ * with its version (`f1.`, `x1.`, `e1.`); a Flask payload is base64url JSON, so it starts with `e`
+ * (never `e1.`), or `.` when compressed.
+ *
+ * @example
+ * ```ts
+ * detectFormat('x1.k.abc') // 'x1'
+ * ```
+ */
+export function detectFormat(token: string): TokenFormat {
+  const version = /^([efx]1)\./.exec(token)?.[1]
+  if (version !== undefined) return version as TokenFormat
+  return FLASK_COOKIE.test(token) ? 'flask' : 'unknown'
+}
+
 /**
  * What `frasco inspect` shows: everything readable without a secret, marked unverified. Without
  * `format`, Frasco tokens (`f1.`, `x1.`, `e1.`) and Flask session cookies are told apart by their shape
@@ -29,7 +48,7 @@ type Peeked = NonNullable<ReturnType<typeof peekToken>>
  * ```
  */
 export function inspect(token: string, format?: 'frasco' | 'flask'): Record<string, unknown> {
-  if (format === 'flask' || (format === undefined && !/^[efx]1\./.test(token) && FLASK_COOKIE.test(token))) return inspectFlask(token)
+  if (format === 'flask' || (format === undefined && detectFormat(token) === 'flask')) return inspectFlask(token)
   // The encrypted versions: x1 (XAES-256-GCM, written today) and e1 (AES-256-GCM, read only).
   const sealed = /^([ex]1)\.([A-Za-z0-9_-]{1,32})\.[A-Za-z0-9_-]+$/.exec(token)
   if (sealed !== null) {

@@ -1,70 +1,37 @@
 /**
- * The `frasco` command line: keygen, sign, verify, inspect. This module parses the arguments and
- * dispatches; the commands live in `commands.ts` and `inspect.ts`. Secrets come from the
- * environment (`FRASCO_SECRETS`) or a file (`--secrets-file`), never from argv, where `ps` and
- * shell history would show them.
+ * The `frasco` command line: keygen, sign, verify, inspect. This module parses the arguments,
+ * dispatches and reports; the commands live in `commands.ts` and `inspect.ts`, the help texts in
+ * `help.ts`. Secrets come from the environment (`FRASCO_SECRETS`) or a file (`--secrets-file`),
+ * never from argv, where `ps` and shell history would show them.
  *
  * @internal
  */
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
-import { FLASK_DEFAULT_LIFETIME } from '../flask/codec.js'
-import { lifetimeOption, MAX_LIFETIME } from '../lib/options.js'
-import { DEFAULT_CLOCK_TOLERANCE } from '../lib/token.js'
-import { signFlask, signFrasco, verifyFlask, verifyFrasco, type CommandOptions } from './commands.js'
+import { lifetimeOption } from '../lib/options.js'
+import { signFlask, signFrasco, verify, type CommandOptions } from './commands.js'
+import { COMMANDS, helpFor, isCommand, USAGE, type Command } from './help.js'
 import { inspect } from './inspect.js'
-import { readInput, UsageError, type CliIo } from './io.js'
-import { FLASK_SHORT_KEY_BYTES } from './secrets.js'
+import { DEFAULT_CLI_PURPOSE, readToken, UsageError, type CliIo } from './io.js'
 
 export type { CliIo } from './io.js'
+export { DEFAULT_CLI_PURPOSE } from './io.js'
+export { USAGE } from './help.js'
 
-/** The purpose `createSessions` uses for its default cookie name, so `frasco verify` reads session cookies. */
-export const DEFAULT_CLI_PURPOSE = 'session:session'
+/** What `main` returns: the process's exit code. */
+export const EXIT = { ok: 0, invalidToken: 1, usage: 2, internal: 70 } as const
 
-export const USAGE = `Usage: frasco <command> [options]
-
-Commands:
-  keygen                 print a fresh random secret (32 bytes, base64url)
-  sign                   read a JSON object on stdin, print a signed token
-  verify                 read a token on stdin, print its object as JSON (exit 1 if invalid)
-  inspect                read a token on stdin, print what is visible WITHOUT verifying it
-
-Options (sign, verify):
-  --purpose P            the purpose the tokens are bound to (default: ${DEFAULT_CLI_PURPOSE},
-                         the purpose of createSessions' default cookie "session")
-  --expires-in SECONDS   sign: make the token expire after SECONDS (expiresIn)
-  --max-age SECONDS      verify: reject tokens older than SECONDS (maxAge)
-                         both in seconds, not milliseconds: at most 400 days (${MAX_LIFETIME})
-  --secrets-file PATH    read secrets from PATH, one per line, newest first
-  --encrypt              sign: encrypt with XAES-256-GCM (format x1); verify: expect an encrypted token (x1 or e1)
-  --format frasco|flask  the token format (default frasco); inspect detects it when omitted
-
-Secrets come from FRASCO_SECRETS (comma-separated, newest first) or --secrets-file, never from
-the command line. Make one with: frasco keygen
-
-Flask session cookies (--format flask):
-  The secrets are Flask's SECRET_KEY, then older keys (SECRET_KEY_FALLBACKS), newest first, as
-  UTF-8 text; any length, with a warning on stderr for keys under ${FLASK_SHORT_KEY_BYTES} bytes.
-  sign     reads Flask's tagged JSON, as Flask writes it: {" t": [...]} tuple, {" b": "<base64>"}
-           bytes, {" m": "<html>"} Markup, {" u": "<32 hex>"} UUID, {" d": "<HTTP date>"}
-           datetime, {" di": {"<tag>__": v}} a one-key dict named like a tag; "_permanent": true
-           marks a permanent session. --purpose, --expires-in and --encrypt do not apply.
-  verify   prints the session as Flask's tagged JSON (compact, sorted keys, ASCII); --max-age is
-           PERMANENT_SESSION_LIFETIME (default 31 days = ${FLASK_DEFAULT_LIFETIME} s); clocks may differ by
-           ${DEFAULT_CLOCK_TOLERANCE} s, as in createSessions.
-  inspect  shows the payload (inflated) and the signing time, UNVERIFIED.
-  Example: echo "$COOKIE" | FRASCO_SECRETS="$SECRET_KEY" frasco verify --format flask
-`
-
-/** The command line, parsed and checked against the command. */
-interface CliOptions extends CommandOptions {
-  /** The names of the options given, to refuse those a command does not take. */
-  given: string[]
-  format: 'frasco' | 'flask' | undefined
+/** The options each command takes (besides --help). */
+const TAKES: Record<Command, readonly string[]> = {
+  keygen: [],
+  sign: ['purpose', 'expires-in', 'secrets-file', 'encrypt', 'format'],
+  verify: ['purpose', 'max-age', 'clock-tolerance', 'secrets-file', 'encrypt', 'format'],
+  inspect: ['format'],
 }
 
 /**
- * Runs the CLI and returns its exit code: 0 success, 1 invalid token, 2 bad usage.
+ * Runs the CLI and returns its exit code: 0 success, 1 invalid token, 2 bad usage, 70 a bug.
+ * Errors are one line on stderr, with a pointer to the command's `--help`.
  *
  * @example
  * ```ts
@@ -73,67 +40,80 @@ interface CliOptions extends CommandOptions {
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    ;(command === undefined ? io.stderr : io.stdout)(USAGE)
-    return command === undefined ? 2 : 0
-  }
   try {
-    return await run(command, parseOptions(command, rest), io)
+    return await dispatch(command, rest, io)
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`frasco: ${(error as Error).message}\n\n${USAGE}`)
-      return 2
-    }
-    throw error
+    return report(error, command, io)
   }
 }
 
-async function run(command: string, options: CliOptions, io: CliIo): Promise<number> {
+async function dispatch(command: string | undefined, rest: string[], io: CliIo): Promise<number> {
+  if (command === undefined) {
+    io.stderr(USAGE)
+    return EXIT.usage
+  }
+  if (command === '--help' || command === '-h') {
+    io.stdout(USAGE)
+    return EXIT.ok
+  }
+  if (command === 'help') {
+    const [topic, ...more] = rest
+    if (more.length > 0 || (topic !== undefined && !isCommand(topic))) throw new UsageError(`help takes one command name: ${COMMANDS.join(', ')}`)
+    io.stdout(helpFor(topic))
+    return EXIT.ok
+  }
+  if (!isCommand(command)) {
+    if (command.startsWith('-')) throw new UsageError(`options come after the command, as in: frasco verify ${command}`)
+    throw new UsageError(`unknown command '${command}': the commands are ${COMMANDS.join(', ')}`)
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(helpFor(command))
+    return EXIT.ok
+  }
+  return run(command, parseOptions(command, rest), io)
+}
+
+/** One line on stderr for what went wrong, and the exit code that says who is to blame. */
+function report(error: unknown, command: string | undefined, io: CliIo): number {
+  if (error instanceof UsageError) {
+    const name = command !== undefined && isCommand(command) ? `frasco ${command}` : 'frasco'
+    io.stderr(`${name}: ${error.message}\nRun '${name} --help' for usage.\n`)
+    return EXIT.usage
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  io.stderr(`frasco: internal error: ${message.split('\n')[0]} (a bug in frasco: please report it)\n`)
+  return EXIT.internal
+}
+
+async function run(command: Command, options: CommandOptions, io: CliIo): Promise<number> {
   const flask = options.format === 'flask'
   switch (command) {
     case 'keygen':
-      if (options.given.length > 0) throw new UsageError('keygen takes no options')
       io.stdout(`${randomBytes(32).toString('base64url')}\n`)
-      return 0
+      return EXIT.ok
     case 'sign':
       return flask ? signFlask(options, io) : signFrasco(options, io)
     case 'verify':
-      return flask ? verifyFlask(options, io) : verifyFrasco(options, io)
+      return verify(options, io)
     case 'inspect':
-      if (options.given.some((name) => name !== 'format')) throw new UsageError('inspect takes no options but --format: it never verifies')
-      io.stdout(`${JSON.stringify(inspect(await readInput(io), options.format), null, 2)}\n`)
-      return 0
-    default:
-      throw new UsageError(`unknown command '${command}'`)
+      io.stdout(`${JSON.stringify(inspect(await readToken(io, 'inspect'), options.format), null, 2)}\n`)
+      return EXIT.ok
   }
 }
 
-function parseOptions(command: string, args: string[]): CliOptions {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      purpose: { type: 'string' },
-      'expires-in': { type: 'string' },
-      'max-age': { type: 'string' },
-      'secrets-file': { type: 'string' },
-      encrypt: { type: 'boolean' },
-      format: { type: 'string' },
-    },
-  })
-  if (command !== 'sign' && values['expires-in'] !== undefined) throw new UsageError('--expires-in only applies to sign')
-  if (command !== 'verify' && values['max-age'] !== undefined) throw new UsageError('--max-age only applies to verify')
+function parseOptions(command: Command, args: string[]): CommandOptions {
+  const values = parseFlags(command, args)
+  for (const name of Object.keys(values)) {
+    if (TAKES[command].includes(name)) continue
+    if (command === 'keygen') throw new UsageError('keygen takes no options')
+    if (command === 'inspect') throw new UsageError(`inspect takes no option but --format: it never verifies, so --${name} does not apply`)
+    const owners = COMMANDS.filter((other) => TAKES[other].includes(name))
+    throw new UsageError(`--${name} only applies to ${owners.join(' and ')}`)
+  }
   const format = values.format
   if (format !== undefined && format !== 'frasco' && format !== 'flask') throw new UsageError(`--format must be frasco or flask, got '${format}'`)
-  if (format === 'flask') {
-    // Flask's cookie has a fixed salt, no expiry of its own and no encryption.
-    if (values.purpose !== undefined) throw new UsageError("--purpose does not apply to --format flask: Flask's session salt is always 'cookie-session'")
-    if (values['expires-in'] !== undefined) throw new UsageError('--expires-in does not apply to --format flask: a Flask cookie carries only its signing time; verify --max-age sets the lifetime')
-    if (values.encrypt === true) throw new UsageError('--encrypt does not apply to --format flask: Flask cannot read an encrypted cookie')
-  }
+  if (format === 'flask') refuseForFlask(values)
   return {
-    given: Object.keys(values),
     format,
     secretsFile: values['secrets-file'],
     purpose: values.purpose ?? DEFAULT_CLI_PURPOSE,
@@ -141,7 +121,56 @@ function parseOptions(command: string, args: string[]): CliOptions {
     // As in the library: a token lives 1 s or more, while verify takes a maxAge of 0.
     expiresIn: lifetime(values['expires-in'], '--expires-in', false),
     maxAge: lifetime(values['max-age'], '--max-age', true),
+    clockTolerance: lifetime(values['clock-tolerance'], '--clock-tolerance', true),
   }
+}
+
+type Flags = Partial<Record<'purpose' | 'expires-in' | 'max-age' | 'clock-tolerance' | 'secrets-file' | 'format', string>> & { encrypt?: boolean }
+
+/** node:util's parser, its errors rephrased as one-line usage errors. */
+function parseFlags(command: Command, args: string[]): Flags {
+  try {
+    return parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        purpose: { type: 'string' },
+        'expires-in': { type: 'string' },
+        'max-age': { type: 'string' },
+        'clock-tolerance': { type: 'string' },
+        'secrets-file': { type: 'string' },
+        encrypt: { type: 'boolean' },
+        format: { type: 'string' },
+      },
+    }).values
+  } catch (error) {
+    const code = (error as { code?: unknown }).code
+    if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) throw error
+    const quoted = /'([^']*)'/.exec((error as Error).message)?.[1] ?? ''
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const secret = /secret|key/i.test(quoted) && quoted !== '--secrets-file'
+      throw new UsageError(`unknown option '${quoted}'${secret ? ': secrets come from FRASCO_SECRETS or --secrets-file, never the command line' : ''}`)
+    }
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      if (command === 'keygen') throw new UsageError(`unexpected argument '${quoted}': keygen takes none`)
+      const input = command === 'sign' ? `the JSON object on stdin, as in: echo '{"user":"ada"}' | frasco sign` : `the token on stdin, as in: echo "$TOKEN" | frasco ${command}`
+      throw new UsageError(`unexpected argument '${quoted}': ${command} reads ${input}`)
+    }
+    // ERR_PARSE_ARGS_INVALID_OPTION_VALUE: a missing value, or a value given to --encrypt.
+    const message = (error as Error).message.split('\n')[0] ?? ''
+    if (message.endsWith('argument missing')) throw new UsageError(`${quoted.split(' ')[0] ?? quoted} needs a value`)
+    throw new UsageError(message.charAt(0).toLowerCase() + message.slice(1))
+  }
+}
+
+// Flask's cookie has a fixed salt, no expiry of its own and no encryption.
+function refuseForFlask(values: Flags): void {
+  if (values.purpose !== undefined) throw new UsageError("--purpose does not apply to --format flask: Flask's session salt is always 'cookie-session'")
+  if (values['expires-in'] !== undefined) {
+    throw new UsageError('--expires-in does not apply to --format flask: a Flask cookie carries only its signing time; verify --max-age sets the lifetime')
+  }
+  if (values.encrypt === true) throw new UsageError('--encrypt does not apply to --format flask: Flask cannot read an encrypted cookie')
 }
 
 /** A lifetime flag in whole seconds, checked by the same rule as the library's options. */

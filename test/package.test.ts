@@ -9,7 +9,7 @@
 import { execFile, type ExecFileOptions } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, posix } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -75,13 +75,19 @@ afterAll(() => {
 })
 
 describe('the tarball (npm pack)', () => {
-  it('holds only dist/, README.md, LICENSE, CHANGELOG.md and package.json', () => {
+  it('holds only dist/, docs/, examples/, README.md, LICENSE, CHANGELOG.md and package.json', () => {
     const paths = packed.files.map((file) => file.path).sort()
-    const allowed = (path: string) => path.startsWith('dist/') || ['README.md', 'LICENSE', 'CHANGELOG.md', 'package.json'].includes(path)
+    const allowed = (path: string) =>
+      path.startsWith('dist/') ||
+      /^docs\/[a-z-]+\.(md|svg)$/.test(path) ||
+      /^examples\/[a-z-]+\.ts$/.test(path) ||
+      ['README.md', 'LICENSE', 'CHANGELOG.md', 'package.json'].includes(path)
     expect(paths.filter((path) => !allowed(path))).toEqual([])
-    expect(paths).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'CHANGELOG.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']))
+    expect(paths).toEqual(
+      expect.arrayContaining(['README.md', 'LICENSE', 'CHANGELOG.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'docs/index.md', 'examples/login.ts']),
+    )
     // No sources, tests, maps or build info leak in through dist/.
-    expect(paths.filter((path) => /\.(ts|map|tsbuildinfo)$/.test(path) && !path.endsWith('.d.ts'))).toEqual([])
+    expect(paths.filter((path) => path.startsWith('dist/') && /\.(ts|map|tsbuildinfo)$/.test(path) && !path.endsWith('.d.ts'))).toEqual([])
   })
 
   it('holds every file that exports and bin point to', () => {
@@ -97,6 +103,124 @@ describe('the tarball (npm pack)', () => {
       expect(installed[field], field).toBeUndefined()
     }
     expect(readdirSync(join(project, 'node_modules')).filter((name) => !name.startsWith('.'))).toEqual(['frasco'])
+  })
+})
+
+// -------------------------------------------------------------------------------------------------
+// Links in the installed documentation
+// -------------------------------------------------------------------------------------------------
+
+/**
+ * Links that point into the repository, not the package. Each is a link the docs should stop
+ * making (a repository URL, or plain text); it is listed here only until they do.
+ */
+const REPOSITORY_ONLY = new Set(['docs/frameworks.md → ../test/frameworks/'])
+
+/** A file's Markdown without its fenced code blocks (a `#` or a link there is code). */
+function withoutFences(markdown: string): string {
+  return markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[ \t]*$/gm, '')
+}
+
+/** A file's Markdown without code: fenced blocks and inline code spans (links there are text). */
+function prose(markdown: string): string {
+  return withoutFences(markdown).replace(/`[^`\n]*`/g, '')
+}
+
+/** Every link target of a Markdown file: inline links and images `[text](target "title")`, and `[label]: target` definitions. */
+function linkTargets(markdown: string): string[] {
+  const text = prose(markdown)
+  const inline = [...text.matchAll(/!?\[(?:[^\]\n]|\][^(\n])*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((match) => match[1] as string)
+  const definitions = [...text.matchAll(/^ {0,3}\[[^\]\n]+\]:\s*<?(\S+?)>?(?:\s|$)/gm)].map((match) => match[1] as string)
+  return [...inline, ...definitions]
+}
+
+/**
+ * The anchors a Markdown file offers: GitHub's heading slugs (lower case, punctuation dropped,
+ * spaces to hyphens, `-1`, `-2`… for repeats) and explicit `<a id="…">` / `name="…"`.
+ */
+function anchors(markdown: string): Set<string> {
+  const found = new Set<string>()
+  const seen = new Map<string, number>()
+  for (const [, heading] of withoutFences(markdown).matchAll(/^ {0,3}#{1,6}[ \t]+(.*?)[ \t#]*$/gm)) {
+    const slug = (heading as string)
+      .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+      .replace(/<[^>]+>/g, '')
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\p{M} _-]/gu, '')
+      .replace(/ /g, '-')
+    const count = seen.get(slug) ?? 0
+    seen.set(slug, count + 1)
+    found.add(count === 0 ? slug : `${slug}-${count}`)
+  }
+  for (const [, id] of markdown.matchAll(/<a\s+(?:id|name)="([^"]+)"/g)) found.add(id as string)
+  return found
+}
+
+/** Follows every relative link of `file` (relative to the package root) and returns the broken ones. */
+function brokenLinks(packageRoot: string, file: string): string[] {
+  const markdown = readFileSync(join(packageRoot, file), 'utf8')
+  const broken: string[] = []
+  for (const target of linkTargets(markdown)) {
+    // Absolute URLs (https:, mailto:) and protocol-relative ones leave the package on purpose.
+    if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('//')) continue
+    const label = `${file} → ${target}`
+    if (REPOSITORY_ONLY.has(label)) continue
+    const hash = target.indexOf('#')
+    const path = decodeURIComponent(hash === -1 ? target : target.slice(0, hash))
+    const anchor = hash === -1 ? '' : decodeURIComponent(target.slice(hash + 1))
+    const resolved = path === '' ? file : posix.normalize(posix.join(posix.dirname(file), path))
+    if (resolved.startsWith('../') || posix.isAbsolute(resolved)) {
+      broken.push(`${label}: outside the package`)
+      continue
+    }
+    const absolute = join(packageRoot, resolved)
+    if (!existsSync(absolute)) {
+      broken.push(`${label}: ${resolved} is not in the package`)
+      continue
+    }
+    if (anchor !== '' && resolved.endsWith('.md') && !anchors(readFileSync(absolute, 'utf8')).has(anchor)) {
+      broken.push(`${label}: ${resolved} has no heading #${anchor}`)
+    }
+  }
+  return broken
+}
+
+describe('the installed documentation', () => {
+  it('README.md links only to files inside the installed package, and to headings they have', () => {
+    const installed = join(project, 'node_modules/frasco')
+    const targets = linkTargets(readFileSync(join(installed, 'README.md'), 'utf8'))
+    // The README links to the docs; an empty list would mean the parser lost them.
+    expect(targets.filter((target) => target.startsWith('docs/')).length).toBeGreaterThan(5)
+    expect(brokenLinks(installed, 'README.md')).toEqual([])
+  })
+
+  it('every installed docs/*.md links only to files inside the package, and to headings they have', () => {
+    const installed = join(project, 'node_modules/frasco')
+    const pages = readdirSync(join(installed, 'docs')).filter((name) => name.endsWith('.md'))
+    expect(pages).toContain('index.md')
+    expect(pages.flatMap((page) => brokenLinks(installed, `docs/${page}`))).toEqual([])
+  })
+
+  it('finds broken links and missing headings (the checker itself)', () => {
+    const root = join(workdir, 'links')
+    mkdirSync(join(root, 'docs'), { recursive: true })
+    writeFileSync(join(root, 'docs/a.md'), '# A page\n\n## Remember me (`30` days)\n\n```md\n[in code](nowhere.md)\n```\n')
+    writeFileSync(
+      join(root, 'README.md'),
+      [
+        '[ok](docs/a.md) [ok](docs/a.md#remember-me-30-days) [ok](#readme) [web](https://example.com/x.md)',
+        '[gone](docs/b.md) [no heading](docs/a.md#nope) [up](../outside.md) `[code](nowhere.md)`',
+        '# Readme',
+        '[ref]: docs/c.md',
+      ].join('\n'),
+    )
+    expect(brokenLinks(root, 'README.md')).toEqual([
+      'README.md → docs/b.md: docs/b.md is not in the package',
+      'README.md → docs/a.md#nope: docs/a.md has no heading #nope',
+      'README.md → ../outside.md: outside the package',
+      'README.md → docs/c.md: docs/c.md is not in the package',
+    ])
+    expect(brokenLinks(root, 'docs/a.md')).toEqual([])
   })
 })
 

@@ -1,0 +1,26 @@
+/**
+ * docs/recipes.md shows the code these tests run: each test file's recipe (between its
+ * `// --- recipe: <name>` and `// --- end recipe` lines) must appear in the docs exactly, as
+ * docs/frameworks.md does for test/frameworks/.
+ */
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+
+const docs = readFileSync(new URL('../../docs/recipes.md', import.meta.url), 'utf8')
+
+function recipe(file: string): string {
+  const text = readFileSync(new URL(file, import.meta.url), 'utf8')
+  const start = text.search(/^\/\/ --- recipe: .*\n/m)
+  const end = text.indexOf('// --- end recipe')
+  expect(start, `${file} has no recipe`).toBeGreaterThanOrEqual(0)
+  expect(end, `${file} has no end of recipe`).toBeGreaterThan(start)
+  return text.slice(text.indexOf('\n', start) + 1, end).trim()
+}
+
+describe('docs/recipes.md', () => {
+  it.each(['remember-me.test.ts', 'logout-everywhere.test.ts', 'csrf.test.ts'])('shows the recipe of %s verbatim', (file) => {
+    const code = recipe(file)
+    expect(code.length).toBeGreaterThan(200)
+    expect(docs.includes(code), `docs/recipes.md is out of date with the recipe in test/recipes/${file}`).toBe(true)
+  })
+})

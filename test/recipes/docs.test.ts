@@ -5,17 +5,11 @@
  */
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { recipeOf } from '../helpers/recipes.js'
 
 const docs = readFileSync(new URL('../../docs/recipes.md', import.meta.url), 'utf8')
 
-function recipe(file: string): string {
-  const text = readFileSync(new URL(file, import.meta.url), 'utf8')
-  const start = text.search(/^\/\/ --- recipe: .*\n/m)
-  const end = text.indexOf('// --- end recipe')
-  expect(start, `${file} has no recipe`).toBeGreaterThanOrEqual(0)
-  expect(end, `${file} has no end of recipe`).toBeGreaterThan(start)
-  return text.slice(text.indexOf('\n', start) + 1, end).trim()
-}
+const recipe = (file: string): string => recipeOf(new URL(file, import.meta.url))
 
 describe('docs/recipes.md', () => {
   it.each(['remember-me.test.ts', 'logout-everywhere.test.ts', 'csrf.test.ts'])('shows the recipe of %s verbatim', (file) => {

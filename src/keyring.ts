@@ -180,8 +180,8 @@ export function createKeyring(secrets: SecretsInput | Keyring): Keyring {
   const byId = new Map<string, Key>()
   list.forEach((item, index) => {
     const where = Array.isArray(secrets) ? `secrets[${index}]` : 'secrets'
-    if (isEntry(item)) assertKnownKeys(item, ENTRY_KEYS, `${where}.`)
     const entry = isEntry(item) ? item : { secret: item }
+    assertKnownKeys(entry, ENTRY_KEYS, `${where}.`)
     const secret = toBytes(entry.secret, where)
     assertStrong(secret, where)
     let id: string

@@ -33,6 +33,12 @@ export interface CommitContext {
    * a list of values included.
    */
   vary?: string | readonly string[] | number | null | undefined
+  /**
+   * The response's status. On a 5xx (a failed request, such as the error page for a handler that
+   * threw halfway) no session cookie is written: the client keeps the session it had. Omit it to
+   * commit whatever the status (the way to keep a session on a 5xx on purpose).
+   */
+  status?: number
 }
 
 /**
@@ -159,7 +165,7 @@ function isSessionData(data: unknown): data is SessionData {
 }
 
 const SIGN_KEYS = new Set(['expiresIn', 'persistent', 'now'])
-const CONTEXT_KEYS = new Set(['secure', 'vary'])
+const CONTEXT_KEYS = new Set(['secure', 'vary', 'status'])
 const VERIFY_KEYS = new Set(['now'])
 
 /**
@@ -251,17 +257,28 @@ function setCookies(config: Config, state: SessionState, meta: Meta, secure: boo
 
 function commit<T extends object>(config: Config, session: Session<T>, context: CommitContext | undefined): SessionCommit {
   let vary = ''
+  let failed = false
   if (context !== undefined) {
     strictOptions(context, CONTEXT_KEYS, 'sessions.commit')
     if (context.secure !== undefined && typeof context.secure !== 'boolean') throw new TypeError('option secure is invalid: give true when the request came over HTTPS, else false')
     vary = varyText(context.vary)
+    failed = isServerError(context.status)
   }
   const state = getSessionState(session)
   const meta = (state.meta as MetaBag).frasco ?? new Meta()
-  const setCookie = setCookies(config, state, meta, context?.secure)
+  const setCookie = failed ? [] : setCookies(config, state, meta, context?.secure)
   // A new result every time: the caller may add to its list.
   if (setCookie.length === 0 && !state.accessed) return { setCookie, vary: undefined }
   return { setCookie, vary: varyWithCookie(vary) }
+}
+
+/** RFC 9110 §15.6: a 5xx says the server failed to fulfil the request. */
+function isServerError(status: unknown): boolean {
+  if (status === undefined) return false
+  if (!Number.isInteger(status) || (status as number) < 100 || (status as number) > 999) {
+    throw new TypeError('option status is invalid: give the response status, a whole number from 100 to 999')
+  }
+  return (status as number) >= 500 && (status as number) <= 599
 }
 
 /** The Vary value a framework handed over, as one comma-separated text. */

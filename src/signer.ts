@@ -12,7 +12,7 @@ import { decodeUtf8 } from './encoding.js'
 import { PayloadMalformed, SessionError } from './errors.js'
 import type { Keyring, SecretsInput } from './keyring.js'
 import { OBJECT_OPTION_KEYS, TOKEN_OPTION_KEYS, createObjectCodec, setUpTokens, type TokenSetup } from './lib/codec.js'
-import { SIGN_HINTS, TOKEN_HINTS, VERIFY_HINTS, lifetimeOption, strictOptions, type Clock, type CompressOption } from './lib/options.js'
+import { SIGN_HINTS, TOKEN_HINTS, VERIFY_HINTS, lifetimeOption, requiredOptions, strictOptions, type Clock, type CompressOption } from './lib/options.js'
 import { verified, type DecodedValue, type TokenFacts, type VerifyResult } from './lib/result.js'
 import { FLAG_EXPIRES, MAX_SECONDS, TokenCore, instant, type OpenedToken } from './lib/token.js'
 
@@ -150,12 +150,8 @@ const SIGN_KEYS = new Set(['expiresIn', 'now'])
 const VERIFY_KEYS = new Set(['maxAge', 'now'])
 const SIGNER_VERIFY_KEYS = new Set(['maxAge', 'now', 'encoding'])
 
-function factoryOptions<T extends object>(options: T, keys: ReadonlySet<string>, factory: string): T {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`options are invalid: ${factory} needs an options object, e.g. ${factory}({ secrets, purpose })`)
-  }
-  return strictOptions(options, keys, factory, TOKEN_HINTS) as T
-}
+const factoryOptions = <T extends object>(options: T, keys: ReadonlySet<string>, factory: string): T =>
+  requiredOptions(options, keys, factory, '{ secrets, purpose }', TOKEN_HINTS)
 
 function issueTimes(setup: TokenSetup, options: SignOptions | undefined): [issuedAt: number, expiresAt: number | undefined] {
   const { expiresIn, now } = strictOptions(options, SIGN_KEYS, 'sign', SIGN_HINTS)

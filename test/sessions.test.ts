@@ -952,3 +952,25 @@ describe('review fixes of 1.0', () => {
     expect(() => createSessions({ secrets: SECRET, format: { ...broken, defaultLifetime: 86_400_000 } as never })).toThrow(/^option format\.defaultLifetime is invalid/)
   })
 })
+
+describe('commit with the response status', () => {
+  const sessions = createSessions({ secrets: SECRET, clock: () => NOW })
+
+  it.each([500, 502, 503, 599])('writes no session cookie on a %i, and still asks for Vary', (status) => {
+    const session = sessions.read(undefined)
+    session.set('user', 'ada')
+    expect(sessions.commit(session, { status, vary: 'Accept' })).toEqual({ setCookie: [], vary: 'Accept, Cookie' })
+  })
+
+  it.each([200, 302, 404, 499, 600])('commits as usual on a %i', (status) => {
+    const session = sessions.read(undefined)
+    session.set('user', 'ada')
+    expect(sessions.commit(session, { status }).setCookie).toHaveLength(1)
+  })
+
+  it('refuses a status that is not one', () => {
+    const session = sessions.read(undefined)
+    for (const status of [0, 99, 1000, 500.5, Number.NaN]) expect(() => sessions.commit(session, { status })).toThrow(/^option status is invalid/)
+    expect(() => sessions.commit(session, { status: '500' as never })).toThrow(/^option status is invalid/)
+  })
+})

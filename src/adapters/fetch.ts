@@ -5,7 +5,7 @@
  * @module
  */
 import { ChangedAfterCommit, isSessionError } from '../errors.js'
-import { assertTrustProxy, isSecureRequest, varyWithCookie } from '../lib/vary.js'
+import { assertTrustProxy, isSecureRequest } from '../lib/vary.js'
 import { watchSession, type Session, type SessionData, type SessionWatcher } from '../session.js'
 import type { Sessions } from '../sessions.js'
 
@@ -58,11 +58,6 @@ function isSecure(request: Request, trustProxy: boolean): boolean {
   return isSecureRequest(request.url.startsWith('https:'), request.headers.get('x-forwarded-proto'), trustProxy)
 }
 
-/** RFC 9110 §15.6: a 5xx says the server failed to fulfil the request. */
-function isServerError(status: number): boolean {
-  return status >= 500 && status <= 599
-}
-
 /**
  * Reads the session of a request from its `Cookie` header. Never throws on bad input.
  *
@@ -100,7 +95,18 @@ export function commitSession<T extends object, R extends Headers | Response>(
   session: Session<T>,
   options?: FetchSessionOptions,
 ): R {
-  const trustProxy = assertTrustProxy(options, 'commitSession')
+  return commitTo(sessions, request, target, session, assertTrustProxy(options, 'commitSession'), undefined)
+}
+
+/** {@link commitSession} with its options checked; `status` is passed to commit (no cookie on a 5xx). */
+function commitTo<T extends object, R extends Headers | Response>(
+  sessions: Sessions<T>,
+  request: Request,
+  target: R,
+  session: Session<T>,
+  trustProxy: boolean,
+  status: number | undefined,
+): R {
   // Duck-typed: a Request of another realm or library (undici's, a framework's subclass) also works.
   if (typeof (request as Partial<Request> | null)?.url !== 'string' || typeof (request as Partial<Request>).headers?.get !== 'function') {
     throw new TypeError('request is invalid: commitSession takes (sessions, request, response, session, options); 0.1 took (sessions, session, response, { request })')
@@ -110,11 +116,10 @@ export function commitSession<T extends object, R extends Headers | Response>(
   // error reaches the client as a failed fetch, cookies or not, so it goes back as it came.
   if (!(target instanceof Headers) && (target as Response).status === 0) return target
   const headers = target instanceof Headers ? target : (target as Response).headers
-  const { setCookie, vary } = sessions.commit(session, {
-    secure: sessions.secureAuto && isSecure(request, trustProxy),
-    vary: headers.get('vary'),
-  })
-  return writeTo(target, setCookie, vary)
+  const secure = sessions.secureAuto && isSecure(request, trustProxy)
+  const vary = headers.get('vary')
+  const result = sessions.commit(session, status === undefined ? { secure, vary } : { secure, vary, status })
+  return writeTo(target, result.setCookie, result.vary)
 }
 
 /** Writes onto `target` in place, or onto a copy when its headers are immutable. */
@@ -202,13 +207,9 @@ export function withSessions<T extends object = SessionData>(
   return async (request) => {
     const session = readSession(sessions, request)
     const response = await handler(request, session)
-    let committed: Response
-    if (isServerError((response as Partial<Response> | null)?.status ?? 0)) {
-      // Nothing half-written: only Vary, as the body still depends on the session.
-      committed = writeTo(response, [], session.accessed ? varyWithCookie(response.headers.get('vary') ?? '') : undefined)
-    } else {
-      committed = commitSession(sessions, request, response, session, { trustProxy })
-    }
+    // With the status, commit writes no cookie on a 5xx: nothing half-written goes out.
+    const status = (response as Partial<Response> | null)?.status
+    const committed = commitTo(sessions, request, response, session, trustProxy, typeof status === 'number' && status >= 100 ? status : undefined)
     watchSession(session, new LateChange(request, onError))
     return committed
   }

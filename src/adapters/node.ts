@@ -6,7 +6,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { ChangedAfterCommit, isSessionError } from '../errors.js'
-import { assertTrustProxy, isSecureRequest, varyWithCookie } from '../lib/vary.js'
+import { assertTrustProxy, isSecureRequest } from '../lib/vary.js'
 import { watchSession, type Session, type SessionData, type SessionWatcher } from '../session.js'
 import type { Sessions } from '../sessions.js'
 
@@ -151,11 +151,6 @@ function isSecure(req: IncomingMessage, trustProxy: boolean): boolean {
   return isSecureRequest((req.socket as TLSSocket | undefined)?.encrypted === true, req.headers['x-forwarded-proto'], trustProxy)
 }
 
-/** RFC 9110 §15.6: a 5xx says the server failed to fulfil the request. */
-function isServerError(status: number): boolean {
-  return status >= 500 && status <= 599
-}
-
 /** The key of `headers` equal to `lower` ignoring case (header names are case-insensitive). */
 function findKey(headers: OutgoingHttpHeaders, lower: string): string | undefined {
   for (const key in headers) if (key.length === lower.length && key.toLowerCase() === lower) return key
@@ -224,7 +219,7 @@ export function commitSession<T extends object>(
   if (attached?.committedByHand === true) {
     throw new TypeError('commitSession: this session was already committed on this response; commit once, after the last change')
   }
-  apply(sessions, req, res, session, trustProxy, undefined, true)
+  apply(sessions, req, res, session, trustProxy, undefined, undefined)
   // On a request the middleware saw, this was the commit: the hook must not write a second
   // Set-Cookie for the same cookie, and a later change is reported rather than lost.
   if (attached !== undefined) {
@@ -240,16 +235,15 @@ function apply<T extends object>(
   session: Session<T>,
   trustProxy: boolean,
   headers: OutgoingHttpHeaders | undefined,
-  writeCookies: boolean,
+  status: number | undefined,
 ): void {
   if (res.headersSent) throw new Error('commitSession: the response headers were already sent')
   // writeHead(200, { VARY: … }) replaces a Vary set before, so merge with the object when it has one.
   const varyKey = headers === undefined ? undefined : findKey(headers, 'vary')
   const current = currentVary(res, headers, varyKey)
   // Throws before anything is changed, so a failed commit leaves the response as it was.
-  const { setCookie: cookies, vary } = writeCookies
-    ? sessions.commit(session, { secure: sessions.secureAuto && isSecure(req, trustProxy), vary: current })
-    : { setCookie: [], vary: session.accessed ? varyWithCookie(current) : undefined }
+  const secure = sessions.secureAuto && isSecure(req, trustProxy)
+  const { setCookie: cookies, vary } = sessions.commit(session, status === undefined ? { secure, vary: current } : { secure, vary: current, status })
   if (cookies.length > 0) {
     const key = headers === undefined ? undefined : findKey(headers, 'set-cookie')
     if (headers !== undefined && key !== undefined) {
@@ -319,12 +313,12 @@ function writeHeadWithSession(this: ServerResponse, ...args: unknown[]): ServerR
       layer.seal()
       if (layer.session !== undefined) {
         const headers = prepareHeaders(this, args)
-        // A 5xx is a failed request (often an error page for a handler that threw halfway): the
-        // client keeps the session it had, as with withSessions and a handler that throws.
-        // Converted as Node converts it (writeHead('500') is a 500).
+        // commit writes no cookie on a 5xx (a failed request, often an error page for a handler
+        // that threw halfway). The status as Node converts it (writeHead('500') is a 500); one
+        // Node will refuse is left for Node to refuse.
         const status = args[0] === undefined ? this.statusCode : Number(args[0]) | 0
         try {
-          apply(layer.sessions, layer.req, this, layer.session, layer.trustProxy, headers, !isServerError(status))
+          apply(layer.sessions, layer.req, this, layer.session, layer.trustProxy, headers, status >= 100 && status <= 999 ? status : undefined)
         } catch (error) {
           // Thrown here, the error would escape from res.end() or a stream's pipe, often on a path
           // nobody awaits, and crash the process. Answer 500 instead, with the app's headers but

@@ -11,7 +11,7 @@
  * @module
  */
 import { CookieTooLarge } from '../errors.js'
-import { assertKnownKeys } from '../lib/options.js'
+import { MAX_LIFETIME, assertKnownKeys } from '../lib/options.js'
 
 // Every options object is strict: a misspelt attribute would otherwise be left out of the header
 // without a word.
@@ -38,7 +38,7 @@ const COOKIE_HINTS: Readonly<Record<string, string>> = {
  * stringifySetCookie('id', 'v', { maxAge: 10 * MAX_COOKIE_LIFETIME }) // 'id=v; Max-Age=34560000'
  * ```
  */
-export const MAX_COOKIE_LIFETIME = 34_560_000
+export const MAX_COOKIE_LIFETIME = MAX_LIFETIME
 
 /**
  * The largest cookie, in bytes, that every user agent must accept, counting the name and the

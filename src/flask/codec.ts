@@ -7,7 +7,7 @@
  * @module
  */
 import { PayloadMalformed } from '../errors.js'
-import { TOKEN_HINTS, VERIFY_HINTS, assertKnownKeys, clockOption, lifetimeOption, strictOptions, type Clock, type CompressOption } from '../lib/options.js'
+import { TOKEN_HINTS, VERIFY_HINTS, requiredOptions, clockOption, lifetimeOption, strictOptions, type Clock, type CompressOption } from '../lib/options.js'
 import type { VerifyResult } from '../lib/result.js'
 import { itsdangerousSerializer, type ItsdangerousSecrets, type ItsdangerousSerializer } from './itsdangerous.js'
 import { decodeFlaskJson, encodeFlaskJson } from './json.js'
@@ -179,10 +179,7 @@ export function flaskSerializer(options: Omit<FlaskCodecOptions, 'lifetime'>, fa
  * ```
  */
 export function createFlaskCodec(options: FlaskCodecOptions): FlaskCodec {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('options are invalid: createFlaskCodec needs an options object, e.g. createFlaskCodec({ secrets })')
-  }
-  assertKnownKeys(options, CODEC_KEYS, '', CODEC_HINTS)
+  requiredOptions(options, CODEC_KEYS, 'createFlaskCodec', '{ secrets }', CODEC_HINTS)
   const maxAge = options.lifetime === undefined ? FLASK_DEFAULT_LIFETIME : lifetimeOption(options.lifetime, 'lifetime')
   const { lifetime: _, ...rest } = options
   const serializer = flaskSerializer(rest, 'createFlaskCodec')

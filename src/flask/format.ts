@@ -7,7 +7,7 @@
 import { Buffer } from 'node:buffer'
 import { CookieTooLarge } from '../errors.js'
 import type { SessionCodec, SessionFormat, SessionFormatContext } from '../lib/format.js'
-import { assertKnownKeys } from '../lib/options.js'
+import { strictOptions } from '../lib/options.js'
 import { DecodedValue } from '../lib/result.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../serializer.js'
 import { FLASK_DEFAULT_LIFETIME, FLASK_SALT, flaskSerializer } from './codec.js'
@@ -58,9 +58,7 @@ const FORMAT_HINTS: Readonly<Record<string, string>> = {
  * ```
  */
 export function createFlaskFormat(options: FlaskFormatOptions = {}): SessionFormat {
-  if (typeof options !== 'object' || options === null) throw new TypeError('options are invalid: createFlaskFormat takes an options object, e.g. { salt }')
-  assertKnownKeys(options, FORMAT_KEYS, '', FORMAT_HINTS)
-  const salt = options.salt ?? FLASK_SALT
+  const salt = strictOptions(options, FORMAT_KEYS, 'createFlaskFormat', FORMAT_HINTS).salt ?? FLASK_SALT
   if (typeof salt !== 'string' || salt === '') throw new TypeError("option salt is invalid: give the Flask app's session salt (default 'cookie-session')")
   return Object.freeze({
     name: 'flask',

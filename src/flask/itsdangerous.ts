@@ -33,7 +33,7 @@ import {
   SignatureInvalid,
 } from '../errors.js'
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../serializer.js'
-import { SIGN_HINTS, TOKEN_HINTS, VERIFY_HINTS, assertKnownKeys, clockOption, compressOption, lifetimeOption, strictOptions, type Clock, type CompressOption } from '../lib/options.js'
+import { SIGN_HINTS, TOKEN_HINTS, VERIFY_HINTS, requiredOptions, clockOption, compressOption, lifetimeOption, strictOptions, type Clock, type CompressOption } from '../lib/options.js'
 import { verified, type VerifyResult } from '../lib/result.js'
 import { decodePythonJson, encodePythonJson } from './python-json.js'
 
@@ -330,10 +330,7 @@ const PYTHON_NAMES: Readonly<Record<string, string>> = {
 }
 
 function createCore(options: ItsdangerousSignerOptions, keys: ReadonlySet<string>, defaultSalt: string, factory: string): Core {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`options are invalid: ${factory} needs an options object, e.g. ${factory}({ secrets })`)
-  }
-  assertKnownKeys(options, keys, '', PYTHON_NAMES)
+  requiredOptions(options, keys, factory, '{ secrets }', PYTHON_NAMES)
   const secrets = secretList(options.secrets)
   const salt = toBytes(options.salt ?? defaultSalt, 'salt')
   const digest = options.digest ?? 'sha1'

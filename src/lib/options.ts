@@ -102,6 +102,18 @@ export function strictOptions<T extends object>(options: T | undefined, known: R
   return options
 }
 
+/**
+ * A factory's required options object, checked with {@link assertKnownKeys}: anything but an
+ * object is a TypeError showing the call with `example` (e.g. `{ secrets }`).
+ */
+export function requiredOptions<T extends object>(options: T, known: ReadonlySet<string>, factory: string, example: string, hints: Hints = {}): T {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`options are invalid: ${factory} needs an options object, e.g. ${factory}(${example})`)
+  }
+  assertKnownKeys(options, known, '', hints)
+  return options
+}
+
 /** The known key closest to `key` (case-insensitively equal, or one edit away), if any. */
 function nearest(key: string, known: ReadonlySet<string>): string | undefined {
   const lower = key.toLowerCase()

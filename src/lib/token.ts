@@ -313,13 +313,6 @@ export function toSeconds(now: Date | number | undefined, where = 'now'): number
   return Math.floor(ms / 1000)
 }
 
-/** Validates a duration option in seconds (a non-negative finite number). */
-export function assertSeconds(value: unknown, where: string, { allowZero = true } = {}): asserts value is number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0) || value > MAX_SECONDS) {
-    throw new TypeError(`option ${where} is invalid: give a ${allowZero ? 'non-negative' : 'positive'} number of seconds`)
-  }
-}
-
 export function assertPurpose(purpose: unknown): asserts purpose is string {
   if (typeof purpose !== 'string' || purpose.length === 0 || purpose.length > 256 || purpose.includes('\0')) {
     throw new TypeError(

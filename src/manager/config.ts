@@ -8,7 +8,7 @@ import { createTokenCookieWriter, MAX_COOKIE_BYTES, type CookieAttributes, type 
 import type { SessionError } from '../errors.js'
 import type { Keyring, SecretsInput } from '../keyring.js'
 import type { SessionCodec, SessionFormat } from '../lib/format.js'
-import { SESSION_HINTS, assertKnownKeys, booleanOption, clockOption, lifetimeOption, type Clock, type CompressOption } from '../lib/options.js'
+import { SESSION_HINTS, assertKnownKeys, requiredOptions, booleanOption, clockOption, lifetimeOption, type Clock, type CompressOption } from '../lib/options.js'
 import { FRASCO_FORMAT } from '../formats/frasco.js'
 
 /**
@@ -144,10 +144,7 @@ const CHUNKING_KEYS = new Set(['maxChunks'])
 
 /** Validates `createSessions`' options; every TypeError names the option and the fix. */
 export function resolveConfig(options: SessionsOptions): Config {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('options are invalid: createSessions needs an options object, e.g. createSessions({ secrets })')
-  }
-  assertKnownKeys(options, OPTION_KEYS, '', SESSION_HINTS)
+  requiredOptions(options, OPTION_KEYS, 'createSessions', '{ secrets }', SESSION_HINTS)
   if (options.secrets === undefined) {
     throw new TypeError('option secrets is missing: give one secret or a list, newest first; generate one with `npx frasco keygen`')
   }

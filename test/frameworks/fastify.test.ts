@@ -42,12 +42,10 @@ function useSessions(app: FastifyInstance, sessions: Sessions<LoginData>): void 
     // Once: when this throws (or a later onSend hook does), Fastify sends an error reply through
     // onSend again, and the session must not be appended twice nor fail twice.
     read.delete(request)
-    // A failed request (a 5xx, such as the error reply to a handler that threw) keeps the session
-    // the client had: nothing half-written goes out.
-    if (reply.statusCode >= 500) return payload
     const { setCookie, vary } = sessions.commit(session, {
       secure: request.protocol === 'https', // request.protocol follows Fastify's own trustProxy option
       vary: String(reply.getHeader('vary') ?? ''), // the app's Vary, for commit to merge Cookie into
+      status: reply.statusCode, // no session cookie on a 5xx: a failed request keeps the session it had
     })
     if (setCookie.length > 0) reply.header('set-cookie', setCookie) // appends to the app's Set-Cookie
     if (vary !== undefined) reply.header('vary', vary) // the app's Vary with Cookie merged in

@@ -28,14 +28,13 @@ function sessionsMiddleware(sessions: Sessions<LoginData>, options: { trustProxy
     const session = readSession(sessions, c.req.raw)
     c.set('session', session)
     await next()
-    // A failed request (a 5xx, such as app.onError's answer to a handler that threw) keeps the
-    // session the client had: nothing half-written goes out.
-    if (c.res.status >= 500) return
     // An https URL wins; X-Forwarded-Proto counts only with trustProxy, behind a proxy that sets
     // (and overwrites) it: the rule of frasco/fetch and frasco/node.
     const forwarded = options.trustProxy === true ? c.req.header('x-forwarded-proto')?.split(',', 1)[0]?.trim().toLowerCase() : undefined
     const secure = new URL(c.req.url).protocol === 'https:' || forwarded === 'https'
-    const { setCookie, vary } = sessions.commit(session, { secure, vary: c.res.headers.get('vary') })
+    // With the status, commit writes no session cookie on a 5xx (such as app.onError's answer to a
+    // handler that threw): a failed request keeps the session the client had.
+    const { setCookie, vary } = sessions.commit(session, { secure, vary: c.res.headers.get('vary'), status: c.res.status })
     // c.header copies a response whose headers are immutable (a fetch() result, Response.redirect()).
     for (const cookie of setCookie) c.header('Set-Cookie', cookie, { append: true })
     if (vary !== undefined) c.header('Vary', vary)

@@ -27,11 +27,10 @@ function sessionsMiddleware(sessions: Sessions<LoginData>): Koa.Middleware<Defau
     ctx.session = readSession(sessions, ctx.req)
     await next()
     // After the app, before Koa sends the headers. A thrown error skips this: Koa's error
-    // response drops every header anyway; so does a 5xx the app sets itself (a failed request
-    // keeps the session the client had). With ctx.respond = false, commit before writing.
-    // ctx.secure follows app.proxy; commit merges Cookie into the app's Vary.
-    if (ctx.status >= 500) return
-    const { setCookie, vary } = sessions.commit(ctx.session, { secure: ctx.secure, vary: ctx.response.get('Vary') })
+    // response drops every header anyway. With ctx.respond = false, commit before writing.
+    // ctx.secure follows app.proxy; commit merges Cookie into the app's Vary, and writes no session
+    // cookie on a 5xx the app sets itself (a failed request keeps the session the client had).
+    const { setCookie, vary } = sessions.commit(ctx.session, { secure: ctx.secure, vary: ctx.response.get('Vary'), status: ctx.status })
     if (setCookie.length > 0) ctx.append('Set-Cookie', setCookie) // after the app's own cookies
     if (vary !== undefined) ctx.set('Vary', vary)
   }

@@ -34,6 +34,7 @@ import { typicalPayload, cookieHeader, setCookieValue } from './cases.mjs'
 import { MAX_AGE } from './floors.mjs'
 import { compare } from './lib/measure.mjs'
 import { formatNs } from './lib/report.mjs'
+import { mockRequest, mockResponse } from './lib/mocks.mjs'
 
 const argv = process.argv.slice(2)
 const flags = argv.filter((a) => a.startsWith('--'))
@@ -115,35 +116,6 @@ const attributesOf = (setCookie) => setCookie.replace(/=[^;]*/, '=<value>')
 
 // Just enough of IncomingMessage / ServerResponse for the node adapter, kept in memory (as in
 // bench/peers/run.mjs): headers in a null-prototype object, writeHead doing nothing else.
-function mockRequest(cookie) {
-  return { headers: { cookie }, socket: { encrypted: false }, method: 'GET', url: '/' }
-}
-function mockResponse() {
-  const headers = Object.create(null)
-  return {
-    headersSent: false,
-    statusCode: 200,
-    headers,
-    getHeader: (name) => headers[name.toLowerCase()],
-    setHeader(name, value) {
-      headers[name.toLowerCase()] = value
-      return this
-    },
-    appendHeader(name, value) {
-      const key = name.toLowerCase()
-      headers[key] = (headers[key] === undefined ? [] : [].concat(headers[key])).concat(value)
-      return this
-    },
-    removeHeader(name) {
-      delete headers[name.toLowerCase()]
-    },
-    writeHead() {
-      return this
-    },
-    end() {},
-  }
-}
-
 // -------------------------------------------------------------------------------------------------
 // The cases: for each, a factory that builds one side's function from a build. Both sides get the
 // same secrets and payload; every fixture checks that the two sides did the same work.

@@ -19,6 +19,7 @@ import { sessionMiddleware } from '../../dist/adapters/node.js'
 import { SESSION_LIFETIME, cookieHeader, typicalPayload } from '../cases.mjs'
 import { COOKIE_NAME, MAX_AGE, createGcmFloor, createHmacFloor } from '../floors.mjs'
 import { compare, median, quantile } from '../lib/measure.mjs'
+import { mockRequest, mockResponse } from '../lib/mocks.mjs'
 
 const payload = typicalPayload()
 const secret = randomBytes(32).toString('base64url')
@@ -34,35 +35,6 @@ function cookieValue(header, name) {
   const start = at + name.length + 1
   const end = header.indexOf(';', start)
   return header.slice(start, end === -1 ? header.length : end)
-}
-
-// Just enough of IncomingMessage / ServerResponse for session middleware, kept in memory.
-function mockRequest(cookie) {
-  return { headers: { cookie }, connection: { encrypted: false }, socket: { encrypted: false }, method: 'GET', url: '/' }
-}
-function mockResponse() {
-  const headers = Object.create(null)
-  return {
-    headersSent: false,
-    headers,
-    getHeader: (name) => headers[name.toLowerCase()],
-    setHeader(name, value) {
-      headers[name.toLowerCase()] = value
-      return this
-    },
-    appendHeader(name, value) {
-      const key = name.toLowerCase()
-      const list = headers[key] === undefined ? [] : [].concat(headers[key])
-      headers[key] = list.concat(value)
-      return this
-    },
-    removeHeader(name) {
-      delete headers[name.toLowerCase()]
-    },
-    writeHead() {
-      return this
-    },
-  }
 }
 
 const peers = []

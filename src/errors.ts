@@ -28,6 +28,7 @@ export type SessionErrorCode =
   | 'ERR_SESSION_UNSUPPORTED_VERSION'
   | 'ERR_SESSION_COOKIE_TOO_LARGE'
   | 'ERR_SESSION_CHANGED_AFTER_COMMIT'
+  | 'ERR_SESSION_SECURE_COOKIE_OVER_HTTP'
 
 /**
  * Base class of every error Frasco raises for untrusted input.
@@ -218,6 +219,31 @@ export class CookieTooLarge extends SessionError {
 export class ChangedAfterCommit extends SessionError {
   constructor(message = 'the session changed after its cookie was committed (the response headers were already sent); the change is lost') {
     super('ERR_SESSION_CHANGED_AFTER_COMMIT', message)
+  }
+}
+
+/**
+ * A `Secure` session cookie was set on a request that did not arrive over TLS (no TLS socket or
+ * https URL, no `X-Forwarded-Proto: https` or `Forwarded: proto=https` from a proxy) for a host
+ * other than localhost. Browsers drop such a cookie, so every login is lost without a trace. The
+ * adapters report it once per session manager, to `onError`, not per request. Your side: serve
+ * over https (behind a proxy that terminates TLS, have it send `X-Forwarded-Proto` and pass
+ * `trustProxy: true`), or use `cookie.secure: 'auto'` where plain http is expected.
+ *
+ * @example
+ * ```ts
+ * app.use(sessionMiddleware(sessions, {
+ *   onError: (error) => { if (error instanceof SecureCookieOverHttp) log.warn(error.message) },
+ * }))
+ * ```
+ */
+export class SecureCookieOverHttp extends SessionError {
+  constructor(host: string) {
+    super(
+      'ERR_SESSION_SECURE_COOKIE_OVER_HTTP',
+      `the session cookie is Secure but a request${host === '' ? '' : ` to ${host}`} did not arrive over https, so browsers drop it and every session is lost: ` +
+        "serve over https (behind a TLS proxy: trustProxy: true and X-Forwarded-Proto), or set cookie.secure: 'auto'; reported once per session manager",
+    )
   }
 }
 

@@ -3,6 +3,7 @@
 // the adapters in `frasco/node` and `frasco/fetch`.
 export {
   ChangedAfterCommit,
+  SecureCookieOverHttp,
   CookieTooLarge,
   DecompressionTooLarge,
   NotYetValid,

@@ -290,6 +290,12 @@ export interface SessionMethods<T extends object = SessionData> {
    * when it commits. Call it right after login, against session fixation. The callback, if any, is
    * called asynchronously with no error (Passport 0.6+ calls `req.session.regenerate(cb)`).
    *
+   * Without a callback, the session is emptied in place: keep using the same object. With a
+   * callback on `req.session` of `frasco/node` (express-session's form, which Passport uses),
+   * `req.session` is a new, empty session when the callback runs, as with express-session, and
+   * the old object keeps its data, readable but no longer writable (so Passport's
+   * `keepSessionInfo` can copy it over): read `req.session` again in the callback.
+   *
    * @example
    * ```ts
    * session.regenerate()
@@ -393,6 +399,20 @@ export interface SessionWatcher {
   sessionChanged(): void
 }
 
+/**
+ * What hands a session out through an indirection it controls (the node adapter's `req.session`).
+ * Once a session has a holder (see {@link holdSession}), `regenerate(callback)`, express-session's
+ * form, does what express-session does: the holder receives a new, empty session to hand out from then on, and the old object keeps
+ * its data, readable but no longer writable. Code that kept a reference across the regenerate
+ * (Passport's `keepSessionInfo`, which merges the old session into the new one) can still read it,
+ * and a write to it, which would be lost, throws instead.
+ *
+ * @internal
+ */
+export interface SessionHolder {
+  sessionReplaced(next: Session<SessionData>): void
+}
+
 /** Options of {@link createSession}. @internal */
 export interface CreateSessionOptions {
   /** Data read from the cookie; copied into the session without marking it modified or accessed. */
@@ -420,6 +440,10 @@ class State implements SessionState {
   readonly meta: Record<string, unknown>
   /** Told (once) of the next modification; see {@link watchSession}. */
   watcher: SessionWatcher | undefined = undefined
+  /** Receives the new session on regenerate(); see {@link holdSession}. */
+  holder: SessionHolder | undefined = undefined
+  /** Set once regenerate() handed the holder a new session: this one is a read-only leftover. */
+  replaced = false
   /** What `persistent` returns to on regenerate() and destroy(): the manager's default. */
   readonly defaultPersistent: boolean
 
@@ -467,7 +491,17 @@ function assertKey(key: unknown): asserts key is string {
   }
 }
 
+/** Every member that changes the session calls this first. */
+function assertCurrent(state: State): void {
+  if (state.replaced) {
+    throw new TypeError(
+      'this session was regenerated and replaced: read req.session again after regenerate() (the old object is read-only)',
+    )
+  }
+}
+
 function assertWritable(state: State, key: string): void {
+  assertCurrent(state)
   if (state.destroyed) {
     throw new TypeError(
       `cannot store "${key}" in a destroyed session: call session.regenerate() to start a new one`,
@@ -571,6 +605,7 @@ class SessionTarget implements SessionMethods<SessionData> {
 
   pop(key: string, fallback?: unknown): unknown {
     const state = stateOf(this)
+    assertCurrent(state)
     assertKey(key)
     state.accessed = true
     if (!(key in state.data)) return fallback
@@ -582,6 +617,7 @@ class SessionTarget implements SessionMethods<SessionData> {
 
   clear(): void {
     const state = stateOf(this)
+    assertCurrent(state)
     state.accessed = true
     if (isEmpty(state.data)) return
     state.data = emptyStore()
@@ -643,7 +679,9 @@ class SessionTarget implements SessionMethods<SessionData> {
   }
 
   touch(): void {
-    markModified(stateOf(this))
+    const state = stateOf(this)
+    assertCurrent(state)
+    markModified(state)
   }
 
   flash(message: string, category: string = DEFAULT_CATEGORY): void {
@@ -661,6 +699,7 @@ class SessionTarget implements SessionMethods<SessionData> {
 
   consumeFlashes(filter?: FlashFilter): FlashMessage[] {
     const state = stateOf(this)
+    assertCurrent(state)
     const categories = toFilter(filter)
     const messages = readFlashes(state, categories)
     state.accessed = true
@@ -691,6 +730,14 @@ class SessionTarget implements SessionMethods<SessionData> {
   regenerate(callback?: SessionCallback): void {
     const state = stateOf(this)
     assertCallback(callback)
+    assertCurrent(state)
+    // The callback form is express-session's API, and code written for it (Passport) expects its
+    // semantics: a new req.session. Without a callback, Frasco's own: the same object, emptied.
+    if (state.holder !== undefined && callback !== undefined) {
+      replace(state, state.holder)
+      defer(callback)
+      return
+    }
     state.data = emptyStore()
     state.isNew = true
     state.regenerated = true
@@ -702,6 +749,7 @@ class SessionTarget implements SessionMethods<SessionData> {
 
   destroy(callback?: SessionCallback): void {
     const state = stateOf(this)
+    assertCurrent(state)
     assertCallback(callback)
     state.data = emptyStore()
     state.destroyed = true
@@ -713,6 +761,7 @@ class SessionTarget implements SessionMethods<SessionData> {
 
   save(callback?: SessionCallback): void {
     const state = stateOf(this)
+    assertCurrent(state)
     assertCallback(callback)
     // On a destroyed session this changes nothing: destroy() already marked it modified.
     markModified(state)
@@ -745,6 +794,24 @@ class SessionTarget implements SessionMethods<SessionData> {
   }
 }
 
+/**
+ * regenerate() on a held session: the holder gets a new, empty session with a new identity, and
+ * this one keeps its data, read-only (see {@link SessionHolder}).
+ */
+function replace(state: State, holder: SessionHolder): void {
+  // A regenerate after the commit is a late change like any other: the watcher hears of it.
+  markModified(state)
+  state.holder = undefined
+  state.replaced = true
+  // The manager's bag (the old cookie's chunk count, for one) belongs to the request, not to the object.
+  const next = new State(emptyStore(), true, state.meta, state.defaultPersistent, state.defaultPersistent)
+  next.regenerated = true
+  next.modified = true
+  next.accessed = true
+  next.holder = holder
+  holder.sessionReplaced(new Proxy(new SessionTarget(next), handler) as unknown as Session<SessionData>)
+}
+
 function stateOf(self: unknown): State {
   const state = (self as Partial<SessionTarget> | null | undefined)?.[STATE]
   if (!(state instanceof State)) {
@@ -754,6 +821,7 @@ function stateOf(self: unknown): State {
 }
 
 function remove(state: State, key: string): boolean {
+  assertCurrent(state)
   state.accessed = true
   if (!(key in state.data)) return false
   delete state.data[key]
@@ -934,4 +1002,18 @@ export function getSessionState<T extends object>(session: Session<T>): SessionS
  */
 export function watchSession<T extends object>(session: Session<T>, watcher: SessionWatcher | undefined): void {
   ;(getSessionState(session) as State).watcher = watcher
+}
+
+/**
+ * Makes `holder` the session's holder: from now on `regenerate()` hands it a new session instead
+ * of emptying this one (see {@link SessionHolder}).
+ *
+ * @internal Used by the node adapter; not part of the public API.
+ * @example
+ * ```ts
+ * holdSession(session, { sessionReplaced: (next) => { current = next } })
+ * ```
+ */
+export function holdSession<T extends object>(session: Session<T>, holder: SessionHolder): void {
+  ;(getSessionState(session) as State).holder = holder
 }

@@ -331,16 +331,30 @@ console.log(JSON.stringify({
     )
     writeFileSync(
       join(project, 'consumer.ts'),
-      `import { createServer } from 'node:http'
+      `import { createServer, type IncomingMessage } from 'node:http'
 import { createSessions, createSerializer, type Session, type SessionError, type VerifyResult } from 'frasco'
 import { createCookieWriter, stringifySetCookie } from 'frasco/cookie'
 import { sessionMiddleware, withSessions as withNodeSessions, type SessionRequest } from 'frasco/node'
 import { commitSession, readSession, withSessions as withFetchSessions } from 'frasco/fetch'
 import { createFlaskCodec, createFlaskFormat, tuple, type FlaskCodec } from 'frasco/flask'
+import type {} from 'frasco/node/globals'
 
 interface AppData {
   username: string
   visits: number
+}
+
+declare module 'frasco/node/globals' {
+  interface RequestSessionData extends AppData {}
+}
+
+// Express's, Connect's and node:http's req, typed by frasco/node/globals.
+export function connectStyle(req: IncomingMessage): string[] {
+  req.session.visits = (req.session.visits ?? 0) + 1
+  // @ts-expect-error visits holds a number
+  req.session.visits = 'many'
+  req.session = null
+  return req.flash('error')
 }
 
 const sessions = createSessions<AppData>({ secrets: ['typed-consumer-secret-0123456789-abcdefghij'], lifetime: 3600, persistent: true, cookie: { secure: 'auto' } })

@@ -37,7 +37,7 @@ import {
   type SetCookieOptions,
 } from '../src/cookie/index.js'
 import { commitSession, readSession, withSessions as withFetchSessions } from '../src/adapters/fetch.js'
-import { commitSession as nodeCommitSession, sessionMiddleware, withSessions as withNodeSessions, type SessionRequest } from '../src/adapters/node.js'
+import { commitSession as nodeCommitSession, readSession as readNodeSession, sessionMiddleware, withSessions as withNodeSessions, type SessionRequest } from '../src/adapters/node.js'
 import { createFlaskCodec, createItsdangerousSerializer, isTuple, tuple, type FlaskCodec, type ItsdangerousSerializer } from '../src/flask/index.js'
 
 const SECRET = 'types-test-secret-0123456789-abcdefghijklmnop'
@@ -152,6 +152,21 @@ describe('adapters keep T', () => {
       res.end()
     })
     expectTypeOf(listener).toEqualTypeOf<(req: IncomingMessage, res: ServerResponse) => void>()
+    compileOnly(() => {
+      withNodeSessions(sessions, (req) => {
+        // cookie-session's idiom ends the session; the types allow it.
+        req.session = null
+        req.session = undefined
+        // @ts-expect-error req.session cannot be replaced by another value
+        req.session = { visits: 1 }
+        expectTypeOf(req.flash('error')).toEqualTypeOf<string[]>()
+        expectTypeOf(req.flash('info', 'Saved.')).toEqualTypeOf<number>()
+        expectTypeOf(req.flash('info', '%d saved', 3)).toEqualTypeOf<number>()
+        expectTypeOf(req.flash()).toEqualTypeOf<Record<string, string[]>>()
+        // A SessionRequest still passes where an IncomingMessage is expected.
+        expectTypeOf(readNodeSession(sessions, req)).toEqualTypeOf<Session<App>>()
+      })
+    })
     expectTypeOf(sessionMiddleware(sessions)).parameters.toEqualTypeOf<[IncomingMessage, ServerResponse, (error?: unknown) => void]>()
   })
 })

@@ -5,7 +5,7 @@
  * @module
  */
 import { ChangedAfterCommit, isSessionError } from '../errors.js'
-import { assertTrustProxy, isSecureRequest } from '../lib/vary.js'
+import { assertTrustProxy, insecureCookieWarning, isSecureRequest } from '../lib/vary.js'
 import { watchSession, type Session, type SessionData, type SessionWatcher } from '../session.js'
 import type { Sessions } from '../sessions.js'
 
@@ -42,8 +42,12 @@ export interface WithSessionsOptions extends FetchSessionOptions {
    * Called when the session changes after the handler returned its Response (say, while its body
    * streams): the cookie is already on that Response, so the change is lost, and this hears of it
    * as `ChangedAfterCommit` (`ERR_SESSION_CHANGED_AFTER_COMMIT`). An exception it throws is
-   * swallowed. Default: one `console.error` line with the code and the request's method and path
-   * (never the query, the cookie or a session value).
+   * swallowed. Also called once per session manager when a `Secure` cookie was set on a request
+   * that did not arrive over https for a host other than localhost (`SecureCookieOverHttp`,
+   * `ERR_SESSION_SECURE_COOKIE_OVER_HTTP`: browsers drop that cookie; `commitSession` reports it
+   * with a `console.warn` line). Default: one `console.error` line with the code and the request's
+   * method and path (never the query, the cookie or a session value); the Secure-cookie warning is
+   * one `console.warn` line.
    */
   onError?: (error: unknown, request: Request) => void
 }
@@ -95,7 +99,7 @@ export function commitSession<T extends object, R extends Headers | Response>(
   session: Session<T>,
   options?: FetchSessionOptions,
 ): R {
-  return commitTo(sessions, request, target, session, assertTrustProxy(options, 'commitSession'), undefined)
+  return commitTo(sessions, request, target, session, assertTrustProxy(options, 'commitSession'), undefined, defaultOnError)
 }
 
 /** {@link commitSession} with its options checked; `status` is passed to commit (no cookie on a 5xx). */
@@ -106,6 +110,7 @@ function commitTo<T extends object, R extends Headers | Response>(
   session: Session<T>,
   trustProxy: boolean,
   status: number | undefined,
+  onError: (error: unknown, request: Request) => void,
 ): R {
   // Duck-typed: a Request of another realm or library (undici's, a framework's subclass) also works.
   if (typeof (request as Partial<Request> | null)?.url !== 'string' || typeof (request as Partial<Request>).headers?.get !== 'function') {
@@ -119,6 +124,7 @@ function commitTo<T extends object, R extends Headers | Response>(
   const secure = sessions.secureAuto && isSecure(request, trustProxy)
   const vary = headers.get('vary')
   const result = sessions.commit(session, status === undefined ? { secure, vary } : { secure, vary, status })
+  if (result.setCookie.length > 0) warnIfInsecure(sessions, request, result.setCookie, onError)
   return writeTo(target, result.setCookie, result.vary)
 }
 
@@ -147,6 +153,23 @@ function write(headers: Headers, cookies: readonly string[], vary: string | unde
 }
 
 /** Reports a change made after the Response was returned. One small object per request, no closure. */
+function warnIfInsecure(sessions: object, request: Request, setCookie: readonly string[], onError: (error: unknown, request: Request) => void): void {
+  let host = ''
+  try {
+    host = new URL(request.url).host
+  } catch {
+    // A Request always has an absolute URL; a look-alike might not.
+  }
+  const { headers } = request
+  const warning = insecureCookieWarning(sessions, setCookie, request.url.startsWith('https:'), headers.get('x-forwarded-proto'), headers.get('forwarded'), host)
+  if (warning === undefined) return
+  try {
+    onError(warning, request)
+  } catch {
+    // Reporting must not break the response.
+  }
+}
+
 class LateChange implements SessionWatcher {
   constructor(
     readonly request: Request,
@@ -174,6 +197,10 @@ function describeRequest(request: Request): string {
 }
 
 function defaultOnError(error: unknown, request: Request): void {
+  if (isSessionError(error, 'ERR_SESSION_SECURE_COOKIE_OVER_HTTP')) {
+    console.warn(`frasco: warning: ${error.message}`)
+    return
+  }
   const code = isSessionError(error) ? error.code : 'ERR_SESSION_CHANGED_AFTER_COMMIT'
   console.error(`frasco: the session of ${describeRequest(request)} changed after its Response was returned; the change is lost: ${code}`)
 }
@@ -209,7 +236,7 @@ export function withSessions<T extends object = SessionData>(
     const response = await handler(request, session)
     // With the status, commit writes no cookie on a 5xx: nothing half-written goes out.
     const status = (response as Partial<Response> | null)?.status
-    const committed = commitTo(sessions, request, response, session, trustProxy, typeof status === 'number' && status >= 100 ? status : undefined)
+    const committed = commitTo(sessions, request, response, session, trustProxy, typeof status === 'number' && status >= 100 ? status : undefined, onError)
     watchSession(session, new LateChange(request, onError))
     return committed
   }

@@ -5,9 +5,17 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
+import { format } from 'node:util'
 import { ChangedAfterCommit, isSessionError } from '../errors.js'
-import { assertTrustProxy, isSecureRequest } from '../lib/vary.js'
-import { watchSession, type Session, type SessionData, type SessionWatcher } from '../session.js'
+import { assertTrustProxy, insecureCookieWarning, isSecureRequest } from '../lib/vary.js'
+import {
+  holdSession,
+  watchSession,
+  type Session,
+  type SessionData,
+  type SessionHolder,
+  type SessionWatcher,
+} from '../session.js'
 import type { Sessions } from '../sessions.js'
 
 /**
@@ -46,24 +54,65 @@ export interface SessionMiddlewareOptions extends NodeSessionOptions {
    * that cannot be stored), after the response was turned into a 500 without the session cookie;
    * when the session changes after it was committed (`ChangedAfterCommit`,
    * `ERR_SESSION_CHANGED_AFTER_COMMIT`: the change is lost); with {@link withSessions}, also when
-   * the handler throws or rejects. An exception it throws is swallowed. Default: one
-   * `console.error` line naming the request line (without its query) and the error's `code`
-   * (never the cookie or a session value), or, for a handler's error, the error itself.
+   * the handler throws or rejects; and once per session manager, when a `Secure` cookie was set
+   * on a request that did not arrive over https for a host other than localhost
+   * (`SecureCookieOverHttp`, `ERR_SESSION_SECURE_COOKIE_OVER_HTTP`: browsers drop that cookie).
+   * An exception it throws is swallowed. Default: one `console.error` line naming the request line
+   * (without its query) and the error's `code` (never the cookie or a session value), or, for a
+   * handler's error, the error itself; the Secure-cookie warning is one `console.warn` line.
    */
   onError?: (error: unknown, req: IncomingMessage) => void
 }
 
 /**
- * A request carrying its session, as the middleware leaves it.
+ * connect-flash's `req.flash`, which the middleware puts on every request it sees, over the same
+ * messages as Flask-style {@link Session.flash}: `req.flash(type, message)` queues a message (and
+ * returns how many of that type are queued), `req.flash(type, format, ...args)` formats it first
+ * (`util.format`), `req.flash(type)` takes that type's messages and `req.flash()` takes them all,
+ * by type. Passport's `failureFlash` and `successFlash` use it.
  *
  * @example
  * ```ts
- * function currentUser(req: SessionRequest<{ user: string }>): string | undefined {
- *   return req.session.get('user')
+ * import type { IncomingMessage } from 'node:http'
+ * import type { RequestFlash } from 'frasco/node'
+ *
+ * function loginPage(req: IncomingMessage & { flash: RequestFlash }): string {
+ *   const [error] = req.flash('error')
+ *   return error === undefined ? '<form>…</form>' : `<p>${error}</p><form>…</form>`
  * }
  * ```
  */
-export type SessionRequest<T extends object = SessionData> = IncomingMessage & { session: Session<T> }
+export interface RequestFlash {
+  /** Takes every queued message, grouped by type. */
+  (): Record<string, string[]>
+  /** Takes the queued messages of `type`. */
+  (type: string): string[]
+  /** Queues a message (or several) of `type`; returns how many of that type are queued now. */
+  (type: string, message: string | readonly string[]): number
+  /** Queues `util.format(format, ...args)` as a message of `type`. */
+  (type: string, format: string, ...args: unknown[]): number
+}
+
+/**
+ * A request carrying its session, as the middleware leaves it: `req.session` reads the session
+ * (lazily), `req.session = null` ends it, and `req.flash` is connect-flash's. To type `req` this
+ * way for Express, Connect and every `IncomingMessage` at once, import `frasco/node/globals`
+ * (docs/guide.md, Typing req.session).
+ *
+ * @example
+ * ```ts
+ * function logout(req: SessionRequest<{ user: string }>): string | undefined {
+ *   const user = req.session.get('user')
+ *   req.session = null
+ *   return user
+ * }
+ * ```
+ */
+export type SessionRequest<T extends object = SessionData> = Omit<IncomingMessage, 'session' | 'flash'> & {
+  get session(): Session<T>
+  set session(value: Session<T> | null | undefined)
+  flash: RequestFlash
+}
 
 /**
  * A plain `node:http` handler that receives a request with a session.
@@ -87,7 +136,7 @@ const MIDDLEWARE_KEYS: ReadonlySet<string> = new Set(['trustProxy', 'onError'])
 
 type ErrorReporter = (error: unknown, req: IncomingMessage) => void
 
-type During = 'commit' | 'handler' | 'late'
+type During = 'commit' | 'handler' | 'late' | 'insecure'
 
 type WriteHead = (this: ServerResponse, ...args: unknown[]) => ServerResponse
 
@@ -103,7 +152,7 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom')
  * same shape, and the accessor and the writeHead hook below are shared functions that find their
  * state here instead of closures made per request (which gave each request its own hidden class).
  */
-class Attachment implements SessionWatcher {
+class Attachment implements SessionWatcher, SessionHolder {
   session: Session<SessionData> | undefined = undefined
   /**
    * Set once the hook has run, once commitSession committed this manager's session by hand, or
@@ -137,6 +186,12 @@ class Attachment implements SessionWatcher {
 
   sessionChanged(): void {
     report(this.onError, new ChangedAfterCommit(), this.req, 'late')
+  }
+
+  /** `req.session.regenerate()`: from now on `req.session` is the new session. */
+  sessionReplaced(next: Session<SessionData>): void {
+    this.session = next
+    if (this.committed) watchSession(next, this)
   }
 
   /** `console.log(req)` shows no session internals. */
@@ -219,7 +274,7 @@ export function commitSession<T extends object>(
   if (attached?.committedByHand === true) {
     throw new TypeError('commitSession: this session was already committed on this response; commit once, after the last change')
   }
-  apply(sessions, req, res, session, trustProxy, undefined, undefined)
+  apply(sessions, req, res, session, trustProxy, undefined, undefined, attached?.onError ?? defaultOnError)
   // On a request the middleware saw, this was the commit: the hook must not write a second
   // Set-Cookie for the same cookie, and a later change is reported rather than lost.
   if (attached !== undefined) {
@@ -236,6 +291,7 @@ function apply<T extends object>(
   trustProxy: boolean,
   headers: OutgoingHttpHeaders | undefined,
   status: number | undefined,
+  onError: ErrorReporter,
 ): void {
   if (res.headersSent) throw new Error('commitSession: the response headers were already sent')
   // writeHead(200, { VARY: … }) replaces a Vary set before, so merge with the object when it has one.
@@ -245,6 +301,15 @@ function apply<T extends object>(
   const secure = sessions.secureAuto && isSecure(req, trustProxy)
   const { setCookie: cookies, vary } = sessions.commit(session, status === undefined ? { secure, vary: current } : { secure, vary: current, status })
   if (cookies.length > 0) {
+    const warning = insecureCookieWarning(
+      sessions,
+      cookies,
+      (req.socket as TLSSocket | undefined)?.encrypted === true,
+      req.headers['x-forwarded-proto'],
+      req.headers.forwarded,
+      req.headers.host,
+    )
+    if (warning !== undefined) report(onError, warning, req, 'insecure')
     const key = headers === undefined ? undefined : findKey(headers, 'set-cookie')
     if (headers !== undefined && key !== undefined) {
       // writeHead(status, { 'Set-Cookie': … }) would replace what we append; merge into it instead.
@@ -268,6 +333,8 @@ function attachmentOf(self: unknown): Attachment {
 function readAttached(attachment: Attachment): Session<SessionData> {
   if (attachment.session === undefined) {
     attachment.session = attachment.sessions.read(attachment.req.headers.cookie)
+    // req.session.regenerate() hands out a new session, as express-session does.
+    holdSession(attachment.session, attachment)
     // First read after the headers went out: any change to it is already too late.
     if (attachment.committed) watchSession(attachment.session, attachment)
   }
@@ -290,6 +357,28 @@ const SESSION_PROPERTY: PropertyDescriptor = {
     }
     throw new TypeError('req.session cannot be replaced; use req.session.regenerate() or set its keys')
   },
+}
+
+/**
+ * connect-flash's `req.flash` over the session's Flask-style flashes (see {@link RequestFlash}).
+ * One function for every request: the request is `this`.
+ */
+function requestFlash(this: unknown, ...args: unknown[]): Record<string, string[]> | string[] | number {
+  const session = readAttached(attachmentOf(this))
+  const [type, message] = args
+  if (type === undefined) {
+    // A null prototype: a type named __proto__ stays a plain key.
+    const all: Record<string, string[]> = Object.create(null) as Record<string, string[]>
+    for (const { category, message: text } of session.consumeFlashes()) (all[category] ??= []).push(text)
+    return all
+  }
+  if (typeof type !== 'string') throw new TypeError('req.flash(type, message): type must be a string')
+  if (message === undefined) return session.consumeFlashes(type).map((flash) => flash.message)
+  if (args.length === 2 && Array.isArray(message) && message.some((text) => typeof text !== 'string')) throw new TypeError('req.flash(type, messages): every message must be a string')
+  if (args.length > 2) session.flash(format(...(args.slice(1) as [unknown, ...unknown[]])), type)
+  else if (Array.isArray(message)) for (const text of message as unknown[]) session.flash(text as string, type)
+  else session.flash(message as string, type)
+  return session.peekFlashes(type).length
 }
 
 /**
@@ -318,7 +407,7 @@ function writeHeadWithSession(this: ServerResponse, ...args: unknown[]): ServerR
         // Node will refuse is left for Node to refuse.
         const status = args[0] === undefined ? this.statusCode : Number(args[0]) | 0
         try {
-          apply(layer.sessions, layer.req, this, layer.session, layer.trustProxy, headers, status >= 100 && status <= 999 ? status : undefined)
+          apply(layer.sessions, layer.req, this, layer.session, layer.trustProxy, headers, status >= 100 && status <= 999 ? status : undefined, layer.onError)
         } catch (error) {
           // Thrown here, the error would escape from res.end() or a stream's pipe, often on a path
           // nobody awaits, and crash the process. Answer 500 instead, with the app's headers but
@@ -409,6 +498,7 @@ function attach<T extends object>(
   ;(req as Carrier)[ATTACHMENT] = attachment
   ;(res as Carrier)[ATTACHMENT] = attachment
   Object.defineProperty(req, 'session', SESSION_PROPERTY)
+  ;(req as { flash?: unknown }).flash = requestFlash
   res.writeHead = writeHeadWithSession as unknown as ServerResponse['writeHead']
 }
 
@@ -494,7 +584,7 @@ export function withSessions<T extends object = SessionData>(
     attach(sessions, req, res, trustProxy, onError)
     let result: unknown
     try {
-      result = handler(req as SessionRequest<T>, res)
+      result = handler(req as unknown as SessionRequest<T>, res)
     } catch (error) {
       fail(req, res, error)
       return
@@ -533,6 +623,10 @@ function defaultOnError(error: unknown, req: IncomingMessage): void {
 function logError(error: unknown, req: IncomingMessage, during: During): void {
   if (during === 'handler') {
     console.error(`frasco: handler for ${describeRequest(req)} failed:`, error)
+    return
+  }
+  if (during === 'insecure') {
+    console.warn(`frasco: warning: ${error instanceof Error ? error.message : String(error)}`)
     return
   }
   if (during === 'late') {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { SecureCookieOverHttp } from '../errors.js'
 import { ADAPTER_HINTS, assertKnownKeys } from './options.js'
 
 const TRUST_PROXY_ONLY: ReadonlySet<string> = new Set(['trustProxy'])
@@ -81,4 +82,52 @@ export function assertTrustProxy(options: unknown, caller: string, known: Readon
   throw new TypeError(
     'option trustProxy is invalid: give true (only behind a proxy that sets X-Forwarded-Proto itself) or false',
   )
+}
+
+/** The session managers already warned about a Secure cookie over plain http: once each. */
+const warnedInsecure = new WeakSet<object>()
+
+// Our own Set-Cookie writer joins attributes with '; ' and a cookie value never holds ';'.
+const SECURE_ATTRIBUTE = /;[ \t]*Secure[ \t]*(?:;|$)/i
+
+// Hosts a browser treats as potentially trustworthy over plain http: it keeps Secure cookies for
+// them (localhost, *.localhost, the loopback addresses).
+const LOOPBACK_HOST = /^(?:localhost|.+\.localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i
+
+// A Host header is the client's: it goes into the message only when it looks like a host.
+const PLAIN_HOST = /^[a-z0-9.:[\]-]{1,255}$/i
+
+function saysHttps(value: string | readonly string[] | null | undefined, pattern: RegExp): boolean {
+  if (value === null || value === undefined) return false
+  return typeof value === 'string' ? pattern.test(value) : value.some((item) => pattern.test(item))
+}
+
+/**
+ * The warning to report when a manager just wrote a `Secure` cookie for a request that did not
+ * arrive over TLS, to a host a browser does not exempt: the browser drops the cookie and the user
+ * is logged out without a trace. `undefined` when all is well, or when this manager was already
+ * warned (once per manager, never per request). A proxy's `X-Forwarded-Proto: https` or
+ * `Forwarded: proto=https` counts even without `trustProxy`: the browser saw https, so the cookie
+ * works, and only `cookie.secure: 'auto'` depends on trusting the header.
+ *
+ * @example
+ * ```ts
+ * const warning = insecureCookieWarning(sessions, setCookie, false, null, null, 'example.com')
+ * if (warning !== undefined) onError(warning)
+ * ```
+ */
+export function insecureCookieWarning(
+  manager: object,
+  setCookie: readonly string[],
+  direct: boolean,
+  forwardedProto: string | readonly string[] | null | undefined,
+  forwarded: string | readonly string[] | null | undefined,
+  host: string | null | undefined,
+): SecureCookieOverHttp | undefined {
+  if (direct || warnedInsecure.has(manager) || !setCookie.some((cookie) => SECURE_ATTRIBUTE.test(cookie))) return undefined
+  if (saysHttps(forwardedProto, /(?:^|,)[ \t]*https[ \t]*(?:,|$)/i) || saysHttps(forwarded, /(?:^|[;,])[ \t]*proto="?https"?[ \t]*(?:[;,]|$)/i)) return undefined
+  const hostname = (host ?? '').replace(/:\d+$/, '')
+  if (LOOPBACK_HOST.test(hostname)) return undefined
+  warnedInsecure.add(manager)
+  return new SecureCookieOverHttp(PLAIN_HOST.test(hostname) ? hostname : '')
 }

@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { COMMANDS, helpFor } from '../src/cli/help.js'
+import { cookieToken } from '../src/cli/io.js'
 import { DEFAULT_CLI_PURPOSE, main, USAGE } from '../src/cli/main.js'
 import { FLASK_DEFAULT_LIFETIME, createFlaskCodec } from '../src/flask/codec.js'
 import { decodeFlaskJson } from '../src/flask/json.js'
 import { MAX_LIFETIME } from '../src/lib/options.js'
-import { createSerializer } from '../src/signer.js'
+import { createSerializer, createSigner } from '../src/signer.js'
 import { createSessions } from '../src/sessions.js'
 import vectors from './vectors/signer.json' with { type: 'json' }
 import { describeFlask, normalizeSpec, py, startOracle, toSpec, type Oracle, type Spec } from './flask/python.js'
@@ -210,6 +211,106 @@ describe('frasco inspect', () => {
 
   it('says so when the input is not a Frasco token', async () => {
     expect(JSON.parse((await run(['inspect'], 'garbage', {})).stdout)).toMatchObject({ verified: false, format: 'unknown' })
+  })
+})
+
+describe('frasco verify of createSigner tokens (a string or bytes, not an object)', () => {
+  const resets = createSigner({ secrets: secret, purpose: 'password-reset' })
+
+  it('prints the value of a createSigner token as a JSON string, with exit 0', async () => {
+    const token = resets.sign('user:42', { expiresIn: 3600 })
+    expect(await run(['verify', '--purpose', 'password-reset'], token)).toEqual({ code: 0, stdout: '"user:42"\n', stderr: '' })
+    expect(await run(['verify', '--purpose', 'password-reset', '--max-age', '60'], token)).toMatchObject({ code: 0, stdout: '"user:42"\n' })
+    // JSON quoting keeps a value that looks like JSON (or holds a newline) apart from an object.
+    const tricky = resets.sign('{"admin":true}\nline 2')
+    const printed = await run(['verify', '--purpose', 'password-reset'], tricky)
+    expect(JSON.parse(printed.stdout)).toBe('{"admin":true}\nline 2')
+  })
+
+  it('prints bytes that are not UTF-8 as tagged bytes {"$b": base64url}, and UTF-8 bytes as a string', async () => {
+    const binary = resets.sign(new Uint8Array([0xff, 0x00, 0x01]))
+    expect(await run(['verify', '--purpose', 'password-reset'], binary)).toEqual({ code: 0, stdout: '{"$b":"_wAB"}\n', stderr: '' })
+    expect((await run(['verify', '--purpose', 'password-reset'], resets.sign(new TextEncoder().encode('héllo')))).stdout).toBe('"héllo"\n')
+    expect((await run(['verify', '--purpose', 'password-reset'], resets.sign(''))).stdout).toBe('""\n')
+  })
+
+  it('still rejects a createSigner token that is forged, expired, or for another purpose (exit 1)', async () => {
+    const token = resets.sign('user:42')
+    const tampered = token.slice(0, -2) + (token.at(-2) === 'A' ? 'B' : 'A') + token.at(-1)
+    expect(expectInvalid(await run(['verify', '--purpose', 'password-reset'], tampered))).toContain('ERR_SESSION_SIGNATURE_INVALID')
+    expect(expectInvalid(await run(['verify'], token))).toContain('ERR_SESSION_SIGNATURE_INVALID')
+    const expired = resets.sign('user:42', { now: Date.now() - 3_600_000, expiresIn: 60 })
+    expect(expectInvalid(await run(['verify', '--purpose', 'password-reset'], expired))).toContain('ERR_SESSION_EXPIRED')
+    expect(expectInvalid(await run(['verify', '--purpose', 'password-reset', '--encrypt'], token))).toContain('drop --encrypt')
+  })
+
+  it('reads the object flag only to choose the verifier: an object token relabelled as a string fails its MAC', async () => {
+    const token = createSerializer({ secrets: secret, purpose: 'password-reset' }).sign({ admin: true })
+    const [version, keyId, body, tag] = token.split('.') as [string, string, string, string]
+    const bytes = Buffer.from(body, 'base64url')
+    bytes[0] = (bytes[0] as number) & ~0b100
+    const relabelled = [version, keyId, bytes.toString('base64url'), tag].join('.')
+    expect(expectInvalid(await run(['verify', '--purpose', 'password-reset'], relabelled))).toContain('ERR_SESSION_SIGNATURE_INVALID')
+  })
+})
+
+describe('frasco verify and inspect of a pasted cookie (name=value; attributes)', () => {
+  const sessions = createSessions({ secrets: secret })
+  const token = sessions.sign({ user: 'ada' })
+
+  it.each([
+    ['name=value', (t: string) => `session=${t}`],
+    ['name=value; attributes', (t: string) => `session=${t}; Path=/; HttpOnly; SameSite=Lax; Max-Age=3600`],
+    ['a Set-Cookie header', (t: string) => `Set-Cookie: session=${t}; Path=/`],
+    ['a Cookie header with one cookie', (t: string) => `Cookie: session=${t}`],
+    ['a quoted value', (t: string) => `session="${t}"; Path=/`],
+    ['blanks around = and ;', (t: string) => `  session = ${t} ;Path=/\n`],
+    ['a value with attributes but no name', (t: string) => `${t}; Path=/; Secure`],
+  ])('reads the token of %s', async (_, paste) => {
+    expect(await run(['verify'], paste(token))).toEqual({ code: 0, stdout: '{"user":"ada"}\n', stderr: '' })
+    expect(JSON.parse((await run(['inspect'], paste(token), {})).stdout)).toMatchObject({ verified: false, version: 'f1', payload: { user: 'ada' } })
+  })
+
+  it('verifies a cookie named NAME with the purpose session:NAME, unless --purpose is given', async () => {
+    const sid = createSessions({ secrets: secret, cookie: { name: 'sid' } }).sign({ user: 'ada' })
+    expect(await run(['verify'], `sid=${sid}; Path=/; HttpOnly`)).toEqual({ code: 0, stdout: '{"user":"ada"}\n', stderr: '' })
+    const host = createSessions({ secrets: secret, cookie: { name: '__Host-sid', secure: true } }).sign({ user: 'ada' })
+    expect(await run(['verify'], `__Host-sid=${host}; Path=/; Secure`)).toMatchObject({ code: 0, stdout: '{"user":"ada"}\n' })
+    // --purpose wins: a cookie may hold a token made for anything.
+    const reset = createSigner({ secrets: secret, purpose: 'password-reset' }).sign('user:42')
+    expect(await run(['verify', '--purpose', 'password-reset'], `reset=${reset}; Path=/`)).toMatchObject({ code: 0, stdout: '"user:42"\n' })
+    expect(expectInvalid(await run(['verify', '--purpose', 'session:other'], `sid=${sid}`))).toContain('(this checked --purpose session:other;')
+    // A session cookie renamed by hand: the message says which purpose the name chose.
+    expect(expectInvalid(await run(['verify'], `sid=${token}`))).toContain(
+      'signature does not match: was it signed with another secret, or for another purpose? (this checked the purpose session:sid of a session cookie named sid; give --purpose P if it was signed for another)',
+    )
+  })
+
+  it('reads a pasted Flask cookie with --format flask, its name giving no purpose, and names the flag without it', async () => {
+    const cookie = flask.sign({ user: 'ada' })
+    expect(await run(['verify', '--format', 'flask'], `session=${cookie}; HttpOnly; Path=/`, flaskEnv)).toEqual({ code: 0, stdout: '{"user":"ada"}\n', stderr: '' })
+    expect(expectInvalid(await run(['verify'], `session=${cookie}; HttpOnly; Path=/`, flaskEnv))).toContain('add --format flask')
+    expect(JSON.parse((await run(['inspect'], `session=${cookie}; HttpOnly`, {})).stdout)).toMatchObject({ format: 'flask', payload: { user: 'ada' } })
+  })
+
+  it('says an emptied cookie holds no token (exit 2), and asks for one cookie when the input is no token', async () => {
+    const deleted = await run(['verify'], 'session=; Path=/; Max-Age=0')
+    expectUsageError(deleted, 'verify')
+    expect(deleted.stderr).toContain('the cookie session has an empty value')
+    const header = expectInvalid(await run(['verify'], `theme=dark; session=${token}`))
+    expect(header).toContain('give the cookie value alone, or one cookie as name=value, not a whole Cookie header')
+    expect(expectInvalid(await run(['verify'], 'garbage'))).toContain('this is not a token')
+    // A token of a known format that fails says nothing of cookies.
+    expect(expectInvalid(await run(['verify'], 'f1.nope.nope.nope'))).not.toContain('cookie')
+  })
+
+  it('never mistakes a bare token for a cookie: tokens hold no =, ; or quote', async () => {
+    const encrypted = createSerializer({ secrets: secret, purpose: DEFAULT_CLI_PURPOSE, encrypt: true }).sign({ a: 1 })
+    expect(cookieToken(token)).toEqual({ token, cookieName: undefined })
+    expect(cookieToken(encrypted)).toEqual({ token: encrypted, cookieName: undefined })
+    const compressedFlask = createFlaskCodec({ secrets: 'dev' }).sign({ _flashes: Array.from({ length: 60 }, () => ['message', 'Saved']) })
+    expect(cookieToken(compressedFlask)).toEqual({ token: compressedFlask, cookieName: undefined })
+    expect(cookieToken(`session=${compressedFlask}`)).toEqual({ token: compressedFlask, cookieName: 'session' })
   })
 })
 

@@ -136,25 +136,48 @@ function linkTargets(markdown: string): string[] {
 }
 
 /**
- * The anchors a Markdown file offers: GitHub's heading slugs (lower case, punctuation dropped,
- * spaces to hyphens, `-1`, `-2`… for repeats) and explicit `<a id="…">` / `name="…"`.
+ * GitHub's slug of a heading's text (github-slugger): lower case; punctuation and symbols dropped
+ * but `-` and `_` (so backticks go, and their text stays); each space a hyphen.
  */
-function anchors(markdown: string): Set<string> {
+function slug(heading: string): string {
+  return heading
+    .split(/(`[^`]*`)/)
+    // Outside code spans, a link keeps its text and an HTML tag goes; inside, everything is text.
+    .map((part, index) => (index % 2 === 1 ? part : part.replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/<[^>]+>/g, '')))
+    .join('')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\p{M} _-]/gu, '')
+    .replace(/ /g, '-')
+}
+
+/**
+ * The anchors a Markdown file's headings offer, as GitHub makes them: {@link slug}, and for a slug
+ * already taken, `-1`, `-2`… (the first free one, as github-slugger counts).
+ */
+function headingAnchors(markdown: string): Set<string> {
   const found = new Set<string>()
-  const seen = new Map<string, number>()
+  const counts = new Map<string, number>()
   for (const [, heading] of withoutFences(markdown).matchAll(/^ {0,3}#{1,6}[ \t]+(.*?)[ \t#]*$/gm)) {
-    const slug = (heading as string)
-      .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
-      .replace(/<[^>]+>/g, '')
-      .toLowerCase()
-      .replace(/[^\p{L}\p{N}\p{M} _-]/gu, '')
-      .replace(/ /g, '-')
-    const count = seen.get(slug) ?? 0
-    seen.set(slug, count + 1)
-    found.add(count === 0 ? slug : `${slug}-${count}`)
+    const base = slug(heading as string)
+    let anchor = base
+    while (found.has(anchor)) {
+      const count = (counts.get(base) ?? 0) + 1
+      counts.set(base, count)
+      anchor = `${base}-${count}`
+    }
+    found.add(anchor)
   }
-  for (const [, id] of markdown.matchAll(/<a\s+(?:id|name)="([^"]+)"/g)) found.add(id as string)
   return found
+}
+
+/**
+ * Explicit anchors, `<a id="…">` / `name="…"`: a page keeps one under a heading's old name for
+ * links from outside (old bookmarks, other sites). Links inside the package may not use them: they
+ * must follow a renamed heading (an alias left for the old name let a stale link pass unnoticed), and
+ * not every viewer honours raw HTML anchors.
+ */
+function htmlAnchors(markdown: string): Set<string> {
+  return new Set([...withoutFences(markdown).matchAll(/<a\s+(?:id|name)="([^"]+)"/g)].map((match) => match[1] as string))
 }
 
 /** Follows every relative link of `file` (relative to the package root) and returns the broken ones. */
@@ -179,9 +202,14 @@ function brokenLinks(packageRoot: string, file: string): string[] {
       broken.push(`${label}: ${resolved} is not in the package`)
       continue
     }
-    if (anchor !== '' && resolved.endsWith('.md') && !anchors(readFileSync(absolute, 'utf8')).has(anchor)) {
-      broken.push(`${label}: ${resolved} has no heading #${anchor}`)
-    }
+    if (anchor === '' || !resolved.endsWith('.md')) continue
+    const page = readFileSync(absolute, 'utf8')
+    if (headingAnchors(page).has(anchor)) continue
+    broken.push(
+      htmlAnchors(page).has(anchor)
+        ? `${label}: #${anchor} is only an <a id> kept in ${resolved} for old links from outside; link to the heading`
+        : `${label}: ${resolved} has no heading #${anchor}`,
+    )
   }
   return broken
 }
@@ -205,12 +233,29 @@ describe('the installed documentation', () => {
   it('finds broken links and missing headings (the checker itself)', () => {
     const root = join(workdir, 'links')
     mkdirSync(join(root, 'docs'), { recursive: true })
-    writeFileSync(join(root, 'docs/a.md'), '# A page\n\n## Remember me (`30` days)\n\n```md\n[in code](nowhere.md)\n```\n')
+    writeFileSync(
+      join(root, 'docs/a.md'),
+      [
+        '# A page',
+        '## Remember me (`30` days)',
+        '<a id="encrypted-format-version-1-e1"></a>',
+        '',
+        '## Encrypted format `e1` (read, no longer written)',
+        '## Example',
+        '## Example',
+        '## Example-1',
+        '## `Map<K, V>` and [links](a.md), *emphasis* & more_words',
+        '```md\n[in code](nowhere.md)\n# Not a heading\n```',
+      ].join('\n'),
+    )
     writeFileSync(
       join(root, 'README.md'),
       [
         '[ok](docs/a.md) [ok](docs/a.md#remember-me-30-days) [ok](#readme) [web](https://example.com/x.md)',
+        '[ok](docs/a.md#encrypted-format-e1-read-no-longer-written) [ok](docs/a.md#example) [ok](docs/a.md#example-1)',
+        '[ok](docs/a.md#example-1-1) [ok](docs/a.md#mapk-v-and-links-emphasis--more_words)',
         '[gone](docs/b.md) [no heading](docs/a.md#nope) [up](../outside.md) `[code](nowhere.md)`',
+        '[alias](docs/a.md#encrypted-format-version-1-e1) [fenced](docs/a.md#not-a-heading) [third](docs/a.md#example-2)',
         '# Readme',
         '[ref]: docs/c.md',
       ].join('\n'),
@@ -219,9 +264,21 @@ describe('the installed documentation', () => {
       'README.md → docs/b.md: docs/b.md is not in the package',
       'README.md → docs/a.md#nope: docs/a.md has no heading #nope',
       'README.md → ../outside.md: outside the package',
+      'README.md → docs/a.md#encrypted-format-version-1-e1: #encrypted-format-version-1-e1 is only an <a id> kept in docs/a.md for old links from outside; link to the heading',
+      'README.md → docs/a.md#not-a-heading: docs/a.md has no heading #not-a-heading',
+      'README.md → docs/a.md#example-2: docs/a.md has no heading #example-2',
       'README.md → docs/c.md: docs/c.md is not in the package',
     ])
     expect(brokenLinks(root, 'docs/a.md')).toEqual([])
+  })
+
+  it('reports the stale link guide.md once made to format.md#encrypted-format-version-1-e1', () => {
+    const root = join(workdir, 'stale-link')
+    mkdirSync(join(root, 'docs'), { recursive: true })
+    const installed = join(project, 'node_modules/frasco')
+    writeFileSync(join(root, 'docs/format.md'), readFileSync(join(installed, 'docs/format.md'), 'utf8'))
+    writeFileSync(join(root, 'docs/guide.md'), 'the format is in\n[format.md](format.md#encrypted-format-version-1-e1).\n')
+    expect(brokenLinks(root, 'docs/guide.md')).toEqual([expect.stringMatching(/^docs\/guide\.md → format\.md#encrypted-format-version-1-e1: /)])
   })
 })
 

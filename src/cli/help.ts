@@ -37,7 +37,7 @@ export const USAGE = `Usage: frasco <command> [options]
 Commands:
   keygen    print a fresh random secret (32 bytes, base64url)
   sign      read a JSON object on stdin, print a signed token
-  verify    read a token on stdin, check it, print its object as JSON
+  verify    read a token on stdin, check it, print its value as JSON
   inspect   read a token on stdin, print what is visible WITHOUT verifying it
 
 Run 'frasco <command> --help' for the options of a command.
@@ -48,6 +48,10 @@ ${FORMATS}
 
 ${EXIT_CODES}
 `
+
+const COOKIE_INPUT = `The token may be pasted as a cookie, as browsers and Set-Cookie show it: session=f1.…; Path=/
+reads the value of the cookie named session. Without --purpose, a cookie named NAME is read with
+the purpose session:NAME, the one createSessions gives it.`
 
 const PURPOSE = `  --purpose P              the purpose the token is bound to; it is part of what is signed
                            (default: ${DEFAULT_CLI_PURPOSE}, the purpose of createSessions' cookie "session";
@@ -99,8 +103,14 @@ Exit codes: 0 printed the token; 2 usage error (including stdin that is not a JS
 const VERIFY = `Usage: frasco verify [options] < token
 
 Reads a token on stdin, checks its signature (and decrypts it), its expiry and its age, and prints
-its object as JSON. It recognizes every format Frasco reads and says which flag to add: f1 (signed),
+its value as JSON. It recognizes every format Frasco reads and says which flag to add: f1 (signed),
 x1 and e1 (encrypted: --encrypt), Flask session cookies (--format flask).
+
+What it prints: an object (createSessions, createSerializer, frasco sign) as tagged JSON; the value
+of a createSigner token as a JSON string ("user:42"), or, when it is bytes that are not UTF-8 text,
+as {"$b": "<base64url>"}.
+
+${COOKIE_INPUT}
 
 Options:
 ${PURPOSE}
@@ -123,6 +133,8 @@ ${SECRETS}
 
 Examples:
   echo "$TOKEN" | frasco verify --purpose session:sid
+  echo "$RESET_TOKEN" | frasco verify --purpose password-reset     # a createSigner token: "user:42"
+  echo 'sid=f1.…; Path=/; HttpOnly' | frasco verify                 # purpose session:sid
   echo "$COOKIE" | FRASCO_SECRETS="$SECRET_KEY" frasco verify --format flask
   echo "$TOKEN" | frasco verify --clock-tolerance 0
 
@@ -134,7 +146,8 @@ const INSPECT = `Usage: frasco inspect [--format frasco|flask] < token
 Reads a token on stdin and prints, as JSON, what anyone can read without a secret: the format and
 version, the key id, the times, the payload (inflated). It NEVER checks the signature: the output
 says "verified": false, and anyone can write such a token. Of an encrypted token (x1, e1) only the
-key id is visible. No secrets are needed.
+key id is visible. No secrets are needed. The token may be pasted as a cookie
+(session=f1.…; Path=/): inspect reads its value.
 
 Options:
   --format frasco|flask    the token format (default: detected from the token)

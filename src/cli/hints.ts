@@ -14,6 +14,11 @@ export interface ReadFlags {
   format: 'frasco' | 'flask' | undefined
   encrypt: boolean
   purpose: string
+  /**
+   * The name of the cookie the token was pasted with (`sid=f1.…`) when, without `--purpose`, it
+   * chose the purpose `session:<name>`; undefined otherwise.
+   */
+  cookieName: string | undefined
   clockTolerance: number | undefined
 }
 
@@ -47,6 +52,12 @@ export function formatMismatch(seen: TokenFormat, flags: ReadFlags): Mismatch | 
   return undefined
 }
 
+/**
+ * Said of input that has the shape of no format Frasco reads (`formatMismatch` handled the
+ * others): most often a cookie pasted with more around it than `name=value; attributes`.
+ */
+export const NO_TOKEN_HINT = 'this is not a token: give the cookie value alone, or one cookie as name=value, not a whole Cookie header'
+
 /** The verifier's reason, with what most likely caused it and the flag that would change it. */
 export function explain(error: SessionError, flags: ReadFlags): string {
   const tolerance = flags.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE
@@ -56,7 +67,7 @@ export function explain(error: SessionError, flags: ReadFlags): string {
   const flask = flags.format === 'flask'
   switch (error.code) {
     case 'ERR_SESSION_SIGNATURE_INVALID':
-      return flask ? flaskSignature() : frascoSignature(flags.purpose)
+      return flask ? flaskSignature() : frascoSignature(flags.purpose, flags.cookieName)
     case 'ERR_SESSION_UNKNOWN_KEY':
       return `${error.message}: add the secret that signed it to FRASCO_SECRETS or --secrets-file, after the newest`
     default:
@@ -65,8 +76,11 @@ export function explain(error: SessionError, flags: ReadFlags): string {
 }
 
 // The purpose (and with it the cookie name of a session) is part of what is signed.
-function frascoSignature(purpose: string): string {
+function frascoSignature(purpose: string, cookieName: string | undefined): string {
   const question = 'signature does not match: was it signed with another secret, or for another purpose?'
+  if (cookieName !== undefined) {
+    return `${question} (this checked the purpose ${purpose} of a session cookie named ${cookieName}; give --purpose P if it was signed for another)`
+  }
   if (purpose === DEFAULT_CLI_PURPOSE) {
     return (
       `${question} (the default purpose is ${DEFAULT_CLI_PURPOSE}, the purpose of createSessions' cookie "session"; ` +

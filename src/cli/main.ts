@@ -96,7 +96,7 @@ async function run(command: Command, options: CommandOptions, io: CliIo): Promis
     case 'verify':
       return verify(options, io)
     case 'inspect':
-      io.stdout(`${JSON.stringify(inspect(await readToken(io, 'inspect'), options.format), null, 2)}\n`)
+      io.stdout(`${JSON.stringify(inspect((await readToken(io, 'inspect')).token, options.format), null, 2)}\n`)
       return EXIT.ok
   }
 }
@@ -117,6 +117,8 @@ function parseOptions(command: Command, args: string[]): CommandOptions {
     format,
     secretsFile: values['secrets-file'],
     purpose: values.purpose ?? DEFAULT_CLI_PURPOSE,
+    purposeGiven: values.purpose !== undefined,
+    cookieName: undefined,
     encrypt: values.encrypt === true,
     // As in the library: a token lives 1 s or more, while verify takes a maxAge of 0.
     expiresIn: lifetime(values['expires-in'], '--expires-in', false),

@@ -25,7 +25,7 @@ const LAYERS = [
       '^src/(signer|serializer)[.]ts$',
       '^src/lib/(token|seal|xaes|codec)[.]ts$',
       '^src/flask/(itsdangerous|json|python-json)[.]ts$',
-      '^src/stores/',
+      '^src/stores/(?!index[.]ts$)',
     ],
   },
   {
@@ -36,12 +36,12 @@ const LAYERS = [
   { name: 'L5-adapters', paths: ['^src/adapters/'] },
   {
     name: 'L6-entries',
-    paths: ['^src/index[.]ts$', '^src/cookie/index[.]ts$', '^src/flask/index[.]ts$', '^src/cli/'],
+    paths: ['^src/index[.]ts$', '^src/cookie/index[.]ts$', '^src/flask/index[.]ts$', '^src/stores/index[.]ts$', '^src/cli/'],
   },
 ]
 
 /** Entry points: loaded by users or the shell, never by another module. */
-const ENTRIES = ['^src/index[.]ts$', '^src/cookie/index[.]ts$', '^src/flask/index[.]ts$', '^src/cli/bin[.]ts$']
+const ENTRIES = ['^src/index[.]ts$', '^src/cookie/index[.]ts$', '^src/flask/index[.]ts$', '^src/stores/index[.]ts$', '^src/cli/bin[.]ts$']
 
 const PLACED = LAYERS.flatMap((layer) => layer.paths)
 

@@ -29,6 +29,7 @@ export type SessionErrorCode =
   | 'ERR_SESSION_COOKIE_TOO_LARGE'
   | 'ERR_SESSION_CHANGED_AFTER_COMMIT'
   | 'ERR_SESSION_SECURE_COOKIE_OVER_HTTP'
+  | 'ERR_SESSION_REVOKED'
 
 /**
  * Base class of every error Frasco raises for untrusted input.
@@ -244,6 +245,24 @@ export class SecureCookieOverHttp extends SessionError {
       `the session cookie is Secure but a request${host === '' ? '' : ` to ${host}`} did not arrive over https, so browsers drop it and every session is lost: ` +
         "serve over https (behind a TLS proxy: trustProxy: true and X-Forwarded-Proto), or set cookie.secure: 'auto'; reported once per session manager",
     )
+  }
+}
+
+/**
+ * The cookie is authentic, but its session id is not in the session store: the session was
+ * destroyed (a logout, a `regenerate()` elsewhere), revoked (`sessions.revoke`,
+ * `sessions.revokeUser`), or it expired or was evicted there. The request gets a fresh session.
+ *
+ * @example
+ * ```ts
+ * const sessions = createSessions({ secrets, store, onInvalid: (error) => {
+ *   if (error instanceof SessionRevoked) log.info('a revoked session came back')
+ * } })
+ * ```
+ */
+export class SessionRevoked extends SessionError {
+  constructor() {
+    super('ERR_SESSION_REVOKED', 'the session is not in the store: it was destroyed, revoked, or it expired or was evicted there')
   }
 }
 

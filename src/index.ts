@@ -4,6 +4,7 @@
 export {
   ChangedAfterCommit,
   SecureCookieOverHttp,
+  SessionRevoked,
   CookieTooLarge,
   DecompressionTooLarge,
   NotYetValid,
@@ -54,12 +55,16 @@ export {
 } from './session.js'
 export {
   createSessions,
+  isStoredSessions,
   type CommitContext,
   type SessionCommit,
   type SessionCookieOptions,
   type SessionSignOptions,
   type SessionVerifyOptions,
   type SessionVerifyResult,
+  type SessionStoreOptions,
   type Sessions,
   type SessionsOptions,
+  type StoredSessions,
+  type StoredSessionsOptions,
 } from './sessions.js'

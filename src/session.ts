@@ -381,6 +381,14 @@ export interface SessionState {
   readonly destroyed: boolean
   /** True once `regenerate()` was called (and not undone by `destroy()`): issue a new identity. */
   readonly regenerated: boolean
+  /**
+   * The keys set, deleted or popped since the session was opened, for a store that writes only
+   * what a request changed (so two requests changing different keys both land); `undefined` once
+   * every key counts as changed (`clear()`, `touch()`, `save()`, an in-place `regenerate()`).
+   */
+  readonly changedKeys: ReadonlySet<string> | undefined
+  /** True once `regenerate(callback)` handed its holder a new session: this one must not be committed. */
+  readonly replaced: boolean
   /** Whether the cookie should outlive the browser session. */
   readonly persistent: boolean
   /** A bag for the manager's own information (issue time, why a cookie was rejected, ...). */
@@ -429,6 +437,13 @@ const FLASHES = '_flashes'
 
 const DEFAULT_CATEGORY = 'message'
 
+const NO_KEYS: ReadonlySet<string> = new Set()
+
+/** Records that `key` changed (see {@link SessionState.changedKeys}). */
+function noteChange(state: State, key: string): void {
+  if (!state.allChanged) (state.changed ??= new Set()).add(key)
+}
+
 class State implements SessionState {
   data: SessionData
   isNew: boolean
@@ -440,12 +455,20 @@ class State implements SessionState {
   readonly meta: Record<string, unknown>
   /** Told (once) of the next modification; see {@link watchSession}. */
   watcher: SessionWatcher | undefined = undefined
+  /** See {@link SessionState.changedKeys}; allocated on the first change. */
+  changed: Set<string> | undefined = undefined
+  allChanged = false
   /** Receives the new session on regenerate(); see {@link holdSession}. */
   holder: SessionHolder | undefined = undefined
   /** Set once regenerate() handed the holder a new session: this one is a read-only leftover. */
   replaced = false
   /** What `persistent` returns to on regenerate() and destroy(): the manager's default. */
   readonly defaultPersistent: boolean
+
+  get changedKeys(): ReadonlySet<string> | undefined {
+    if (this.allChanged) return undefined
+    return this.changed ?? NO_KEYS
+  }
 
   constructor(data: SessionData, isNew: boolean, meta: Record<string, unknown>, persistent: boolean, defaultPersistent: boolean) {
     this.data = data
@@ -585,6 +608,7 @@ class SessionTarget implements SessionMethods<SessionData> {
     } else {
       assertWritable(state, key)
       state.data[key] = value
+      noteChange(state, key)
       markModified(state)
     }
     return this as unknown as Session
@@ -611,6 +635,7 @@ class SessionTarget implements SessionMethods<SessionData> {
     if (!(key in state.data)) return fallback
     const value = state.data[key]
     delete state.data[key]
+    noteChange(state, key)
     markModified(state)
     return value
   }
@@ -621,6 +646,7 @@ class SessionTarget implements SessionMethods<SessionData> {
     state.accessed = true
     if (isEmpty(state.data)) return
     state.data = emptyStore()
+    state.allChanged = true
     markModified(state)
   }
 
@@ -681,6 +707,7 @@ class SessionTarget implements SessionMethods<SessionData> {
   touch(): void {
     const state = stateOf(this)
     assertCurrent(state)
+    state.allChanged = true
     markModified(state)
   }
 
@@ -694,6 +721,7 @@ class SessionTarget implements SessionMethods<SessionData> {
     state.data[FLASHES] = Array.isArray(stored)
       ? [...(stored as unknown[]), [category, message]]
       : [[category, message]]
+    noteChange(state, FLASHES)
     markModified(state)
   }
 
@@ -707,6 +735,7 @@ class SessionTarget implements SessionMethods<SessionData> {
     if (categories === undefined) {
       // Like Flask's get_flashed_messages, which pops the whole key.
       delete state.data[FLASHES]
+      noteChange(state, FLASHES)
       markModified(state)
       return messages
     }
@@ -716,6 +745,7 @@ class SessionTarget implements SessionMethods<SessionData> {
     )
     if (kept.length === 0) delete state.data[FLASHES]
     else state.data[FLASHES] = kept
+    noteChange(state, FLASHES)
     markModified(state)
     return messages
   }
@@ -741,6 +771,7 @@ class SessionTarget implements SessionMethods<SessionData> {
     state.data = emptyStore()
     state.isNew = true
     state.regenerated = true
+    state.allChanged = true
     state.destroyed = false
     state.persistent = state.defaultPersistent
     markModified(state)
@@ -764,6 +795,7 @@ class SessionTarget implements SessionMethods<SessionData> {
     assertCurrent(state)
     assertCallback(callback)
     // On a destroyed session this changes nothing: destroy() already marked it modified.
+    state.allChanged = true
     markModified(state)
     defer(callback)
   }
@@ -806,6 +838,7 @@ function replace(state: State, holder: SessionHolder): void {
   // The manager's bag (the old cookie's chunk count, for one) belongs to the request, not to the object.
   const next = new State(emptyStore(), true, state.meta, state.defaultPersistent, state.defaultPersistent)
   next.regenerated = true
+  next.allChanged = true
   next.modified = true
   next.accessed = true
   next.holder = holder
@@ -825,6 +858,7 @@ function remove(state: State, key: string): boolean {
   state.accessed = true
   if (!(key in state.data)) return false
   delete state.data[key]
+  noteChange(state, key)
   markModified(state)
   return true
 }

@@ -4,62 +4,20 @@
  *
  * @module
  */
-import { PayloadMalformed, SessionError, SessionExpired } from './errors.js'
+import { SessionError } from './errors.js'
 import { varyWithCookie } from './lib/vary.js'
 import { SIGN_HINTS, VERIFY_HINTS, lifetimeOption, strictOptions } from './lib/options.js'
-import { DecodedValue, verified, type VerifyResult } from './lib/result.js'
+import { verified, type VerifyResult } from './lib/result.js'
 import { MAX_SECONDS, instant, toSeconds } from './lib/token.js'
-import { resolveConfig, type Config, type SessionsOptions } from './manager/config.js'
-import { Incoming, deletions, readCookieValue, writeToken } from './manager/cookies.js'
-import { getSessionState, openSession, type Session, type SessionData, type SessionState } from './session.js'
+import { resolveConfig, resolveStore, type Config, type SessionStoreOptions, type SessionsOptions, type StoreConfig } from './manager/config.js'
+import { load, registerPlanner, save, sessionId } from './manager/stored.js'
+import type { SessionStore } from './stores/store.js'
+import { deletions, writeToken } from './manager/cookies.js'
+import { Meta, assertCommittable, decode, isEmpty, isServerError, nowSeconds, read, varyText, type CommitContext, type MetaBag, type SessionCommit } from './manager/shared.js'
+import { getSessionState, type Session, type SessionData, type SessionState } from './session.js'
 
-export type { SessionCookieOptions, SessionsOptions } from './manager/config.js'
-
-/**
- * Per-request context for {@link Sessions.commit}.
- *
- * @example
- * ```ts
- * const context: CommitContext = { secure: new URL(request.url).protocol === 'https:', vary: response.headers.get('vary') }
- * const { setCookie, vary } = sessions.commit(session, context)
- * ```
- */
-export interface CommitContext {
-  /** Whether the request came over HTTPS; decides `Secure` when the cookie option is `'auto'`. */
-  secure?: boolean
-  /**
-   * The response's `Vary` header as it stands, so the result can merge `Cookie` into it: as
-   * frameworks return it (`res.getHeader('Vary')`, `reply.getHeader('vary')`, `ctx.response.get('Vary')`),
-   * a list of values included.
-   */
-  vary?: string | readonly string[] | number | null | undefined
-  /**
-   * The response's status. On a 5xx (a failed request, such as the error page for a handler that
-   * threw halfway) no session cookie is written: the client keeps the session it had. Omit it to
-   * commit whatever the status (the way to keep a session on a 5xx on purpose).
-   */
-  status?: number
-}
-
-/**
- * What an adapter writes for a session: every header, computed by the manager.
- *
- * @example
- * ```ts
- * const { setCookie, vary } = sessions.commit(session, { vary: res.getHeader('Vary') })
- * for (const value of setCookie) res.appendHeader('Set-Cookie', value)
- * if (vary !== undefined) res.setHeader('Vary', vary)
- * ```
- */
-export interface SessionCommit {
-  /** `Set-Cookie` values to append (never to replace others with): the cookie, its chunks, deletions. */
-  readonly setCookie: string[]
-  /**
-   * The `Vary` value to set, with `Cookie` merged into the context's `vary`, when the response
-   * depends on the session; undefined when `Vary` needs no change.
-   */
-  readonly vary: string | undefined
-}
+export type { SessionCookieOptions, SessionStoreOptions, SessionsOptions } from './manager/config.js'
+export type { CommitContext, SessionCommit } from './manager/shared.js'
 
 /**
  * Options of {@link Sessions.sign}.
@@ -143,88 +101,9 @@ export interface Sessions<T extends object = SessionData> {
   verify(value: string, options?: SessionVerifyOptions): SessionVerifyResult<Partial<T>>
 }
 
-/** What the manager keeps in a session's meta bag. A class, so every read builds the same shape. */
-class Meta {
-  readonly incoming = new Incoming()
-  issuedAt: number | undefined = undefined
-  expiresAt: number | undefined = undefined
-  stale = false
-  error: SessionError | undefined = undefined
-}
-// The manager's entry in a session's meta bag (other code may keep its own entries there).
-type MetaBag = { frasco?: Meta }
-
-// What read() and verify() accept as session data: a plain object, not another tagged value.
-function isSessionData(data: unknown): data is SessionData {
-  return (
-    typeof data === 'object' &&
-    data !== null &&
-    !Array.isArray(data) &&
-    !(data instanceof Map || data instanceof Set || data instanceof Uint8Array || data instanceof Date)
-  )
-}
-
 const SIGN_KEYS = new Set(['expiresIn', 'persistent', 'now'])
 const CONTEXT_KEYS = new Set(['secure', 'vary', 'status'])
 const VERIFY_KEYS = new Set(['now'])
-
-/**
- * Verifies a cookie value. A Frasco token's expiry is also capped at the lifetime from its issue:
- * a token minted without one (createSerializer with the session purpose) would otherwise never
- * expire, and sessions issued before `lifetime` was lowered would keep their longer expiry.
- */
-function decode(config: Config, value: string, now: number): DecodedValue | SessionError {
-  const decoded = config.codec.decode(value, now, config.maxReadAge)
-  if (decoded instanceof SessionError) return decoded
-  if (!isSessionData(decoded.value)) return new PayloadMalformed('session payload is not an object')
-  if (decoded.issuedAt === undefined) return decoded
-  if (!config.codec.absoluteExpiry) {
-    // The format carries no expiry: the session ends where the age limit of every read puts it.
-    const limit = config.maxReadAge as number
-    return new DecodedValue(decoded.value, decoded.issuedAt, decoded.issuedAt + limit, decoded.keyId, decoded.stale, decoded.persistent)
-  }
-  const cap = decoded.issuedAt + config.lifetime
-  if (decoded.expiresAt !== undefined && decoded.expiresAt <= cap) return decoded
-  if (now - config.codec.clockTolerance >= cap) return new SessionExpired(new Date(cap * 1000))
-  return new DecodedValue(decoded.value, decoded.issuedAt, cap, decoded.keyId, decoded.stale, decoded.persistent)
-}
-
-function read<T extends object>(config: Config, cookieHeader: string | null | undefined): Session<T> {
-  const meta = new Meta()
-  const header = typeof cookieHeader === 'string' ? cookieHeader : undefined
-  const value = readCookieValue(header, config.name, config.maxChunks, meta.incoming)
-  if (value instanceof SessionError) return reject(config, value, meta)
-  if (value === undefined || value === '') return openSession<T>(undefined, true, { frasco: meta }, config.persistent, config.persistent)
-  const decoded = decode(config, value, nowSeconds(config))
-  if (decoded instanceof SessionError) return reject(config, decoded, meta)
-  meta.issuedAt = decoded.issuedAt
-  meta.expiresAt = decoded.expiresAt
-  meta.stale = decoded.stale
-  return openSession<T>(decoded.value as SessionData, false, { frasco: meta }, decoded.persistent, config.persistent)
-}
-
-function reject<T extends object>(config: Config, error: SessionError, meta: Meta): Session<T> {
-  meta.error = error
-  if (config.onInvalid !== undefined) {
-    try {
-      config.onInvalid(error)
-    } catch {
-      // A logging callback must not turn a bad cookie into a failed request.
-    }
-  }
-  return openSession<T>(undefined, true, { frasco: meta }, config.persistent, config.persistent)
-}
-
-// Date.now (as captured at construction) needs no checking; an application's clock is validated
-// on every call.
-function nowSeconds(config: Config): number {
-  return config.clockIsDateNow ? Math.floor(config.clock() / 1000) : toSeconds(config.clock(), 'clock')
-}
-
-function isEmpty(data: Readonly<SessionData>): boolean {
-  for (const _ in data) return false
-  return true
-}
 
 /** The Set-Cookie values for a session: nothing, deletions, or a freshly signed cookie. */
 function setCookies(config: Config, state: SessionState, meta: Meta, secure: boolean | undefined): string[] {
@@ -265,29 +144,12 @@ function commit<T extends object>(config: Config, session: Session<T>, context: 
     failed = isServerError(context.status)
   }
   const state = getSessionState(session)
+  assertCommittable(state)
   const meta = (state.meta as MetaBag).frasco ?? new Meta()
   const setCookie = failed ? [] : setCookies(config, state, meta, context?.secure)
   // A new result every time: the caller may add to its list.
   if (setCookie.length === 0 && !state.accessed) return { setCookie, vary: undefined }
   return { setCookie, vary: varyWithCookie(vary) }
-}
-
-/** RFC 9110 §15.6: a 5xx says the server failed to fulfil the request. */
-function isServerError(status: unknown): boolean {
-  if (status === undefined) return false
-  if (!Number.isInteger(status) || (status as number) < 100 || (status as number) > 999) {
-    throw new TypeError('option status is invalid: give the response status, a whole number from 100 to 999')
-  }
-  return (status as number) >= 500 && (status as number) <= 599
-}
-
-/** The Vary value a framework handed over, as one comma-separated text. */
-function varyText(current: unknown): string {
-  if (typeof current === 'string') return current
-  if (current === undefined || current === null) return ''
-  if (Array.isArray(current)) return current.join(', ')
-  if (typeof current === 'number') return String(current)
-  throw new TypeError("option vary is invalid: give the response's Vary header as a string or a list of strings (or nothing)")
 }
 
 function sign<T extends object>(config: Config, data: Partial<T>, options: SessionSignOptions | undefined): string {
@@ -318,6 +180,71 @@ function verify<T extends object>(config: Config, value: string, options: Sessio
 }
 
 /**
+ * What {@link createSessions} returns when given a `store` (the data in the store, an id in the
+ * cookie) or a `revocation` store (the data in the cookie, its id in the store): a manager that
+ * reads and writes asynchronously, and can end sessions before they expire. The adapters of
+ * `frasco/node` and `frasco/fetch` take it as they take {@link Sessions}.
+ *
+ * @example
+ * ```ts
+ * import { createSessions, secretsFromEnv } from 'frasco'
+ * import { createMemoryStore } from 'frasco/stores'
+ *
+ * const sessions: StoredSessions<{ userId: string }> = createSessions<{ userId: string }>({
+ *   secrets: secretsFromEnv(),
+ *   store: createMemoryStore(),
+ *   user: (data) => data.userId,
+ * })
+ * const session = await sessions.load(request.headers.get('cookie'))
+ * session.set('userId', 'u1')
+ * const { setCookie } = await sessions.save(session)
+ * await sessions.revokeUser('u1') // log out everywhere
+ * ```
+ */
+export interface StoredSessions<T extends object = SessionData> {
+  /** The session cookie's name. */
+  readonly cookieName: string
+  /** Whether the cookie's `secure` option is `'auto'`: adapters then pass `secure` to save. */
+  readonly secureAuto: boolean
+  /** The store: the `store` option, or the `revocation` option. */
+  readonly store: SessionStore
+  /** Where the data lives: `'store'` (the `store` option) or `'cookie'` (the `revocation` option). */
+  readonly data: 'store' | 'cookie'
+  /**
+   * Loads the session of a `Cookie` header. A missing, malformed, tampered or expired cookie, or
+   * one whose id the store no longer holds (`ERR_SESSION_REVOKED`), gives a fresh empty session,
+   * and the reason goes to `onInvalid` and {@link StoredSessions.invalidReason}. Rejects only when
+   * the store fails.
+   */
+  load(cookieHeader: string | null | undefined): Promise<Session<T>>
+  /**
+   * Writes what the request changed to the store (only the keys it set or deleted; a new session,
+   * or a regenerated one, under a new id, the old id deleted; a destroyed or emptied one deleted),
+   * and returns the headers to write, as {@link Sessions.commit} does. When the session is no
+   * longer in the store (destroyed, regenerated or revoked since it was loaded), nothing is
+   * written back and its cookie is deleted: a logout is never undone by a slower request.
+   *
+   * @throws {CookieTooLarge} with `revocation`, when the session does not fit in its cookies.
+   * @throws {TypeError} when the session holds a value that cannot be stored; the message names it.
+   */
+  save(session: Session<T>, context?: CommitContext): Promise<SessionCommit>
+  /** Why the cookie this session was loaded from was rejected, if it was. */
+  invalidReason(session: Session<T>): SessionError | undefined
+  /** The session's id in the store: after it was loaded from a valid cookie or first saved. */
+  sessionId(session: Session<T>): string | undefined
+  /** Ends one session now, by its id: its cookie is refused from the next request on. */
+  revoke(id: string): Promise<void>
+  /**
+   * Ends every session of a user now (with the `user` option): "log out everywhere", after a
+   * password change. Resolves how many sessions there were.
+   */
+  revokeUser(user: string): Promise<number>
+}
+
+/** `createSessions`' options with a `store` or a `revocation` store. */
+export type StoredSessionsOptions = SessionsOptions & SessionStoreOptions & ({ store: SessionStore } | { revocation: SessionStore })
+
+/**
  * Creates a session manager. All options are validated here, once; `read` and `commit` do no
  * option parsing. Every unknown option, including the names other session libraries use, is a
  * TypeError that names the Frasco equivalent.
@@ -336,8 +263,12 @@ function verify<T extends object>(config: Config, value: string, options: Sessio
  * for (const header of sessions.commit(session).setCookie) response.appendHeader('Set-Cookie', header)
  * ```
  */
-export function createSessions<T extends object = SessionData>(options: SessionsOptions): Sessions<T> {
+export function createSessions<T extends object = SessionData>(options: StoredSessionsOptions): StoredSessions<T>
+export function createSessions<T extends object = SessionData>(options: SessionsOptions): Sessions<T>
+export function createSessions<T extends object = SessionData>(options: SessionsOptions & SessionStoreOptions): Sessions<T> | StoredSessions<T> {
   const config = resolveConfig(options)
+  const store = resolveStore(options, config)
+  if (store !== undefined) return createStoredSessions<T>(config, store)
   return {
     cookieName: config.name,
     secureAuto: config.secure === 'auto',
@@ -347,4 +278,35 @@ export function createSessions<T extends object = SessionData>(options: Sessions
     sign: (data, signOptions) => sign(config, data, signOptions),
     verify: (value, verifyOptions) => verify<T>(config, value, verifyOptions),
   }
+}
+
+function createStoredSessions<T extends object>(config: Config, store: StoreConfig): StoredSessions<T> {
+  const backing = store.store
+  const sessions: StoredSessions<T> = {
+    cookieName: config.name,
+    secureAuto: config.secure === 'auto',
+    store: backing,
+    data: store.data,
+    load: (cookieHeader) => load<T>(config, store, cookieHeader),
+    save: (session, context) => save(config, store, session, context),
+    invalidReason: (session) => (getSessionState(session).meta as MetaBag).frasco?.error,
+    sessionId: (session) => sessionId(session),
+    revoke: (id) => backing.destroy(id),
+    revokeUser: (user) => backing.destroyUser(user),
+  }
+  registerPlanner(sessions, config, store)
+  return sessions
+}
+
+/**
+ * Whether `sessions` is a store-backed manager ({@link StoredSessions}), whose `load` and `save`
+ * are asynchronous.
+ *
+ * @example
+ * ```ts
+ * const session = isStoredSessions(sessions) ? await sessions.load(cookie) : sessions.read(cookie)
+ * ```
+ */
+export function isStoredSessions<T extends object>(sessions: Sessions<T> | StoredSessions<T>): sessions is StoredSessions<T> {
+  return 'load' in sessions && typeof sessions.load === 'function'
 }

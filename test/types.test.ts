@@ -24,6 +24,7 @@ import {
   type SessionEntry,
   type SessionErrorCode,
   type Sessions,
+  type StoredSessions,
   type Signer,
   type VerifyResult,
 } from '../src/index.js'
@@ -334,11 +335,11 @@ describe('the 1.0 vocabulary in the types', () => {
   })
 
   it('gives both adapters one commitSession shape: (sessions, request, response, session, options)', () => {
-    expectTypeOf(nodeCommitSession<App>).parameter(0).toEqualTypeOf<Sessions<App>>()
+    expectTypeOf(nodeCommitSession<App>).parameter(0).toEqualTypeOf<Sessions<App> | StoredSessions<App>>()
     expectTypeOf(nodeCommitSession<App>).parameter(1).toEqualTypeOf<IncomingMessage>()
     expectTypeOf(nodeCommitSession<App>).parameter(2).toEqualTypeOf<ServerResponse>()
     expectTypeOf(nodeCommitSession<App>).parameter(3).toEqualTypeOf<Session<App>>()
-    expectTypeOf(commitSession<App, Response>).parameter(0).toEqualTypeOf<Sessions<App>>()
+    expectTypeOf(commitSession<App, Response>).parameter(0).toEqualTypeOf<Sessions<App> | StoredSessions<App>>()
     expectTypeOf(commitSession<App, Response>).parameter(1).toEqualTypeOf<Request>()
     expectTypeOf(commitSession<App, Response>).parameter(2).toEqualTypeOf<Response>()
     expectTypeOf(commitSession<App, Response>).parameter(3).toEqualTypeOf<Session<App>>()

@@ -7,7 +7,7 @@
 import { ChangedAfterCommit, isSessionError } from '../errors.js'
 import { assertTrustProxy, insecureCookieWarning, isSecureRequest } from '../lib/vary.js'
 import { watchSession, type Session, type SessionData, type SessionWatcher } from '../session.js'
-import type { Sessions } from '../sessions.js'
+import { isStoredSessions, type SessionCommit, type Sessions, type StoredSessions } from '../sessions.js'
 
 /**
  * Options of the Fetch adapter.
@@ -63,16 +63,20 @@ function isSecure(request: Request, trustProxy: boolean): boolean {
 }
 
 /**
- * Reads the session of a request from its `Cookie` header. Never throws on bad input.
+ * Reads the session of a request from its `Cookie` header. Never throws on bad input. With a
+ * store-backed manager (`createSessions({ store })`) it returns a promise: `await` works on both.
  *
  * @example
  * ```ts
- * const session = readSession(sessions, request)
+ * const session = await readSession(sessions, request)
  * session.get('username')
  * ```
  */
-export function readSession<T extends object>(sessions: Sessions<T>, request: Request): Session<T> {
-  return sessions.read(request.headers.get('cookie'))
+export function readSession<T extends object>(sessions: StoredSessions<T>, request: Request): Promise<Session<T>>
+export function readSession<T extends object>(sessions: Sessions<T>, request: Request): Session<T>
+export function readSession<T extends object>(sessions: Sessions<T> | StoredSessions<T>, request: Request): Session<T> | Promise<Session<T>> {
+  const cookie = request.headers.get('cookie')
+  return isStoredSessions(sessions) ? sessions.load(cookie) : sessions.read(cookie)
 }
 
 /**
@@ -93,25 +97,39 @@ export function readSession<T extends object>(sessions: Sessions<T>, request: Re
  * ```
  */
 export function commitSession<T extends object, R extends Headers | Response>(
+  sessions: StoredSessions<T>,
+  request: Request,
+  target: R,
+  session: Session<T>,
+  options?: FetchSessionOptions,
+): Promise<R>
+export function commitSession<T extends object, R extends Headers | Response>(
   sessions: Sessions<T>,
   request: Request,
   target: R,
   session: Session<T>,
   options?: FetchSessionOptions,
-): R {
+): R
+export function commitSession<T extends object, R extends Headers | Response>(
+  sessions: Sessions<T> | StoredSessions<T>,
+  request: Request,
+  target: R,
+  session: Session<T>,
+  options?: FetchSessionOptions,
+): R | Promise<R> {
   return commitTo(sessions, request, target, session, assertTrustProxy(options, 'commitSession'), undefined, defaultOnError)
 }
 
 /** {@link commitSession} with its options checked; `status` is passed to commit (no cookie on a 5xx). */
 function commitTo<T extends object, R extends Headers | Response>(
-  sessions: Sessions<T>,
+  sessions: Sessions<T> | StoredSessions<T>,
   request: Request,
   target: R,
   session: Session<T>,
   trustProxy: boolean,
   status: number | undefined,
   onError: (error: unknown, request: Request) => void,
-): R {
+): R | Promise<R> {
   // Duck-typed: a Request of another realm or library (undici's, a framework's subclass) also works.
   if (typeof (request as Partial<Request> | null)?.url !== 'string' || typeof (request as Partial<Request>).headers?.get !== 'function') {
     throw new TypeError('request is invalid: commitSession takes (sessions, request, response, session, options); 0.1 took (sessions, session, response, { request })')
@@ -123,7 +141,12 @@ function commitTo<T extends object, R extends Headers | Response>(
   const headers = target instanceof Headers ? target : (target as Response).headers
   const secure = sessions.secureAuto && isSecure(request, trustProxy)
   const vary = headers.get('vary')
-  const result = sessions.commit(session, status === undefined ? { secure, vary } : { secure, vary, status })
+  const context = status === undefined ? { secure, vary } : { secure, vary, status }
+  if (isStoredSessions(sessions)) return sessions.save(session, context).then((result) => finish(sessions, request, target, result, onError))
+  return finish(sessions, request, target, sessions.commit(session, context), onError)
+}
+
+function finish<R extends Headers | Response>(sessions: object, request: Request, target: R, result: SessionCommit, onError: (error: unknown, request: Request) => void): R {
   if (result.setCookie.length > 0) warnIfInsecure(sessions, request, result.setCookie, onError)
   return writeTo(target, result.setCookie, result.vary)
 }
@@ -224,7 +247,7 @@ function defaultOnError(error: unknown, request: Request): void {
  * ```
  */
 export function withSessions<T extends object = SessionData>(
-  sessions: Sessions<T>,
+  sessions: Sessions<T> | StoredSessions<T>,
   handler: (request: Request, session: Session<T>) => Response | Promise<Response>,
   options?: WithSessionsOptions,
 ): (request: Request) => Promise<Response> {
@@ -232,11 +255,12 @@ export function withSessions<T extends object = SessionData>(
   const onError = options?.onError === undefined ? defaultOnError : options.onError
   if (typeof onError !== 'function') throw new TypeError('option onError is invalid: give a function (error, request) => void')
   return async (request) => {
-    const session = readSession(sessions, request)
+    const cookie = request.headers.get('cookie')
+    const session = isStoredSessions(sessions) ? await sessions.load(cookie) : sessions.read(cookie)
     const response = await handler(request, session)
     // With the status, commit writes no cookie on a 5xx: nothing half-written goes out.
     const status = (response as Partial<Response> | null)?.status
-    const committed = commitTo(sessions, request, response, session, trustProxy, typeof status === 'number' && status >= 100 ? status : undefined, onError)
+    const committed = await commitTo(sessions, request, response, session, trustProxy, typeof status === 'number' && status >= 100 ? status : undefined, onError)
     watchSession(session, new LateChange(request, onError))
     return committed
   }

@@ -16,7 +16,8 @@ import {
   type SessionHolder,
   type SessionWatcher,
 } from '../session.js'
-import type { Sessions } from '../sessions.js'
+import { commitOf, planSaveOf, type SavePlan } from '../manager/stored.js'
+import { isStoredSessions, type SessionCommit, type Sessions, type StoredSessions } from '../sessions.js'
 
 /**
  * Options of the node adapter.
@@ -136,7 +137,7 @@ const MIDDLEWARE_KEYS: ReadonlySet<string> = new Set(['trustProxy', 'onError'])
 
 type ErrorReporter = (error: unknown, req: IncomingMessage) => void
 
-type During = 'commit' | 'handler' | 'late' | 'insecure'
+type During = 'commit' | 'handler' | 'late' | 'insecure' | 'store'
 
 type WriteHead = (this: ServerResponse, ...args: unknown[]) => ServerResponse
 
@@ -163,9 +164,18 @@ class Attachment implements SessionWatcher, SessionHolder {
   committedByHand = false
   /** True while this layer's writeHead call is on the stack (see {@link writeHeadWithSession}). */
   active = false
+  /** With a store: the save planned when the headers went out, whose store write `end` awaits. */
+  plan: SavePlan | undefined = undefined
+  /** With a store: the headers of a save done before the headers went out (see {@link endWithSession}). */
+  result: SessionCommit | undefined = undefined
+  /** With a store: a save that failed before the headers went out; the response becomes a 500. */
+  failure: unknown = undefined
+  /** With a store: the `end` this layer replaced, and whether it is being called. */
+  end: ServerResponse['end'] | undefined = undefined
+  ending = false
 
   constructor(
-    readonly sessions: Sessions<SessionData>,
+    readonly sessions: Sessions<SessionData> | StoredSessions<SessionData>,
     readonly req: IncomingMessage,
     readonly trustProxy: boolean,
     readonly onError: ErrorReporter,
@@ -230,8 +240,10 @@ function currentVary(res: ServerResponse, headers: OutgoingHttpHeaders | undefin
  * const session = readSession(sessions, req)
  * ```
  */
-export function readSession<T extends object>(sessions: Sessions<T>, req: IncomingMessage): Session<T> {
-  return sessions.read(req.headers.cookie)
+export function readSession<T extends object>(sessions: StoredSessions<T>, req: IncomingMessage): Promise<Session<T>>
+export function readSession<T extends object>(sessions: Sessions<T>, req: IncomingMessage): Session<T>
+export function readSession<T extends object>(sessions: Sessions<T> | StoredSessions<T>, req: IncomingMessage): Session<T> | Promise<Session<T>> {
+  return isStoredSessions(sessions) ? sessions.load(req.headers.cookie) : sessions.read(req.headers.cookie)
 }
 
 /**
@@ -255,12 +267,26 @@ export function readSession<T extends object>(sessions: Sessions<T>, req: Incomi
  * ```
  */
 export function commitSession<T extends object>(
+  sessions: StoredSessions<T>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  session: Session<T>,
+  options?: NodeSessionOptions,
+): Promise<void>
+export function commitSession<T extends object>(
   sessions: Sessions<T>,
   req: IncomingMessage,
   res: ServerResponse,
   session: Session<T>,
   options?: NodeSessionOptions,
-): void {
+): void
+export function commitSession<T extends object>(
+  sessions: Sessions<T> | StoredSessions<T>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  session: Session<T>,
+  options?: NodeSessionOptions,
+): void | Promise<void> {
   const trustProxy = assertTrustProxy(options, 'commitSession')
   let attached: Attachment | undefined
   for (let layer = (res as Carrier)[ATTACHMENT]; layer !== undefined; layer = layer.outer) {
@@ -274,13 +300,27 @@ export function commitSession<T extends object>(
   if (attached?.committedByHand === true) {
     throw new TypeError('commitSession: this session was already committed on this response; commit once, after the last change')
   }
-  apply(sessions, req, res, session, trustProxy, undefined, undefined, attached?.onError ?? defaultOnError)
-  // On a request the middleware saw, this was the commit: the hook must not write a second
+  const onError = attached?.onError ?? defaultOnError
+  // On a request the middleware saw, this is the commit: the hook must not write a second
   // Set-Cookie for the same cookie, and a later change is reported rather than lost.
-  if (attached !== undefined) {
+  const done = (): void => {
+    if (attached === undefined) return
     attached.committedByHand = true
     attached.seal()
   }
+  if (!isStoredSessions(sessions)) {
+    apply(sessions, req, res, session, trustProxy, undefined, undefined, onError)
+    done()
+    return
+  }
+  if (res.headersSent) throw new Error('commitSession: the response headers were already sent')
+  if (attached !== undefined) attached.committedByHand = true
+  const secure = sessions.secureAuto && isSecure(req, trustProxy)
+  return sessions.save(session, { secure, vary: res.getHeader('Vary') as string | string[] | number | undefined }).then((result) => {
+    if (res.headersSent) throw new Error('commitSession: the response headers were sent while the session was being saved; await commitSession before answering')
+    write(sessions, req, res, undefined, result, onError)
+    done()
+  })
 }
 
 function apply<T extends object>(
@@ -299,7 +339,31 @@ function apply<T extends object>(
   const current = currentVary(res, headers, varyKey)
   // Throws before anything is changed, so a failed commit leaves the response as it was.
   const secure = sessions.secureAuto && isSecure(req, trustProxy)
-  const { setCookie: cookies, vary } = sessions.commit(session, status === undefined ? { secure, vary: current } : { secure, vary: current, status })
+  const context = status === undefined ? { secure, vary: current } : { secure, vary: current, status }
+  write(sessions, req, res, headers, sessions.commit(session, context), onError)
+}
+
+/** The save planned as the headers go out, for a store-backed manager: its store write is awaited by `end`. */
+function applyPlanned(layer: Attachment, res: ServerResponse, headers: OutgoingHttpHeaders | undefined, status: number | undefined): void {
+  const varyKey = headers === undefined ? undefined : findKey(headers, 'vary')
+  const current = currentVary(res, headers, varyKey)
+  const secure = layer.sessions.secureAuto && isSecure(layer.req, layer.trustProxy)
+  const context = status === undefined ? { secure, vary: current } : { secure, vary: current, status }
+  const plan = planSaveOf(layer.sessions, layer.session as Session<SessionData>, context)
+  layer.plan = plan
+  write(layer.sessions, layer.req, res, headers, commitOf(plan, true), layer.onError)
+}
+
+/** Writes a commit's headers: appends its cookies, merges its Vary (into writeHead's headers when given). */
+function write(
+  sessions: object,
+  req: IncomingMessage,
+  res: ServerResponse,
+  headers: OutgoingHttpHeaders | undefined,
+  { setCookie: cookies, vary }: SessionCommit,
+  onError: ErrorReporter,
+): void {
+  const varyKey = headers === undefined ? undefined : findKey(headers, 'vary')
   if (cookies.length > 0) {
     const warning = insecureCookieWarning(
       sessions,
@@ -332,7 +396,10 @@ function attachmentOf(self: unknown): Attachment {
 
 function readAttached(attachment: Attachment): Session<SessionData> {
   if (attachment.session === undefined) {
-    attachment.session = attachment.sessions.read(attachment.req.headers.cookie)
+    const sessions = attachment.sessions
+    // A store-backed session is loaded (asynchronously) before the handler runs; see attach().
+    if (isStoredSessions(sessions)) throw new TypeError('req.session is not loaded yet: with a store, sessionMiddleware and withSessions load it before calling the next handler')
+    attachment.session = sessions.read(attachment.req.headers.cookie)
     // req.session.regenerate() hands out a new session, as express-session does.
     holdSession(attachment.session, attachment)
     // First read after the headers went out: any change to it is already too late.
@@ -375,6 +442,7 @@ function requestFlash(this: unknown, ...args: unknown[]): Record<string, string[
   if (typeof type !== 'string') throw new TypeError('req.flash(type, message): type must be a string')
   if (message === undefined) return session.consumeFlashes(type).map((flash) => flash.message)
   if (args.length === 2 && Array.isArray(message) && message.some((text) => typeof text !== 'string')) throw new TypeError('req.flash(type, messages): every message must be a string')
+  if (args.length > 2 && typeof message !== 'string') throw new TypeError('req.flash(type, format, ...args): format must be a string')
   if (args.length > 2) session.flash(format(...(args.slice(1) as [unknown, ...unknown[]])), type)
   else if (Array.isArray(message)) for (const text of message as unknown[]) session.flash(text as string, type)
   else session.flash(message as string, type)
@@ -405,9 +473,16 @@ function writeHeadWithSession(this: ServerResponse, ...args: unknown[]): ServerR
         // commit writes no cookie on a 5xx (a failed request, often an error page for a handler
         // that threw halfway). The status as Node converts it (writeHead('500') is a 500); one
         // Node will refuse is left for Node to refuse.
-        const status = args[0] === undefined ? this.statusCode : Number(args[0]) | 0
+        const code = args[0] === undefined ? this.statusCode : Number(args[0]) | 0
+        const status = code >= 100 && code <= 999 ? code : undefined
         try {
-          apply(layer.sessions, layer.req, this, layer.session, layer.trustProxy, headers, status >= 100 && status <= 999 ? status : undefined, layer.onError)
+          const { sessions } = layer
+          // With a store: the headers of the save `end` already did, or a save planned now whose
+          // store write `end` awaits (see endWithSession).
+          if (layer.failure !== undefined) throw layer.failure
+          if (layer.result !== undefined) write(sessions, layer.req, this, headers, layer.result, layer.onError)
+          else if (isStoredSessions(sessions)) applyPlanned(layer, this, headers, status)
+          else apply(sessions, layer.req, this, layer.session, layer.trustProxy, headers, status, layer.onError)
         } catch (error) {
           // Thrown here, the error would escape from res.end() or a stream's pipe, often on a path
           // nobody awaits, and crash the process. Answer 500 instead, with the app's headers but
@@ -473,7 +548,7 @@ function report(onError: ErrorReporter, error: unknown, req: IncomingMessage, du
 }
 
 function attach<T extends object>(
-  sessions: Sessions<T>,
+  sessions: Sessions<T> | StoredSessions<T>,
   req: IncomingMessage,
   res: ServerResponse,
   trustProxy: boolean,
@@ -500,6 +575,85 @@ function attach<T extends object>(
   Object.defineProperty(req, 'session', SESSION_PROPERTY)
   ;(req as { flash?: unknown }).flash = requestFlash
   res.writeHead = writeHeadWithSession as unknown as ServerResponse['writeHead']
+  if (isStoredSessions(sessions)) {
+    attachment.end = res.end
+    res.end = endWithSession as unknown as ServerResponse['end']
+  }
+}
+
+/**
+ * With a store: loads the request's session before the next handler runs (the lazy, synchronous
+ * `req.session` of cookie sessions cannot wait for a store), then calls `then`. A store that
+ * fails goes to `fail`: an outage is not a logout.
+ */
+function preload(req: IncomingMessage, then: () => void, fail: (error: unknown) => void): void {
+  const layer = (req as Carrier)[ATTACHMENT] as Attachment
+  const sessions = layer.sessions
+  if (!isStoredSessions(sessions) || layer.session !== undefined) {
+    then()
+    return
+  }
+  sessions.load(req.headers.cookie).then((session) => {
+    if (layer.session === undefined) {
+      layer.session = session
+      holdSession(session, layer)
+    }
+    then()
+  }, fail).catch((error: unknown) => report(layer.onError, error, req, 'handler'))
+}
+
+/**
+ * With a store, the response does not end before the store has the session: a browser's next
+ * request must find what this one wrote. When `end()` comes before the headers (the usual case:
+ * `res.send`, `res.redirect`, `res.end(body)`), the whole save runs first, so a failing store
+ * turns the response into a 500 without the cookie, as a cookie that cannot be stored does. When
+ * the headers went out earlier (`writeHead`, a streamed body), the cookie went with them, and
+ * `end` waits for the store write planned then; a failure can only be reported.
+ */
+function endWithSession(this: ServerResponse, ...args: unknown[]): ServerResponse {
+  let layer = (this as Carrier)[ATTACHMENT]
+  while (layer !== undefined && (layer.ending || layer.end === undefined)) layer = layer.outer
+  if (layer === undefined) throw new TypeError('res.end was called on a response Frasco was not attached to')
+  const current = layer
+  const end = current.end as unknown as (...rest: unknown[]) => ServerResponse
+  current.ending = true
+  const finish = (): void => {
+    try {
+      end.apply(this, args)
+    } catch (error) {
+      report(current.onError, error, current.req, 'store')
+    }
+  }
+  const { session, sessions } = current
+  if (session === undefined || !isStoredSessions(sessions)) return end.apply(this, args)
+  if (!current.committed && !this.headersSent) {
+    let plan: SavePlan
+    try {
+      const secure = sessions.secureAuto && isSecure(current.req, current.trustProxy)
+      plan = planSaveOf(sessions, session, { secure, vary: this.getHeader('Vary'), status: this.statusCode })
+    } catch (error) {
+      current.failure = error
+      return end.apply(this, args)
+    }
+    plan.persist().then(
+      (written) => {
+        current.result = commitOf(plan, written)
+        finish()
+      },
+      (error: unknown) => {
+        current.failure = error
+        finish()
+      },
+    )
+    return this
+  }
+  const planned = current.plan
+  if (planned === undefined) return end.apply(this, args)
+  planned.persist().then(finish, (error: unknown) => {
+    report(current.onError, error, current.req, 'store')
+    finish()
+  })
+  return this
 }
 
 /**
@@ -530,14 +684,20 @@ function attach<T extends object>(
  * ```
  */
 export function sessionMiddleware<T extends object = SessionData>(
-  sessions: Sessions<T>,
+  sessions: Sessions<T> | StoredSessions<T>,
   options?: SessionMiddlewareOptions,
 ): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
   const trustProxy = assertTrustProxy(options, 'sessionMiddleware', MIDDLEWARE_KEYS)
   const onError = errorReporter(options)
+  if (!isStoredSessions(sessions)) {
+    return (req, res, next) => {
+      attach(sessions, req, res, trustProxy, onError)
+      next()
+    }
+  }
   return (req, res, next) => {
     attach(sessions, req, res, trustProxy, onError)
-    next()
+    preload(req, () => next(), next)
   }
 }
 
@@ -560,7 +720,7 @@ export function sessionMiddleware<T extends object = SessionData>(
  * ```
  */
 export function withSessions<T extends object = SessionData>(
-  sessions: Sessions<T>,
+  sessions: Sessions<T> | StoredSessions<T>,
   handler: SessionHandler<T>,
   options?: SessionMiddlewareOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
@@ -580,8 +740,7 @@ export function withSessions<T extends object = SessionData>(
     }
     report(onError, error, req, 'handler')
   }
-  return (req, res) => {
-    attach(sessions, req, res, trustProxy, onError)
+  const run = (req: IncomingMessage, res: ServerResponse): void => {
     let result: unknown
     try {
       result = handler(req as unknown as SessionRequest<T>, res)
@@ -590,6 +749,10 @@ export function withSessions<T extends object = SessionData>(
       return
     }
     if (result instanceof Promise) result.catch((error: unknown) => fail(req, res, error))
+  }
+  return (req, res) => {
+    attach(sessions, req, res, trustProxy, onError)
+    preload(req, () => run(req, res), (error) => fail(req, res, error))
   }
 }
 

@@ -97,10 +97,18 @@ const LOOPBACK_HOST = /^(?:localhost|.+\.localhost|127(?:\.\d{1,3}){3}|\[::1\])$
 // A Host header is the client's: it goes into the message only when it looks like a host.
 const PLAIN_HOST = /^[a-z0-9.:[\]-]{1,255}$/i
 
-function saysHttps(value: string | readonly string[] | null | undefined, pattern: RegExp): boolean {
-  if (value === null || value === undefined) return false
-  return typeof value === 'string' ? pattern.test(value) : value.some((item) => pattern.test(item))
+/**
+ * The protocol the browser used, as the proxy nearest to it reported: the first X-Forwarded-Proto
+ * value, or the first `proto=` of a Forwarded header (RFC 7239 §5.4); undefined when neither says.
+ */
+function forwardedProtocol(forwardedProto: string | readonly string[] | null | undefined, forwarded: string | readonly string[] | null | undefined): string | undefined {
+  const proto = typeof forwardedProto === 'string' ? forwardedProto : forwardedProto?.[0]
+  if (typeof proto === 'string' && proto.trim() !== '') return (proto.split(',', 1)[0] as string).trim().toLowerCase()
+  const text = typeof forwarded === 'string' ? forwarded : forwarded?.join(',')
+  return text === undefined ? undefined : FORWARDED_PROTO.exec(text)?.[1]?.toLowerCase()
 }
+
+const FORWARDED_PROTO = /(?:^|[;,])[ \t]*proto="?([A-Za-z][A-Za-z0-9+.-]*)"?[ \t]*(?=[;,]|$)/i
 
 /**
  * The warning to report when a manager just wrote a `Secure` cookie for a request that did not
@@ -125,7 +133,7 @@ export function insecureCookieWarning(
   host: string | null | undefined,
 ): SecureCookieOverHttp | undefined {
   if (direct || warnedInsecure.has(manager) || !setCookie.some((cookie) => SECURE_ATTRIBUTE.test(cookie))) return undefined
-  if (saysHttps(forwardedProto, /(?:^|,)[ \t]*https[ \t]*(?:,|$)/i) || saysHttps(forwarded, /(?:^|[;,])[ \t]*proto="?https"?[ \t]*(?:[;,]|$)/i)) return undefined
+  if (forwardedProtocol(forwardedProto, forwarded) === 'https') return undefined
   const hostname = (host ?? '').replace(/:\d+$/, '')
   if (LOOPBACK_HOST.test(hostname)) return undefined
   warnedInsecure.add(manager)

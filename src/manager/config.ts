@@ -10,6 +10,8 @@ import type { Keyring, SecretsInput } from '../keyring.js'
 import type { SessionCodec, SessionFormat } from '../lib/format.js'
 import { SESSION_HINTS, assertKnownKeys, requiredOptions, booleanOption, clockOption, lifetimeOption, type Clock, type CompressOption } from '../lib/options.js'
 import { FRASCO_FORMAT } from '../formats/frasco.js'
+import type { SessionData } from '../session.js'
+import type { SessionStore } from '../stores/store.js'
 
 /**
  * The session cookie's name and attributes. Its lifetime is not among them: the cookie's Max-Age
@@ -103,6 +105,51 @@ export interface SessionsOptions {
   clock?: Clock
 }
 
+/**
+ * The options of `createSessions` that back sessions with a store; see `StoredSessions`.
+ *
+ * @example
+ * ```ts
+ * const options: SessionStoreOptions = { store: createMemoryStore(), user: (data) => data.userId }
+ * const sessions = createSessions({ secrets: secretsFromEnv(), ...options })
+ * ```
+ */
+export interface SessionStoreOptions {
+  /**
+   * Keep the sessions' data in a store (`createMemoryStore()`, `createRedisStore(client)`,
+   * `fromExpressStore(store)` of `frasco/stores`): the cookie carries only a signed (or, with
+   * `encrypt`, encrypted) session id of 144 random bits. `createSessions` then returns
+   * {@link StoredSessions}, which read and write asynchronously (`load`, `save`); the adapters hide
+   * the difference. Only the keys a request changed are written, so concurrent requests do not lose
+   * each other's updates, and a destroyed or revoked session stays gone. Frasco's format only.
+   */
+  store?: SessionStore
+  /**
+   * Keep the data in the cookie, as without a store, but record each session's id in this store,
+   * so that `revoke` and `revokeUser` end sessions before they expire: a cookie whose id is no
+   * longer in the store is refused. The cost: one store read per request that reads the session.
+   * Not with `store`.
+   */
+  revocation?: SessionStore
+  /**
+   * With `store` or `revocation`: whose session this is, from its data (for example
+   * `(data) => data.userId`), so that `revokeUser(id)` ends every session of that user ("log out
+   * everywhere"). Return `undefined` while nobody is logged in.
+   */
+  user?: (data: Readonly<Record<string, any>>) => string | null | undefined
+}
+
+/** Where a store-backed manager keeps a session's data: in the store, or in the cookie (`revocation`). */
+export type StoredData = 'store' | 'cookie'
+
+/** What a store-backed manager needs beyond {@link Config}. */
+export interface StoreConfig {
+  readonly store: SessionStore
+  readonly data: StoredData
+  /** Whose session this is, for the per-user index (`revokeUser`). */
+  readonly user: ((data: Readonly<SessionData>) => unknown) | undefined
+}
+
 /** Everything read and commit need, validated. */
 export interface Config {
   readonly name: string
@@ -132,7 +179,45 @@ export const MAX_CHUNKS_LIMIT = 10
 
 const OPTION_KEYS = new Set([
   'secrets', 'cookie', 'lifetime', 'persistent', 'idleTimeout', 'rolling', 'chunking', 'encrypt', 'format', 'compress', 'clockTolerance', 'onInvalid', 'clock',
+  'store', 'revocation', 'user',
 ])
+
+const STORE_METHODS = ['load', 'save', 'destroy', 'destroyUser'] as const
+
+function assertStore(store: unknown, name: string): asserts store is SessionStore {
+  const candidate = store as Partial<Record<string, unknown>> | null
+  const missing = typeof candidate === 'object' && candidate !== null ? STORE_METHODS.filter((method) => typeof candidate[method] !== 'function') : STORE_METHODS
+  if (missing.length > 0 && candidate !== null && ['get', 'set', 'destroy'].every((method) => typeof (candidate as Record<string, unknown>)[method] === 'function')) {
+    throw new TypeError(`option ${name} is invalid: this looks like an express-session store (get, set, destroy); wrap it: fromExpressStore(store) from frasco/stores`)
+  }
+  if (missing.length > 0) {
+    throw new TypeError(
+      `option ${name} is invalid: give a session store (createMemoryStore(), createRedisStore(client) or fromExpressStore(store) from frasco/stores); it lacks ${missing.join(', ')}`,
+    )
+  }
+}
+
+/**
+ * The store options of `createSessions`, or undefined for a cookie-only manager. Checked beside
+ * {@link resolveConfig}, which validates everything else.
+ */
+export function resolveStore(options: SessionsOptions & SessionStoreOptions, config: Config): StoreConfig | undefined {
+  const { store, revocation, user } = options
+  if (store !== undefined && revocation !== undefined) {
+    throw new TypeError('option revocation is invalid beside store: with store, the store already holds every session (revoke and revokeUser work); give one of them')
+  }
+  if (user !== undefined && typeof user !== 'function') throw new TypeError("option user is invalid: give a function of the session's data returning the user's id, e.g. (data) => data.userId")
+  const backing = store ?? revocation
+  if (backing === undefined) {
+    if (user !== undefined) throw new TypeError('option user is invalid without store or revocation: the per-user index lives in a store')
+    return undefined
+  }
+  assertStore(backing, store !== undefined ? 'store' : 'revocation')
+  if (!config.codec.absoluteExpiry) {
+    throw new TypeError(`option ${store !== undefined ? 'store' : 'revocation'} is invalid with the Flask format: store-backed sessions use Frasco's format (omit format)`)
+  }
+  return { store: backing, data: store !== undefined ? 'store' : 'cookie', user: user as StoreConfig['user'] }
+}
 const COOKIE_KEYS = new Set(['name', 'path', 'domain', 'secure', 'httpOnly', 'sameSite', 'partitioned', 'priority'])
 const COOKIE_HINTS: Readonly<Record<string, string>> = {
   maxAge: "the cookie's Max-Age derives from `lifetime` (seconds) and `persistent`; set those instead",

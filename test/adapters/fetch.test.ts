@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { describe, it, expect, expectTypeOf } from 'vitest'
 import { commitSession, readSession, withSessions, type FetchSessionOptions } from '../../src/adapters/fetch.js'
 import { CookieTooLarge, type SessionError } from '../../src/errors.js'
-import type { Session } from '../../src/session.js'
-import { createSessions, type Sessions, type SessionsOptions } from '../../src/sessions.js'
+import { createSession, type Session } from '../../src/session.js'
+import { createSessions, type Sessions, type SessionsOptions, type StoredSessions } from '../../src/sessions.js'
 import { CookieJar, formPost, isDeletion, parseSetCookie, serveFetch, startServer, useTestServers } from '../helpers/server.js'
 
 useTestServers()
@@ -94,11 +94,14 @@ describe('fetch adapter: commitSession', () => {
   })
 
   it('has the parameter order of frasco/node: sessions, request, response, session, options', () => {
+    // Two overloads: a cookie manager commits at once, a store-backed one returns a promise.
     expectTypeOf(commitSession<AppData, Response>).parameters.toEqualTypeOf<
-      [sessions: Sessions<AppData>, request: Request, target: Response, session: Session<AppData>, options?: FetchSessionOptions]
+      | [sessions: Sessions<AppData>, request: Request, target: Response, session: Session<AppData>, options?: FetchSessionOptions]
+      | [sessions: StoredSessions<AppData>, request: Request, target: Response, session: Session<AppData>, options?: FetchSessionOptions]
     >()
     expectTypeOf(commitSession<AppData, Headers>).parameter(2).toEqualTypeOf<Headers>()
-    expectTypeOf(commitSession<AppData, Headers>).returns.toEqualTypeOf<Headers>()
+    expectTypeOf(commitSession<AppData, Headers>).returns.toEqualTypeOf<Headers | Promise<Headers>>()
+    expectTypeOf(commitSession(createSessions<AppData>({ secrets: 'a-secret-of-at-least-32-characters-long' }), new Request('http://x.test/'), new Headers(), createSession<AppData>())).toEqualTypeOf<Headers>()
   })
 
   it('refuses an unknown option with a TypeError naming it', () => {

@@ -11,7 +11,7 @@ import { MAX_COOKIE_BYTES } from '../../src/cookie/cookie.js'
 import { CookieTooLarge, type SessionError, type SessionErrorCode } from '../../src/errors.js'
 import { deriveKeyId } from '../../src/keyring.js'
 import type { Session } from '../../src/session.js'
-import { createSessions, type Sessions, type SessionsOptions } from '../../src/sessions.js'
+import { createSessions, type Sessions, type SessionsOptions, type StoredSessions } from '../../src/sessions.js'
 import { createSerializer, createSigner } from '../../src/signer.js'
 import {
   CookieJar,
@@ -735,10 +735,12 @@ describe('commitSession: one argument order in both adapters', () => {
 
   it('has the same parameter roles, in the same order, as frasco/fetch', () => {
     expectTypeOf(commitSession<AppData>).parameters.toEqualTypeOf<
-      [sessions: Sessions<AppData>, req: IncomingMessage, res: ServerResponse, session: Session<AppData>, options?: NodeSessionOptions]
+      | [sessions: Sessions<AppData>, req: IncomingMessage, res: ServerResponse, session: Session<AppData>, options?: NodeSessionOptions]
+      | [sessions: StoredSessions<AppData>, req: IncomingMessage, res: ServerResponse, session: Session<AppData>, options?: NodeSessionOptions]
     >()
     expectTypeOf(fetchCommit<AppData, Response>).parameters.toEqualTypeOf<
-      [sessions: Sessions<AppData>, request: Request, target: Response, session: Session<AppData>, options?: FetchSessionOptions]
+      | [sessions: Sessions<AppData>, request: Request, target: Response, session: Session<AppData>, options?: FetchSessionOptions]
+      | [sessions: StoredSessions<AppData>, request: Request, target: Response, session: Session<AppData>, options?: FetchSessionOptions]
     >()
     type Role<P> = P extends Sessions<AppData>
       ? 'sessions'

@@ -1,14 +1,18 @@
 /**
  * Passport 0.7 on Express 5 with Frasco's middleware. Since 0.6, Passport's `req.login` calls
  * `req.session.regenerate(cb)` then `req.session.save(cb)`, and `req.logout(cb)` calls `save` then
- * `regenerate`: cookie-session has neither, and Passport crashes on it. Frasco has both.
+ * `regenerate`: cookie-session has neither, and Passport crashes on it. Frasco has both, and, as
+ * express-session does, `regenerate(cb)` makes `req.session` a new session whose callback sees the
+ * old one still readable, so `keepSessionInfo` keeps the session's data. `failureFlash` and
+ * `successFlash` go through connect-flash's `req.flash`, which the middleware provides.
  */
 import { randomBytes } from 'node:crypto'
 import express from 'express'
 import passportModule from 'passport'
 import { Strategy as LocalStrategy } from 'passport-local'
 import { describe, expect, it, vi } from 'vitest'
-import { sessionMiddleware } from '../../src/adapters/node.js'
+import { sessionMiddleware, type RequestFlash } from '../../src/adapters/node.js'
+import type { Session } from '../../src/session.js'
 import { createSessions, type Sessions } from '../../src/sessions.js'
 import { CookieJar, formPost, isDeletion, parseSetCookie, startServer, useTestServers, type SetCookie } from '../helpers/server.js'
 import './express-session.js'
@@ -86,6 +90,11 @@ function createApp(sessions: Sessions, users: Map<string, User>) {
   return { app, passport }
 }
 // --- end recipe -------------------------------------------------------------------------------------
+
+/** connect-flash's req.flash, which sessionMiddleware puts on every request (untyped on Express's Request here). */
+function flashOf(req: express.Request): RequestFlash {
+  return (req as unknown as { flash: RequestFlash }).flash.bind(req)
+}
 
 function sessionCookie(response: Response): SetCookie | undefined {
   return response.headers.getSetCookie().map(parseSetCookie).find((cookie) => cookie.name === 'session')
@@ -173,30 +182,71 @@ describe('Passport 0.7 on Express 5', () => {
     expect(login.headers.get('location')).toBe('/')
   })
 
-  it('keepSessionInfo: true keeps nothing: the session is regenerated in place, so Passport merges it into itself', async () => {
+  it('keepSessionInfo: true keeps the session\'s data through req.login: returnTo and the rest survive, with a new identity', async () => {
     const { sessions, app, passport } = setup()
-    // Passport's own return-to option, which relies on keepSessionInfo since 0.6.
+    // Passport's own return-to option, which relies on keepSessionInfo since 0.6: req.login calls
+    // req.session.regenerate(cb), and in the callback merges the old object into the new
+    // req.session, as with express-session.
     app.post('/login-keep', passport.authenticate('local', { keepSessionInfo: true, successReturnToOrRedirect: '/', failureRedirect: '/login' }))
+    app.post('/login-nokeep', passport.authenticate('local', { successReturnToOrRedirect: '/', failureRedirect: '/login' }))
+    const server = await startServer(app)
+
+    // A cart and a returnTo, in a cookie issued ten minutes ago.
+    const issued = sessions.sign({ cart: ['tea'], returnTo: '/private' }, { now: Date.now() - 600_000 })
+    const before = sessions.verify(issued) as { ok: true; expiresAt: Date }
+
+    const jar = new CookieJar()
+    jar.set('session', issued)
+    const login = await jar.fetch(server.url('/login-keep'), formPost({ username: 'admin', password: 'default' }))
+    expect(login.status).toBe(302)
+    expect(login.headers.get('location')).toBe('/private') // returnTo survived the regenerate
+    const kept = sessions.verify(sessionCookie(login)?.value ?? '') as { ok: true; value: Record<string, unknown>; expiresAt: Date }
+    // successReturnToOrRedirect took returnTo; the cart stayed; the user was added.
+    expect(kept.value).toEqual({ cart: ['tea'], passport: { user: '1' } })
+    // A new identity all the same: the session was regenerated, its expiry restarts from now.
+    expect(kept.expiresAt.getTime() - before.expiresAt.getTime()).toBeGreaterThanOrEqual(590_000)
+    expect(await (await jar.fetch(server.url('/private'))).text()).toBe('Private page of admin')
+
+    // Without keepSessionInfo, nothing but passport survives: no returnTo, no cart.
+    const other = new CookieJar()
+    other.set('session', issued)
+    const plain = await other.fetch(server.url('/login-nokeep'), formPost({ username: 'admin', password: 'default' }))
+    expect(plain.headers.get('location')).toBe('/')
+    const dropped = sessions.verify(sessionCookie(plain)?.value ?? '') as { ok: true; value: Record<string, unknown>; expiresAt: Date }
+    expect(dropped.value).toEqual({ passport: { user: '1' } })
+    expect(dropped.expiresAt.getTime() - before.expiresAt.getTime()).toBeGreaterThanOrEqual(590_000)
+  })
+
+  it('keepSessionInfo: true keeps the session\'s data through req.logout, all but passport.user', async () => {
+    const { sessions, app } = setup()
     app.post('/logout-keep', (req, res, next) => {
       req.logout({ keepSessionInfo: true }, (error) => (error ? next(error) : res.redirect(303, '/')))
     })
+    app.post('/cart', (req, res) => {
+      ;(req.session as Session).set('cart', ['tea', 'milk'])
+      res.sendStatus(204)
+    })
     const server = await startServer(app)
     const jar = new CookieJar()
+    await jar.fetch(server.url('/login'), formPost({ username: 'admin', password: 'default' }))
+    await jar.fetch(server.url('/cart'), { method: 'POST' })
+    const loggedIn = jar.get('session') as string
+    expect(sessions.verify(loggedIn)).toMatchObject({ ok: true, value: { passport: { user: '1' }, cart: ['tea', 'milk'] } })
 
-    await jar.fetch(server.url('/private')) // stores returnTo
-    expect(sessions.verify(jar.get('session') ?? '')).toMatchObject({ ok: true, value: { returnTo: '/private' } })
-
-    // With express-session, `prevSession` is the old object and returnTo would survive (Location
-    // /private). With Frasco, req.session after regenerate() is the same, now empty, object.
-    const login = await jar.fetch(server.url('/login-keep'), formPost({ username: 'admin', password: 'default' }))
-    expect(login.headers.get('location')).toBe('/')
-    const value = (sessions.verify(jar.get('session') ?? '') as { ok: true; value: Record<string, unknown> }).value
-    expect(value).toEqual({ passport: { user: '1' } })
-
-    // The same on logout: everything goes, and the cookie is deleted.
-    await jar.fetch(server.url('/private')) // logged in: no returnTo this time
     const logout = await jar.fetch(server.url('/logout-keep'), { method: 'POST' })
-    expect(isDeletion(sessionCookie(logout) as SetCookie)).toBe(true)
+    expect(logout.status).toBe(303)
+    const cookie = sessionCookie(logout) as SetCookie
+    // A new cookie, not a deletion: the cart survives; Passport deleted passport.user in place.
+    expect(isDeletion(cookie)).toBe(false)
+    expect(cookie.value).not.toBe(loggedIn)
+    expect((sessions.verify(cookie.value) as { ok: true; value: Record<string, unknown> }).value).toEqual({ passport: {}, cart: ['tea', 'milk'] })
+    expect(await (await jar.fetch(server.url('/'))).text()).toBe('You are not logged in')
+
+    // Without keepSessionInfo (POST /logout), the same session ends with nothing: the cookie is deleted.
+    const other = new CookieJar()
+    other.set('session', loggedIn)
+    const plain = await other.fetch(server.url('/logout'), { method: 'POST' })
+    expect(isDeletion(sessionCookie(plain) as SetCookie)).toBe(true)
   })
 
   it('treats a user deleted since login as logged out; the stale id stays in the cookie (an in-place delete)', async () => {
@@ -229,5 +279,63 @@ describe('Passport 0.7 on Express 5', () => {
     expect(cookies.map((cookie) => cookie.name)).toEqual(['theme', 'session'])
     expect(sessions.verify(cookies[1]?.value ?? '')).toMatchObject({ ok: true, value: { passport: { user: '1' } } })
     expect(varyOf(login)).toEqual(['accept', 'cookie']) // Express's res.redirect varies on Accept
+  })
+
+  // Passport also takes { type, message } at runtime, which @types/passport does not declare.
+  it.each<[string, boolean | string | { type: string; message: string }, [string, string]]>([
+    ['failureFlash: true (the strategy\'s message)', true, ['error', 'Incorrect username or password.']],
+    ["failureFlash: 'custom message'", 'Wrong credentials, try again.', ['error', 'Wrong credentials, try again.']],
+    ['failureFlash: { type, message }', { type: 'warning', message: 'Check your password.' }, ['warning', 'Check your password.']],
+  ])('%s lands in req.flash, shown once on the next GET /login', async (_, failureFlash, [type, message]) => {
+    const { sessions, app, passport } = setup()
+    app.post('/login-flash', passport.authenticate('local', { failureRedirect: '/login-flash', failureFlash: failureFlash as string }))
+    app.get('/login-flash', (req, res) => {
+      res.type('text').send(['Log in', ...flashOf(req)(type)].join('\n'))
+    })
+    const server = await startServer(app)
+    const jar = new CookieJar()
+
+    const failed = await jar.fetch(server.url('/login-flash'), formPost({ username: 'admin', password: 'wrong' }))
+    expect(failed.status).toBe(302)
+    expect(failed.headers.get('location')).toBe('/login-flash')
+    // Flask's wire format: [category, message] pairs under _flashes.
+    expect((sessions.verify(jar.get('session') ?? '') as { ok: true; value: Record<string, unknown> }).value).toEqual({ _flashes: [[type, message]] })
+
+    expect(await (await jar.fetch(server.url('/login-flash'))).text()).toBe(`Log in\n${message}`)
+    expect(jar.get('session')).toBeUndefined() // taken: the session is empty again, its cookie deleted
+    expect(await (await jar.fetch(server.url('/login-flash'))).text()).toBe('Log in')
+  })
+
+  it("successFlash: 'Welcome!' with keepSessionInfo lands in req.flash('success') on the next page", async () => {
+    const { sessions, app, passport } = setup()
+    app.post('/login-welcome', passport.authenticate('local', { successRedirect: '/welcome', successFlash: 'Welcome!', keepSessionInfo: true }))
+    app.get('/welcome', (req, res) => {
+      res.type('text').send([req.user?.username ?? 'nobody', ...flashOf(req)('success')].join('\n'))
+    })
+    const server = await startServer(app)
+    const jar = new CookieJar()
+    const login = await jar.fetch(server.url('/login-welcome'), formPost({ username: 'admin', password: 'default' }))
+    expect(login.headers.get('location')).toBe('/welcome')
+    expect((sessions.verify(jar.get('session') ?? '') as { ok: true; value: Record<string, unknown> }).value).toEqual({
+      _flashes: [['success', 'Welcome!']],
+      passport: { user: '1' },
+    })
+    expect(await (await jar.fetch(server.url('/welcome'))).text()).toBe('admin\nWelcome!')
+    expect(await (await jar.fetch(server.url('/welcome'))).text()).toBe('admin')
+    expect((sessions.verify(jar.get('session') ?? '') as { ok: true; value: Record<string, unknown> }).value).toEqual({ passport: { user: '1' } })
+  })
+
+  it('successFlash without keepSessionInfo is dropped by the regenerate, as with express-session', async () => {
+    // Passport flashes before req.login, into the session that login then replaces.
+    const { sessions, app, passport } = setup()
+    app.post('/login-welcome', passport.authenticate('local', { successRedirect: '/welcome', successFlash: 'Welcome!' }))
+    app.get('/welcome', (req, res) => {
+      res.type('text').send(flashOf(req)('success').join('\n'))
+    })
+    const server = await startServer(app)
+    const jar = new CookieJar()
+    await jar.fetch(server.url('/login-welcome'), formPost({ username: 'admin', password: 'default' }))
+    expect((sessions.verify(jar.get('session') ?? '') as { ok: true; value: Record<string, unknown> }).value).toEqual({ passport: { user: '1' } })
+    expect(await (await jar.fetch(server.url('/welcome'))).text()).toBe('')
   })
 })

@@ -395,6 +395,7 @@ import { sessionMiddleware, withSessions as withNodeSessions, type SessionReques
 import { commitSession, readSession, withSessions as withFetchSessions } from 'frasco/fetch'
 import { createFlaskCodec, createFlaskFormat, tuple, type FlaskCodec } from 'frasco/flask'
 import type {} from 'frasco/node/globals'
+import { createMemoryStore } from 'frasco/stores'
 
 interface AppData {
   username: string
@@ -442,6 +443,19 @@ createServer(
   }),
 )
 export const middleware = sessionMiddleware(sessions)
+
+// Server-side sessions: the same adapters, asynchronous explicit reads and commits.
+const stored = createSessions<AppData>({ secrets: 'typed-consumer-secret-0123456789-abcdefghij', store: createMemoryStore(), user: (data) => data.username })
+export const storedMiddleware = sessionMiddleware(stored)
+export async function storedExplicit(request: Request): Promise<Response> {
+  const session: Session<AppData> = await readSession(stored, request)
+  session.visits = 1
+  const response: Response = await commitSession(stored, request, new Response('ok'), session)
+  const ended: number = await stored.revokeUser('ada')
+  return ended === 0 ? response : new Response(stored.sessionId(session) ?? '')
+}
+// @ts-expect-error a store-backed manager has no synchronous read
+stored.read(null)
 
 const invites = createSerializer<{ team: string }>({ secrets: 'typed-consumer-secret-0123456789-abcdefghij', purpose: 'invite' })
 const result: VerifyResult<{ team: string }> = invites.verify(invites.sign({ team: 'core' }))

@@ -13,7 +13,7 @@ import { resolveConfig, resolveStore, type Config, type SessionStoreOptions, typ
 import { load, registerPlanner, save, sessionId } from './manager/stored.js'
 import type { SessionStore } from './stores/store.js'
 import { deletions, writeToken } from './manager/cookies.js'
-import { Meta, assertCommittable, decode, isEmpty, isServerError, nowSeconds, read, varyText, type CommitContext, type MetaBag, type SessionCommit } from './manager/shared.js'
+import { Meta, assertCommittable, readContext, decode, isEmpty, nowSeconds, read, type CommitContext, type MetaBag, type SessionCommit } from './manager/shared.js'
 import { getSessionState, type Session, type SessionData, type SessionState } from './session.js'
 
 export type { SessionCookieOptions, SessionStoreOptions, SessionsOptions } from './manager/config.js'
@@ -102,7 +102,6 @@ export interface Sessions<T extends object = SessionData> {
 }
 
 const SIGN_KEYS = new Set(['expiresIn', 'persistent', 'now'])
-const CONTEXT_KEYS = new Set(['secure', 'vary', 'status'])
 const VERIFY_KEYS = new Set(['now'])
 
 /** The Set-Cookie values for a session: nothing, deletions, or a freshly signed cookie. */
@@ -135,14 +134,7 @@ function setCookies(config: Config, state: SessionState, meta: Meta, secure: boo
 }
 
 function commit<T extends object>(config: Config, session: Session<T>, context: CommitContext | undefined): SessionCommit {
-  let vary = ''
-  let failed = false
-  if (context !== undefined) {
-    strictOptions(context, CONTEXT_KEYS, 'sessions.commit')
-    if (context.secure !== undefined && typeof context.secure !== 'boolean') throw new TypeError('option secure is invalid: give true when the request came over HTTPS, else false')
-    vary = varyText(context.vary)
-    failed = isServerError(context.status)
-  }
+  const { vary, failed } = readContext(context, 'sessions.commit')
   const state = getSessionState(session)
   assertCommittable(state)
   const meta = (state.meta as MetaBag).frasco ?? new Meta()

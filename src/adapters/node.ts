@@ -613,7 +613,8 @@ function preload(req: IncomingMessage, then: () => void, fail: (error: unknown) 
 function endWithSession(this: ServerResponse, ...args: unknown[]): ServerResponse {
   let layer = (this as Carrier)[ATTACHMENT]
   while (layer !== undefined && (layer.ending || layer.end === undefined)) layer = layer.outer
-  if (layer === undefined) throw new TypeError('res.end was called on a response Frasco was not attached to')
+  // A second res.end() while the first waits for the store: the first one ends the response.
+  if (layer === undefined) return this
   const current = layer
   const end = current.end as unknown as (...rest: unknown[]) => ServerResponse
   current.ending = true

@@ -6,6 +6,7 @@
  * @internal
  */
 import { PayloadMalformed, SessionError, SessionExpired } from '../errors.js'
+import { strictOptions } from '../lib/options.js'
 import { DecodedValue } from '../lib/result.js'
 import { toSeconds } from '../lib/token.js'
 import { openSession, type Session, type SessionData } from '../session.js'
@@ -167,4 +168,14 @@ export function assertCommittable(state: { readonly replaced: boolean }): void {
   if (state.replaced) {
     throw new TypeError('this session was regenerated and replaced: commit req.session (read it again after regenerate()), not the old object')
   }
+}
+
+const CONTEXT_KEYS = new Set(['secure', 'vary', 'status'])
+
+/** A commit context, checked: the Vary text to merge into, and whether the response failed (5xx). */
+export function readContext(context: CommitContext | undefined, where: string): { vary: string; failed: boolean } {
+  if (context === undefined) return { vary: '', failed: false }
+  strictOptions(context, CONTEXT_KEYS, where)
+  if (context.secure !== undefined && typeof context.secure !== 'boolean') throw new TypeError('option secure is invalid: give true when the request came over HTTPS, else false')
+  return { vary: varyText(context.vary), failed: isServerError(context.status) }
 }

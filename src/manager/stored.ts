@@ -14,13 +14,12 @@
 import { encodeBase64url } from '../encoding.js'
 import { PayloadMalformed, PayloadTooLarge, SessionError, SessionRevoked } from '../errors.js'
 import { varyWithCookie } from '../lib/vary.js'
-import { strictOptions } from '../lib/options.js'
 import { parse, stringify } from '../serializer.js'
 import { getSessionState, openSession, type Session, type SessionData, type SessionState } from '../session.js'
 import type { StoreChange } from '../stores/store.js'
 import type { Config, StoreConfig, StoredData } from './config.js'
 import { deletions, readCookieValue, writeToken } from './cookies.js'
-import { Meta, assertCommittable, decode, isEmpty, isServerError, isSessionData, nowSeconds, reject, varyText, type CommitContext, type MetaBag, type SessionCommit } from './shared.js'
+import { Meta, assertCommittable, readContext, decode, isEmpty, isSessionData, nowSeconds, reject, type CommitContext, type MetaBag, type SessionCommit } from './shared.js'
 
 /** Random bytes in a session id: 144 bits, more than the 128 OWASP asks for, in 24 characters. */
 const ID_BYTES = 18
@@ -28,7 +27,6 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{24}$/
 /** The most a stored session may hold, in UTF-16 code units of its encoded fields (about 1 MiB). */
 export const MAX_STORED_SESSION = 1024 * 1024
 
-const CONTEXT_KEYS = new Set(['secure', 'vary', 'status'])
 
 
 function newId(): string {
@@ -156,14 +154,7 @@ const DONE: () => Promise<boolean> = () => Promise.resolve(true)
 
 /** Plans a save: see {@link SavePlan}. A 5xx plans nothing, neither a store write nor a cookie. */
 export function planSave<T extends object>(config: Config, store: StoreConfig, session: Session<T>, context: CommitContext | undefined): SavePlan {
-  let vary = ''
-  let failed = false
-  if (context !== undefined) {
-    strictOptions(context, CONTEXT_KEYS, 'sessions.save')
-    if (context.secure !== undefined && typeof context.secure !== 'boolean') throw new TypeError('option secure is invalid: give true when the request came over HTTPS, else false')
-    vary = varyText(context.vary)
-    failed = isServerError(context.status)
-  }
+  const { vary, failed } = readContext(context, 'sessions.save')
   const state = getSessionState(session)
   assertCommittable(state)
   const meta = (state.meta as MetaBag).frasco ?? new Meta()

@@ -1,8 +1,5 @@
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it, expect, expectTypeOf, vi } from 'vitest'
 import { commitSession as fetchCommit, type FetchSessionOptions } from '../../src/adapters/fetch.js'
@@ -24,6 +21,7 @@ import {
   startServer,
   httpsGet,
   useTestServers,
+  selfSignedCertificate,
   type TestServer,
 } from '../helpers/server.js'
 
@@ -1278,21 +1276,7 @@ describe('sessionMiddleware: Secure, prefixes and proxies', () => {
     expect(call).toThrow(message)
   })
 
-  const tls = (() => {
-    try {
-      const dir = mkdtempSync(join(tmpdir(), 'frasco-tls-'))
-      execFileSync(
-        'openssl',
-        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'],
-        { stdio: 'ignore' },
-      )
-      const pair = { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') }
-      rmSync(dir, { recursive: true, force: true })
-      return pair
-    } catch {
-      return undefined
-    }
-  })()
+  const tls = selfSignedCertificate()
 
   it.skipIf(tls === undefined)("secure: 'auto' over real TLS adds Secure", async () => {
     const { sessions } = manager()

@@ -7,20 +7,16 @@
  * header (node:http's client sends the one it is given); the Fetch side calls handlers directly.
  */
 import { Buffer } from 'node:buffer'
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { request as httpRequest, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http'
 import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterEach, describe, it, expect, vi } from 'vitest'
 import { commitSession as fetchCommit, readSession as fetchRead, withSessions as withFetchSessions } from '../../src/adapters/fetch.js'
 import { commitSession, readSession, sessionMiddleware, withSessions, type SessionMiddlewareOptions, type SessionRequest } from '../../src/adapters/node.js'
 import { SecureCookieOverHttp, isSessionError } from '../../src/errors.js'
 import type { Session } from '../../src/session.js'
 import { createSessions, type Sessions, type SessionsOptions } from '../../src/sessions.js'
-import { httpsGet, parseSetCookie, startHttpsServer, startServer, useTestServers, type TestServer } from '../helpers/server.js'
+import { httpsGet, parseSetCookie, selfSignedCertificate, startHttpsServer, startServer, useTestServers, type TestServer } from '../helpers/server.js'
 
 useTestServers()
 
@@ -282,21 +278,7 @@ describe('node: a Secure cookie over plain http', () => {
     expect((reports[0]?.error as Error).message).toContain('but a request did not arrive over https')
   })
 
-  const tls = (() => {
-    try {
-      const dir = mkdtempSync(join(tmpdir(), 'frasco-tls-'))
-      execFileSync(
-        'openssl',
-        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'],
-        { stdio: 'ignore' },
-      )
-      const pair = { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') }
-      rmSync(dir, { recursive: true, force: true })
-      return pair
-    } catch {
-      return undefined
-    }
-  })()
+  const tls = selfSignedCertificate()
 
   it.skipIf(tls === undefined)('is not reported over real TLS, whatever the Host and proxy headers say', async () => {
     const reports: unknown[] = []

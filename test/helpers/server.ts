@@ -5,9 +5,13 @@
  * send; and the glue that serves a Fetch handler over `node:http`.
  */
 import { Buffer } from 'node:buffer'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https'
 import { connect, type AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, afterEach } from 'vitest'
 
 export interface TestServer {
@@ -32,6 +36,26 @@ export async function startServer(listener: RequestListener, options: ServerOpti
 /** Like {@link startServer}, over TLS with the given key and certificate (`https://127.0.0.1:<port>`). */
 export async function startHttpsServer(listener: RequestListener, tls: { key: string; cert: string }): Promise<TestServer> {
   return listen(createHttpsServer(tls, listener), 'https')
+}
+
+/**
+ * A self-signed certificate for 127.0.0.1 made with openssl, or undefined where openssl is missing
+ * (the TLS tests then skip).
+ */
+export function selfSignedCertificate(): { key: string; cert: string } | undefined {
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'frasco-tls-'))
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'],
+      { stdio: 'ignore' },
+    )
+    const pair = { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') }
+    rmSync(dir, { recursive: true, force: true })
+    return pair
+  } catch {
+    return undefined
+  }
 }
 
 /** GET over TLS without certificate checks (the test certificate is self-signed); fetch cannot skip them. */

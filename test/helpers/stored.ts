@@ -1,0 +1,100 @@
+/**
+ * Helpers for the store-backed session tests (test/stores/sessions-*.test.ts): a manual clock
+ * shared by the manager, the store and the cookie jar; deferreds and a barrier that hold
+ * concurrent requests where a race needs them; and a reader that opens a session cookie the way
+ * the manager signed it, to check what it carries.
+ */
+import { randomBytes } from 'node:crypto'
+import { parse } from '../../src/serializer.js'
+import { createSessions } from '../../src/sessions.js'
+import type { CookieJar } from './server.js'
+
+/** One fresh secret, as `npx frasco keygen` prints it. */
+export function testSecrets(): string[] {
+  return [randomBytes(32).toString('base64url')]
+}
+
+/** A clock in milliseconds that moves only when told to. */
+export interface ManualClock {
+  readonly now: () => number
+  advance(seconds: number): void
+}
+
+export function manualClock(start = Date.parse('2030-01-01T00:00:00Z')): ManualClock {
+  let current = start
+  return {
+    now: () => current,
+    advance: (seconds) => {
+      current += seconds * 1000
+    },
+  }
+}
+
+export interface Deferred<T = void> {
+  readonly promise: Promise<T>
+  resolve(value: T): void
+  reject(error: unknown): void
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void
+  let reject!: (error: unknown) => void
+  const promise = new Promise<T>((yes, no) => {
+    resolve = yes
+    reject = no
+  })
+  return { promise, resolve, reject }
+}
+
+/**
+ * Holds every party until `count` have arrived: each `arrive()` resolves once the last one has.
+ * `all` resolves at the same moment (for the test to know both requests have loaded their session).
+ */
+export function barrier(count: number): { arrive(): Promise<void>; readonly all: Promise<void> } {
+  const gate = deferred()
+  let arrived = 0
+  return {
+    arrive() {
+      arrived++
+      if (arrived === count) gate.resolve()
+      return gate.promise
+    },
+    all: gate.promise,
+  }
+}
+
+/**
+ * Opens a session cookie's signed (or encrypted) payload, as the store-backed manager with the same
+ * secrets and cookie name wrote it: `{ i }` in store mode, `{ i, d }` with `revocation`. A cookie-only
+ * manager signs under the same purpose, so its `verify` reads the payload itself.
+ */
+export function cookieReader(secrets: string[], options: { encrypt?: boolean; clock?: () => number; name?: string } = {}) {
+  const reader = createSessions({
+    secrets,
+    ...(options.encrypt === undefined ? {} : { encrypt: options.encrypt }),
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.name === undefined ? {} : { cookie: { name: options.name } }),
+  })
+  const name = options.name ?? 'session'
+  const payload = (value: string | undefined): Record<string, unknown> | undefined => {
+    if (value === undefined) return undefined
+    const result = reader.verify(value)
+    return result.ok ? (result.value as Record<string, unknown>) : undefined
+  }
+  return {
+    payload,
+    /** The session id the jar's cookie carries, or undefined (no cookie, or not a valid one). */
+    idOf(jar: CookieJar): string | undefined {
+      const id = payload(jar.get(name))?.['i']
+      return typeof id === 'string' ? id : undefined
+    },
+  }
+}
+
+/** A stored session's fields decoded: what the session held when it was saved. */
+export function decodeStored(fields: Record<string, string> | undefined): Record<string, unknown> | undefined {
+  if (fields === undefined) return undefined
+  const data: Record<string, unknown> = {}
+  for (const name of Object.keys(fields).sort()) data[name] = parse(fields[name] as string)
+  return data
+}

@@ -187,6 +187,9 @@ const STORE_METHODS = ['load', 'save', 'destroy', 'destroyUser'] as const
 function assertStore(store: unknown, name: string): asserts store is SessionStore {
   const candidate = store as Partial<Record<string, unknown>> | null
   const missing = typeof candidate === 'object' && candidate !== null ? STORE_METHODS.filter((method) => typeof candidate[method] !== 'function') : STORE_METHODS
+  if (missing.length > 0 && candidate !== null && (typeof candidate.sendCommand === 'function' || typeof candidate.call === 'function')) {
+    throw new TypeError(`option ${name} is invalid: this looks like a Redis client; wrap it: createRedisStore(client) from frasco/stores`)
+  }
   if (missing.length > 0 && candidate !== null && ['get', 'set', 'destroy'].every((method) => typeof (candidate as Record<string, unknown>)[method] === 'function')) {
     throw new TypeError(`option ${name} is invalid: this looks like an express-session store (get, set, destroy); wrap it: fromExpressStore(store) from frasco/stores`)
   }
@@ -195,6 +198,11 @@ function assertStore(store: unknown, name: string): asserts store is SessionStor
       `option ${name} is invalid: give a session store (createMemoryStore(), createRedisStore(client) or fromExpressStore(store) from frasco/stores); it lacks ${missing.join(', ')}`,
     )
   }
+}
+
+function storePurpose(options: SessionStoreOptions): string {
+  if (options.store !== undefined) return ':store'
+  return options.revocation !== undefined ? ':revocation' : ''
 }
 
 /**
@@ -207,12 +215,13 @@ export function resolveStore(options: SessionsOptions & SessionStoreOptions, con
     throw new TypeError('option revocation is invalid beside store: with store, the store already holds every session (revoke and revokeUser work); give one of them')
   }
   if (user !== undefined && typeof user !== 'function') throw new TypeError("option user is invalid: give a function of the session's data returning the user's id, e.g. (data) => data.userId")
-  const backing = store ?? revocation
+  // null is a mistake to report, not a missing option: it must not quietly mean cookie sessions.
+  const backing = store !== undefined ? store : revocation
   if (backing === undefined) {
     if (user !== undefined) throw new TypeError('option user is invalid without store or revocation: the per-user index lives in a store')
     return undefined
   }
-  assertStore(backing, store !== undefined ? 'store' : 'revocation')
+  assertStore(backing as unknown, store !== undefined ? 'store' : 'revocation')
   if (!config.codec.absoluteExpiry) {
     throw new TypeError(`option ${store !== undefined ? 'store' : 'revocation'} is invalid with the Flask format: store-backed sessions use Frasco's format (omit format)`)
   }
@@ -243,7 +252,9 @@ export function resolveConfig(options: SessionsOptions): Config {
   if (onInvalid !== undefined && typeof onInvalid !== 'function') throw new TypeError('option onInvalid is invalid: give a function (error) => void')
   const codec = format.createCodec({
     secrets: options.secrets,
-    purpose: `session:${name}`,
+    // Each kind of cookie has its own purpose, so a store-backed manager never accepts a cookie
+    // session's cookie (or the other way round) as one of its own.
+    purpose: `session:${name}${storePurpose(options as SessionStoreOptions)}`,
     encrypt: options.encrypt,
     compress: options.compress,
     clockTolerance: options.clockTolerance,

@@ -69,7 +69,7 @@ function userOf(store: StoreConfig, data: Readonly<SessionData>): string | undef
   const user = store.user(data)
   if (user === undefined || user === null) return undefined
   if (typeof user !== 'string' || user === '') {
-    throw new TypeError(`option user is invalid: it returned ${typeof user === 'string' ? 'an empty string' : `a ${typeof user}`}; return the user's id as a non-empty string, or undefined when nobody is logged in`)
+    throw new TypeError(`option user is invalid: it returned ${typeof user === 'string' ? 'an empty string' : typeof user === 'object' ? 'an object' : `a ${typeof user}`}; return the user's id as a non-empty string, or undefined when nobody is logged in`)
   }
   return user
 }
@@ -125,9 +125,13 @@ function changes(state: SessionState, meta: Meta): { set: Record<string, string>
   return { set, remove }
 }
 
-/** The store's TTL: until the session expires, or idles out. */
-function ttlOf(config: Config, expiresAt: number, now: number): number {
-  return Math.max(1, Math.min(expiresAt - now, config.idleTimeout ?? Infinity))
+/**
+ * The store's TTL: until the session expires, or, with the data in the store, idles out (activity
+ * extends it). With the data in the cookie the cookie enforces the idle timeout itself, and the
+ * record lives as long as the session can, so it needs no write on activity.
+ */
+function ttlOf(config: Config, store: StoreConfig, expiresAt: number, now: number): number {
+  return Math.max(1, Math.min(expiresAt - now, store.data === 'store' ? (config.idleTimeout ?? Infinity) : Infinity))
 }
 
 function change(set: Record<string, string>, remove: string[], ttl: number, create: boolean, user: string | undefined): StoreChange {
@@ -181,7 +185,7 @@ export function planSave<T extends object>(config: Config, store: StoreConfig, s
     meta.user = user
     return plan(setCookie, async () => {
       if (previous !== undefined) await store.store.destroy(previous)
-      return store.store.save(id, change(fields, [], ttlOf(config, expiresAt, now), true, user))
+      return store.store.save(id, change(fields, [], ttlOf(config, store, expiresAt, now), true, user))
     })
   }
   const expiresAt = meta.expiresAt ?? now + config.lifetime
@@ -191,13 +195,14 @@ export function planSave<T extends object>(config: Config, store: StoreConfig, s
     config.rolling ||
     meta.incoming.strayChunks > 0 ||
     (meta.issuedAt !== undefined && now - meta.issuedAt >= config.refreshAfter)
-  const newUser = user !== meta.user ? user : undefined
+  const userChanged = user !== meta.user
   const changed = store.data === 'store' ? changes(state, meta) : undefined
   const setCookie = due ? cookie(config, writer, state, meta, cookiePayload(previous, state.data, store.data), now, expiresAt) : []
   // With the data in the store, activity also extends the store's TTL (an idle timeout lives there).
-  if (changed === undefined && newUser === undefined && !(store.data === 'store' && due)) return plan(setCookie, DONE)
+  if (changed === undefined && !(userChanged && user !== undefined) && !(store.data === 'store' && due)) return plan(setCookie, DONE)
   meta.user = user
-  return plan(setCookie, () => store.store.save(previous, change(changed?.set ?? {}, changed?.remove ?? [], ttlOf(config, expiresAt, now), false, newUser)))
+  // The user goes with every write, so the user's index lives at least as long as the session.
+  return plan(setCookie, () => store.store.save(previous, change(changed?.set ?? {}, changed?.remove ?? [], ttlOf(config, store, expiresAt, now), false, user)))
 }
 
 /**

@@ -5,8 +5,9 @@
  * the manager signed it, to check what it carries.
  */
 import { randomBytes } from 'node:crypto'
+import { SessionError } from '../../src/errors.js'
+import { FRASCO_FORMAT } from '../../src/formats/frasco.js'
 import { parse } from '../../src/serializer.js'
-import { createSessions } from '../../src/sessions.js'
 import type { CookieJar } from './server.js'
 
 /** One fresh secret, as `npx frasco keygen` prints it. */
@@ -64,22 +65,50 @@ export function barrier(count: number): { arrive(): Promise<void>; readonly all:
 }
 
 /**
- * Opens a session cookie's signed (or encrypted) payload, as the store-backed manager with the same
- * secrets and cookie name wrote it: `{ i }` in store mode, `{ i, d }` with `revocation`. A cookie-only
- * manager signs under the same purpose, so its `verify` reads the payload itself.
+ * Signs and opens the cookies of a store-backed manager with these secrets and cookie name, as it
+ * does: the payload `{ i }` (store mode) or `{ i, d }` (`revocation`), under the purpose
+ * `session:<name>:store` or `session:<name>:revocation`, which keeps them apart from a cookie
+ * session's cookies.
+ */
+export function storeCookieCodec(
+  secrets: string[],
+  options: { mode?: 'store' | 'revocation'; encrypt?: boolean; clock?: () => number; name?: string } = {},
+) {
+  const codec = FRASCO_FORMAT.createCodec({
+    secrets,
+    purpose: `session:${options.name ?? 'session'}:${options.mode ?? 'store'}`,
+    encrypt: options.encrypt,
+    compress: undefined,
+    clockTolerance: undefined,
+    maxTokenLength: 3 * 4096,
+  })
+  const now = (): number => Math.floor((options.clock ?? Date.now)() / 1000)
+  return {
+    /** A cookie value for `payload`, valid for an hour from the clock's now. */
+    sign(payload: object): string {
+      return codec.encode(payload, now(), now() + 3600, false)
+    },
+    verify(value: string): { ok: true; value: Record<string, unknown> } | { ok: false } {
+      const decoded = codec.decode(value, now(), undefined)
+      return decoded instanceof SessionError ? { ok: false } : { ok: true, value: decoded.value as Record<string, unknown> }
+    },
+  }
+}
+
+/**
+ * Opens a session cookie's signed (or encrypted) payload, as a store-backed manager with the same
+ * secrets and cookie name wrote it: `{ i }` in store mode, `{ i, d }` with `revocation`.
  */
 export function cookieReader(secrets: string[], options: { encrypt?: boolean; clock?: () => number; name?: string } = {}) {
-  const reader = createSessions({
-    secrets,
-    ...(options.encrypt === undefined ? {} : { encrypt: options.encrypt }),
-    ...(options.clock === undefined ? {} : { clock: options.clock }),
-    ...(options.name === undefined ? {} : { cookie: { name: options.name } }),
-  })
+  const codecs = [storeCookieCodec(secrets, { ...options, mode: 'store' }), storeCookieCodec(secrets, { ...options, mode: 'revocation' })]
   const name = options.name ?? 'session'
   const payload = (value: string | undefined): Record<string, unknown> | undefined => {
     if (value === undefined) return undefined
-    const result = reader.verify(value)
-    return result.ok ? (result.value as Record<string, unknown>) : undefined
+    for (const codec of codecs) {
+      const result = codec.verify(value)
+      if (result.ok) return result.value
+    }
+    return undefined
   }
   return {
     payload,

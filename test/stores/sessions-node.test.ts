@@ -1,0 +1,164 @@
+/**
+ * Store mode (`createSessions({ store })`) through frasco/node: sessionMiddleware on Express 5,
+ * withSessions on plain node:http (a body given to `res.end`, a `writeHead(303, { Location })`
+ * whose cookie is planned at writeHead and whose store write `end` awaits, a streamed body), and
+ * readSession/commitSession called by hand. The cookie carries a signed id; the data, and each
+ * request's changes, go to the store.
+ */
+import { describe, expect, it } from 'vitest'
+import { LIFETIME, USER, describeStoreFeatures, expectStoreFlow, get, lastSave, login, replay, sessionCookie, storeEnv } from '../helpers/stored-app.js'
+import { pendingAfter, startByHand, startExpress, startWithSessions } from '../helpers/stored-node.js'
+import { deferred } from '../helpers/stored.js'
+import { CookieJar, formPost, useTestServers } from '../helpers/server.js'
+
+useTestServers()
+
+describe('store mode through frasco/node: log in, count, log out', () => {
+  it.each([
+    ['sessionMiddleware on Express 5', startExpress],
+    ['withSessions, res.end(body)', startWithSessions('end')],
+    ['withSessions, res.writeHead(303, { Location }).end()', startWithSessions('writeHead')],
+    ['withSessions, a streamed body (res.write before res.end)', startWithSessions('stream')],
+    ['await readSession / await commitSession', startByHand],
+  ] as const)('%s', async (_name, start) => {
+    const env = storeEnv()
+    await expectStoreFlow(await start(env), env)
+  })
+})
+
+describeStoreFeatures('sessionMiddleware on Express 5', startExpress, { throwsTo: 'errors' })
+describeStoreFeatures('withSessions with res.end(body)', startWithSessions('end'), { throwsTo: 'errors' })
+describeStoreFeatures('withSessions with res.writeHead(…).end()', startWithSessions('writeHead'), { throwsTo: 'errors' })
+
+describe('the response waits for the store', () => {
+  it('writeHead(303, { Location }).end(): the cookie is planned at writeHead, and the response ends only once the store has the session', async () => {
+    const env = storeEnv()
+    const server = await startWithSessions('writeHead')(env)
+    const gate = deferred()
+    env.spies.save.mockImplementationOnce(async (id, change) => {
+      await gate.promise
+      return env.raw.save(id, change)
+    })
+    const jar = new CookieJar(env.clock.now)
+    const pending = jar.fetch(server.url('/login'), formPost({ username: USER }))
+    expect(await pendingAfter(pending, 150)).toBe(true)
+    gate.resolve()
+    const response = await pending
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('/')
+    const id = env.reader.idOf(jar) as string
+    // By the time the client has the response, the store has the session its cookie names.
+    expect(await env.stored(id)).toEqual({ user: USER })
+    expect((await get(server, jar, '/whoami')).body).toBe(`${USER}|`)
+  })
+
+  it('a streamed body: the cookie goes out with the first write, and the body ends only once the store has the change', async () => {
+    const env = storeEnv()
+    const server = await startWithSessions('stream')(env)
+    const jar = new CookieJar(env.clock.now)
+    const id = await login(server, env, jar)
+    const gate = deferred()
+    env.spies.save.mockImplementationOnce(async (sid, change) => {
+      await gate.promise
+      return env.raw.save(sid, change)
+    })
+    const response = await jar.fetch(server.url('/count'))
+    expect(response.status).toBe(200)
+    expect(env.reader.idOf(jar)).toBe(id)
+    const body = response.text()
+    expect(await pendingAfter(body, 150)).toBe(true)
+    expect(await env.stored(id)).toEqual({ user: USER })
+    gate.resolve()
+    expect(await body).toBe(`${USER}:1`)
+    expect(await env.stored(id)).toEqual({ count: 1, user: USER })
+    expect(lastSave(env)).toEqual({ id, set: ['count'], remove: [], create: false, ttl: LIFETIME, user: undefined })
+  })
+})
+
+describe('store TTLs on a clock', () => {
+  it('idleTimeout: activity re-issues the cookie at most every tenth of the period and extends the store TTL with it', async () => {
+    const env = storeEnv({ idleTimeout: 600 })
+    const server = await startExpress(env)
+    const jar = new CookieJar(env.clock.now)
+    const id = await login(server, env, jar)
+    expect(lastSave(env)).toMatchObject({ id, create: true, ttl: 600 })
+    const saves = env.spies.save.mock.calls.length
+
+    env.clock.advance(30) // under a tenth of 600: nothing to write
+    const early = await get(server, jar, '/whoami')
+    expect(early.body).toBe(`${USER}|`)
+    expect(early.response.headers.getSetCookie()).toEqual([])
+    expect(env.spies.save).toHaveBeenCalledTimes(saves)
+
+    env.clock.advance(560) // t = 590: due; the cookie and the store TTL are renewed
+    const renewed = await get(server, jar, '/whoami')
+    expect(sessionCookie(renewed.response)).toBeDefined()
+    expect(env.spies.save).toHaveBeenCalledTimes(saves + 1)
+    expect(lastSave(env)).toEqual({ id, set: [], remove: [], create: false, ttl: 600, user: undefined })
+
+    env.clock.advance(510) // t = 1100: past the first TTL (600), within the renewed one (1190)
+    expect((await get(server, jar, '/whoami')).body).toBe(`${USER}|`)
+    expect(await env.stored(id)).toEqual({ user: USER })
+
+    env.clock.advance(601) // idle for longer than the timeout: gone from the cookie and the store
+    expect((await get(server, jar, '/whoami')).body).toMatch(/^anonymous\|ERR_SESSION_(EXPIRED|REVOKED)$/)
+    expect(await env.stored(id)).toBeUndefined()
+  })
+
+  it('rolling with an idleTimeout: every request renews the store TTL, even within a tenth of the period', async () => {
+    const env = storeEnv({ idleTimeout: 600, rolling: true })
+    const server = await startExpress(env)
+    const jar = new CookieJar(env.clock.now)
+    const id = await login(server, env, jar)
+    env.clock.advance(30)
+    const look = await get(server, jar, '/whoami')
+    expect(sessionCookie(look.response)).toBeDefined()
+    expect(lastSave(env)).toEqual({ id, set: [], remove: [], create: false, ttl: 600, user: undefined })
+    env.clock.advance(590) // t = 620: alive only because the request at t = 30 renewed the TTL
+    expect((await get(server, jar, '/whoami')).body).toBe(`${USER}|`)
+    expect(await env.stored(id)).toEqual({ user: USER })
+  })
+
+  it('rolling without an idleTimeout: every request re-saves with the remaining lifetime as the TTL', async () => {
+    const env = storeEnv({ rolling: true })
+    const server = await startExpress(env)
+    const jar = new CookieJar(env.clock.now)
+    const id = await login(server, env, jar)
+    env.clock.advance(100)
+    await get(server, jar, '/whoami')
+    expect(lastSave(env)).toEqual({ id, set: [], remove: [], create: false, ttl: LIFETIME - 100, user: undefined })
+  })
+
+  it('the store expiring a session (lifetime over) gives a fresh session', async () => {
+    const env = storeEnv({ lifetime: 3600 })
+    const server = await startExpress(env)
+    const jar = new CookieJar(env.clock.now)
+    const id = await login(server, env, jar)
+    expect(lastSave(env)).toMatchObject({ ttl: 3600 })
+    const value = jar.get('session') as string
+    env.clock.advance(3599)
+    expect((await get(server, jar, '/whoami')).body).toBe(`${USER}|`)
+    env.clock.advance(2)
+    // The cookie is still within its clock tolerance; the store has dropped the session at its TTL.
+    expect((await get(server, jar, '/whoami')).body).toBe('anonymous|ERR_SESSION_REVOKED')
+    env.clock.advance(60)
+    expect((await replay(server, value)).body).toBe('anonymous|ERR_SESSION_EXPIRED')
+    expect(await env.stored(id)).toBeUndefined()
+  })
+})
+
+describe('encrypt: true', () => {
+  it('writes an x1 cookie (the id encrypted), still short, and the flow works', async () => {
+    const env = storeEnv({ encrypt: true })
+    const server = await startExpress(env)
+    const jar = new CookieJar(env.clock.now)
+    const id = await login(server, env, jar)
+    const value = jar.get('session') as string
+    expect(value.startsWith('x1.')).toBe(true)
+    expect(value.length).toBeLessThan(200)
+    expect(value).not.toContain(id)
+    expect(env.reader.payload(value)).toEqual({ i: id })
+    expect((await get(server, jar, '/count')).body).toBe(`${USER}:1`)
+    expect(await env.stored(id)).toEqual({ count: 1, user: USER })
+  })
+})

@@ -1,0 +1,155 @@
+/**
+ * The store options of createSessions (`store`, `revocation`, `user`): each misuse is a TypeError
+ * at construction naming the option and the fix; `user` returning something other than a string
+ * is a TypeError when the session is saved, which the adapters turn into a 500.
+ */
+import { RedisStore } from 'connect-redis'
+import express from 'express'
+import session from 'express-session'
+import { createClient } from 'redis'
+import { describe, expect, it, vi } from 'vitest'
+import { sessionMiddleware, type SessionRequest } from '../../src/adapters/node.js'
+import { createFlaskFormat } from '../../src/flask/index.js'
+import { createSessions, isStoredSessions, type SessionsOptions, type SessionStoreOptions } from '../../src/sessions.js'
+import { fromExpressStore } from '../../src/stores/express.js'
+import { createMemoryStore } from '../../src/stores/memory.js'
+import { cookieReader, testSecrets } from '../helpers/stored.js'
+import { CookieJar, startServer, useTestServers } from '../helpers/server.js'
+
+useTestServers()
+
+const secrets = testSecrets()
+type Options = SessionsOptions & SessionStoreOptions
+
+describe('createSessions: store options refused at construction', () => {
+  const memory = createMemoryStore()
+  const expressStore = new session.MemoryStore()
+  // A connect-redis store needs no connection to be constructed.
+  const connectRedis = new RedisStore({ client: createClient() })
+
+  it.each<[string, () => Options, RegExp]>([
+    ['store and revocation together', () => ({ secrets, store: memory, revocation: createMemoryStore() }), /^option revocation is invalid beside store: .*give one of them$/],
+    ['user without a store', () => ({ secrets, user: (data) => data['userId'] }), /^option user is invalid without store or revocation: the per-user index lives in a store$/],
+    ['user not a function', () => ({ secrets, store: memory, user: 'userId' as never }), /^option user is invalid: give a function of the session's data returning the user's id, e.g. \(data\) => data\.userId$/],
+    ['user not a function, without a store', () => ({ secrets, user: 'userId' as never }), /^option user is invalid: give a function/],
+    ['store with the Flask format', () => ({ secrets, store: memory, format: createFlaskFormat() }), /^option store is invalid with the Flask format: store-backed sessions use Frasco's format \(omit format\)$/],
+    ['revocation with the Flask format', () => ({ secrets, revocation: memory, format: createFlaskFormat() }), /^option revocation is invalid with the Flask format/],
+    ['an empty object as store', () => ({ secrets, store: {} as never }), /^option store is invalid: give a session store \(createMemoryStore\(\), createRedisStore\(client\) or fromExpressStore\(store\) from frasco\/stores\); it lacks load, save, destroy, destroyUser$/],
+    ['a half store', () => ({ secrets, store: { load: memory.load, save: memory.save } as never }), /^option store is invalid: give a session store .*; it lacks destroy, destroyUser$/],
+    ['a string as store', () => ({ secrets, store: 'redis://localhost' as never }), /^option store is invalid: give a session store .*; it lacks load, save, destroy, destroyUser$/],
+    ['a non-store as revocation', () => ({ secrets, revocation: { load() {} } as never }), /^option revocation is invalid: give a session store .*; it lacks save, destroy, destroyUser$/],
+    ["express-session's MemoryStore as store", () => ({ secrets, store: expressStore as never }), /^option store is invalid: this looks like an express-session store \(get, set, destroy\); wrap it: fromExpressStore\(store\) from frasco\/stores$/],
+    ['a connect-redis store as store', () => ({ secrets, store: connectRedis as never }), /^option store is invalid: this looks like an express-session store .*fromExpressStore\(store\)/],
+    ['a connect-redis store as revocation', () => ({ secrets, revocation: connectRedis as never }), /^option revocation is invalid: this looks like an express-session store .*fromExpressStore\(store\)/],
+  ])('%s', (_name, options, message) => {
+    expect(() => createSessions(options())).toThrow(TypeError)
+    expect(() => createSessions(options())).toThrow(message)
+  })
+
+  it('an express-session store wrapped with fromExpressStore is taken', () => {
+    const sessions = createSessions({ secrets, store: fromExpressStore(expressStore) })
+    expect(isStoredSessions(sessions)).toBe(true)
+    expect(sessions.data).toBe('store')
+  })
+
+  it('a store, or a revocation store, makes a StoredSessions; neither makes Sessions', () => {
+    const stored = createSessions({ secrets, store: memory })
+    const revocable = createSessions({ secrets, revocation: memory })
+    const plain = createSessions({ secrets })
+    expect([isStoredSessions(stored), stored.data, stored.store]).toEqual([true, 'store', memory])
+    expect([isStoredSessions(revocable), revocable.data, revocable.store]).toEqual([true, 'cookie', memory])
+    expect(isStoredSessions(plain)).toBe(false)
+    expect('load' in plain).toBe(false)
+  })
+
+  it('revocation: null is refused', () => {
+    expect(() => createSessions({ secrets, revocation: null as never })).toThrow(/^option revocation is invalid: give a session store/)
+  })
+
+  // `store: null` (say `store: redis ? createRedisStore(redis) : null` with the client missing) is
+  // taken as no store at all: createSessions silently returns a cookie-only manager, so the data
+  // the app meant to keep on the server goes into a readable cookie. `revocation: null` is refused
+  // (above). REPORTED: src/manager/config.ts resolveStore, `store ?? revocation` with store null
+  // and revocation undefined gives undefined, and the manager is cookie-only.
+  it('store: null is refused, not taken as "no store"', () => {
+    expect(() => createSessions({ secrets, store: null as never })).toThrow(/^option store is invalid/)
+  })
+
+  // A node-redis client has get, set and destroy (its own commands and its close), so it is taken
+  // for an express-session store and the message suggests fromExpressStore, which would not work
+  // either. Passing the client itself (`store: client`) is a likely slip; the fix is
+  // createRedisStore(client). REPORTED: src/manager/config.ts assertStore.
+  it('a node-redis client as store: the message suggests createRedisStore(client)', () => {
+    expect(() => createSessions({ secrets, store: createClient() as never })).toThrow(/^option store is invalid: .*createRedisStore\(client\)/)
+    expect(() => createSessions({ secrets, store: createClient() as never })).not.toThrow(/fromExpressStore\(store\) from frasco\/stores$/)
+  })
+})
+
+describe('the user option at save time', () => {
+  it.each<[string, unknown, RegExp]>([
+    ['a number', 42, /^option user is invalid: it returned a number; return the user's id as a non-empty string, or undefined when nobody is logged in$/],
+    ['an empty string', '', /^option user is invalid: it returned an empty string/],
+    ['an object', { id: 'u1' }, /^option user is invalid: it returned a/],
+    ['a boolean', true, /^option user is invalid: it returned a boolean/],
+  ])('returning %s: save rejects with a TypeError, and nothing is stored', async (_name, value, message) => {
+    const store = createMemoryStore()
+    const save = vi.spyOn(store, 'save')
+    const sessions = createSessions({ secrets, store, user: () => value as string })
+    const fresh = await sessions.load(undefined)
+    fresh.set('userId', 'u1')
+    await expect(sessions.save(fresh)).rejects.toThrow(TypeError)
+    await expect(sessions.save(fresh)).rejects.toThrow(message)
+    expect(save).not.toHaveBeenCalled()
+  })
+
+  it('returning null or undefined: nobody logged in, the session is stored without an index entry', async () => {
+    const store = createMemoryStore()
+    const save = vi.spyOn(store, 'save')
+    for (const nobody of [null, undefined]) {
+      const sessions = createSessions({ secrets, store, user: () => nobody })
+      const fresh = await sessions.load(undefined)
+      fresh.set('cart', ['tea'])
+      await sessions.save(fresh)
+      expect(save.mock.calls.at(-1)?.[1]).not.toHaveProperty('user')
+    }
+  })
+
+  it('through sessionMiddleware: a 500 without the cookie, the TypeError to onError; a session that loads with a bad user is a 500 through next', async () => {
+    const store = createMemoryStore()
+    const errors: unknown[] = []
+    let mode: 'string' | 'number' = 'number'
+    const sessions = createSessions({ secrets, store, user: (data) => (mode === 'number' ? 42 : data['userId']) as string })
+    const app = express()
+    app.use(sessionMiddleware(sessions, { onError: (error) => errors.push(error) }))
+    app.get('/login', (req, res) => {
+      ;(req as unknown as SessionRequest).session.set('userId', 'u1')
+      res.send('ok')
+    })
+    app.get('/', (_req, res) => {
+      res.send('home')
+    })
+    app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      errors.push(error)
+      res.status(500).send('error page')
+    })
+    const server = await startServer(app)
+    const jar = new CookieJar()
+
+    const failed = await jar.fetch(server.url('/login'))
+    expect(failed.status).toBe(500)
+    expect(failed.headers.getSetCookie()).toEqual([])
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toBeInstanceOf(TypeError)
+    expect(String(errors[0])).toMatch(/option user is invalid: it returned a number/)
+
+    mode = 'string'
+    expect((await jar.fetch(server.url('/login'))).status).toBe(200)
+    expect(cookieReader(secrets).idOf(jar)).toBeDefined()
+    // The same data, read back under a user function that now misbehaves.
+    mode = 'number'
+    const home = await jar.fetch(server.url('/'))
+    expect(home.status).toBe(500)
+    expect(await home.text()).toBe('error page')
+    expect(String(errors[1])).toMatch(/option user is invalid: it returned a number/)
+  })
+})

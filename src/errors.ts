@@ -30,6 +30,22 @@ export type SessionErrorCode =
   | 'ERR_SESSION_CHANGED_AFTER_COMMIT'
   | 'ERR_SESSION_SECURE_COOKIE_OVER_HTTP'
   | 'ERR_SESSION_REVOKED'
+  | CsrfRefusedCode
+
+/**
+ * The codes of a {@link CsrfRefused}: why an unsafe request was refused.
+ *
+ * @example
+ * ```ts
+ * const code: CsrfRefusedCode = 'ERR_SESSION_CSRF_CROSS_SITE'
+ * if (refused?.code === code) metrics.increment('csrf.cross_site')
+ * ```
+ */
+export type CsrfRefusedCode =
+  | 'ERR_SESSION_CSRF_CROSS_SITE'
+  | 'ERR_SESSION_CSRF_ORIGIN'
+  | 'ERR_SESSION_CSRF_TOKEN_MISSING'
+  | 'ERR_SESSION_CSRF_TOKEN_INVALID'
 
 /**
  * Base class of every error Frasco raises for untrusted input.
@@ -263,6 +279,31 @@ export class SecureCookieOverHttp extends SessionError {
 export class SessionRevoked extends SessionError {
   constructor() {
     super('ERR_SESSION_REVOKED', 'the session is not in the store: it was destroyed, revoked, or it expired or was evicted there')
+  }
+}
+
+/**
+ * An unsafe request (POST, PUT, PATCH, DELETE, …) refused by CSRF protection (`checkCsrf`, or the
+ * adapters' `csrf` option): `ERR_SESSION_CSRF_CROSS_SITE` (the browser said, in `Sec-Fetch-Site`,
+ * that another site sent it), `ERR_SESSION_CSRF_ORIGIN` (its `Origin` is neither the app's nor one
+ * of `origins`), `ERR_SESSION_CSRF_TOKEN_MISSING` or `ERR_SESSION_CSRF_TOKEN_INVALID` (a client
+ * that sent neither header, and no valid token of this session). `reason` says which check failed,
+ * for logs; it never holds the token.
+ *
+ * @example
+ * ```ts
+ * const refused = checkCsrf(csrfRequest, session)
+ * if (refused instanceof CsrfRefused) log.warn({ code: refused.code, reason: refused.reason })
+ * ```
+ */
+export class CsrfRefused extends SessionError {
+  declare readonly code: CsrfRefusedCode
+  /** Which check failed, for logs (never the token). */
+  readonly reason: string
+
+  constructor(code: CsrfRefusedCode, reason: string) {
+    super(code, `request refused by CSRF protection: ${reason}`)
+    this.reason = reason
   }
 }
 

@@ -3,6 +3,7 @@
 // the adapters in `frasco/node` and `frasco/fetch`.
 export {
   ChangedAfterCommit,
+  CsrfRefused,
   SecureCookieOverHttp,
   SessionRevoked,
   CookieTooLarge,
@@ -16,8 +17,17 @@ export {
   UnknownKey,
   UnsupportedVersion,
   isSessionError,
+  type CsrfRefusedCode,
   type SessionErrorCode,
 } from './errors.js'
+export {
+  FRASCO_CSRF,
+  checkCsrf,
+  csrfToken,
+  type CsrfOptions,
+  type CsrfRequest,
+  type CsrfTokenScheme,
+} from './csrf.js'
 export {
   MIN_SECRET_BYTES,
   createKeyring,

@@ -40,7 +40,8 @@ app.get('/', (req, res) => {
   const all: Record<string, string[]> = req.flash()
   // @ts-expect-error a message is a string
   req.flash('info', 42)
-  res.send([name, queued, formatted, several, errors, all].join())
+  const token: string = req.csrfToken()
+  res.send([name, queued, formatted, several, errors, all, token].join())
 })
 app.post('/logout', (req, res) => {
   req.session = null

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { ChangedAfterCommit, isSessionError } from '../errors.js'
+import { checkHeaders, checkToken, csrfOption, isSafeMethod, NEEDS_TOKEN, type CsrfConfig, type CsrfOptions } from '../csrf.js'
+import { ChangedAfterCommit, CsrfRefused, isSessionError } from '../errors.js'
 import { assertTrustProxy, insecureCookieWarning, isSecureRequest } from '../lib/vary.js'
 import { watchSession, type Session, type SessionData, type SessionWatcher } from '../session.js'
 import { isStoredSessions, type SessionCommit, type Sessions, type StoredSessions } from '../sessions.js'
@@ -50,9 +51,21 @@ export interface WithSessionsOptions extends FetchSessionOptions {
    * one `console.warn` line.
    */
   onError?: (error: unknown, request: Request) => void
+  /**
+   * CSRF protection (docs/csrf.md): `true` for the defaults, or {@link CsrfOptions}. Before the
+   * handler runs, an unsafe request (not GET, HEAD, OPTIONS or TRACE) is refused when the
+   * browser's `Sec-Fetch-Site` or `Origin` header says another site sent it, or, without either
+   * header, when it carries no valid token of its session in the `x-csrf-token` header or the
+   * `_csrf` field of a form body (`application/x-www-form-urlencoded` or `multipart/form-data`,
+   * read from a clone, so the handler can still read the body). A refusal is a 403
+   * `Forbidden: <code>` without the session cookie; the handler does not run, and `onError` gets
+   * the {@link CsrfRefused} error (the default prints one `console.warn` line with its code, the
+   * method and the path). Default: off.
+   */
+  csrf?: boolean | CsrfOptions
 }
 
-const WITH_SESSIONS_KEYS: ReadonlySet<string> = new Set(['trustProxy', 'onError'])
+const WITH_SESSIONS_KEYS: ReadonlySet<string> = new Set(['trustProxy', 'onError', 'csrf'])
 
 // A Request carries only its URL: whether the connection itself was TLS is not in it. Most
 // servers build the URL from the connection; some (@hono/node-server) take an absolute-form target
@@ -60,6 +73,51 @@ const WITH_SESSIONS_KEYS: ReadonlySet<string> = new Set(['trustProxy', 'onError'
 // that means and when to prefer `cookie.secure: true`.
 function isSecure(request: Request, trustProxy: boolean): boolean {
   return isSecureRequest(request.url.startsWith('https:'), request.headers.get('x-forwarded-proto'), trustProxy)
+}
+
+/** The app's origin for this request: the request URL's, made https when a trusted proxy says so. */
+function appOrigin(request: Request, trustProxy: boolean): string {
+  try {
+    const url = new URL(request.url)
+    if (url.protocol === 'http:' && isSecure(request, trustProxy)) url.protocol = 'https:'
+    return url.origin
+  } catch {
+    return ''
+  }
+}
+
+/** The browser-header part of the CSRF check (see `checkCsrf` of `frasco`); undefined for a safe method. */
+function checkRequestHeaders(request: Request, config: CsrfConfig, trustProxy: boolean): CsrfRefused | typeof NEEDS_TOKEN | undefined {
+  if (isSafeMethod(request.method)) return undefined
+  const { headers } = request
+  return checkHeaders({ method: request.method, origin: appOrigin(request, trustProxy), header: (name) => headers.get(name) ?? undefined }, config)
+}
+
+// RFC 9110 §8.3.1: media types are case-insensitive; parameters follow a ';'.
+const FORM_TYPE = /^[ \t]*(?:application\/x-www-form-urlencoded|multipart\/form-data)[ \t]*(?:;|$)/i
+
+/** The token: the header, else the field of a form body, read from a clone (the handler reads the original). */
+async function requestToken(request: Request, config: CsrfConfig): Promise<string | undefined> {
+  const header = request.headers.get(config.header)
+  if (header !== null && header !== '') return header
+  if (!FORM_TYPE.test(request.headers.get('content-type') ?? '')) return undefined
+  try {
+    const value = (await request.clone().formData()).get(config.field)
+    return typeof value === 'string' ? value : undefined
+  } catch {
+    // A body already read, or one that is not the form it claims to be: no token.
+    return undefined
+  }
+}
+
+/** A refused request's answer: a 403 naming the code, without the session cookie. */
+function refuse(error: CsrfRefused, request: Request, onError: (error: unknown, request: Request) => void): Response {
+  try {
+    onError(error, request)
+  } catch {
+    // Reporting must not break the response.
+  }
+  return new Response(`Forbidden: ${error.code}`, { status: 403, headers: { 'content-type': 'text/plain; charset=utf-8' } })
 }
 
 /**
@@ -224,6 +282,10 @@ function defaultOnError(error: unknown, request: Request): void {
     console.warn(`frasco: warning: ${error.message}`)
     return
   }
+  if (error instanceof CsrfRefused) {
+    console.warn(`frasco: refused ${describeRequest(request)} as a possible CSRF: ${error.code} (${error.reason})`)
+    return
+  }
   const code = isSessionError(error) ? error.code : 'ERR_SESSION_CHANGED_AFTER_COMMIT'
   console.error(`frasco: the session of ${describeRequest(request)} changed after its Response was returned; the change is lost: ${code}`)
 }
@@ -254,9 +316,17 @@ export function withSessions<T extends object = SessionData>(
   const trustProxy = assertTrustProxy(options, 'withSessions', WITH_SESSIONS_KEYS)
   const onError = options?.onError === undefined ? defaultOnError : options.onError
   if (typeof onError !== 'function') throw new TypeError('option onError is invalid: give a function (error, request) => void')
+  const csrf = csrfOption(options?.csrf)
   return async (request) => {
+    // The browser's headers first: a refusal costs no session read (no store round trip).
+    const verdict = csrf === undefined ? undefined : checkRequestHeaders(request, csrf, trustProxy)
+    if (verdict instanceof CsrfRefused) return refuse(verdict, request, onError)
     const cookie = request.headers.get('cookie')
     const session = isStoredSessions(sessions) ? await sessions.load(cookie) : sessions.read(cookie)
+    if (csrf !== undefined && verdict === NEEDS_TOKEN) {
+      const refused = checkToken(await requestToken(request, csrf), session, csrf)
+      if (refused !== undefined) return refuse(refused, request, onError)
+    }
     const response = await handler(request, session)
     // With the status, commit writes no cookie on a 5xx: nothing half-written goes out.
     const status = (response as Partial<Response> | null)?.status

@@ -1,7 +1,7 @@
 /**
- * `frasco/node/globals`: types `req.session` and `req.flash` on every `http.IncomingMessage`, and
- * so on Express's and Connect's `req`, for an app that uses `sessionMiddleware` or
- * `withSessions`. Import it once, for its types, and say what your sessions hold:
+ * `frasco/node/globals`: types `req.session`, `req.flash` and `req.csrfToken()` on every
+ * `http.IncomingMessage`, and so on Express's and Connect's `req`, for an app that uses
+ * `sessionMiddleware` or `withSessions`. Import it once, for its types, and say what your sessions hold:
  *
  * ```ts
  * import type {} from 'frasco/node/globals'
@@ -20,7 +20,7 @@
  * @module
  */
 import type { Session, SessionData } from '../session.js'
-import type { RequestFlash } from './node.js'
+import type { RequestCsrfToken, RequestFlash } from './node.js'
 
 /**
  * What `req.session` holds. Empty until you declare its keys (see the module's example); while
@@ -64,5 +64,7 @@ declare module 'http' {
     set session(value: RequestSession | null | undefined)
     /** connect-flash's `req.flash`, over the session's flashes. */
     flash: RequestFlash
+    /** csurf's `req.csrfToken()`: a CSRF token for the request's session. */
+    csrfToken: RequestCsrfToken
   }
 }

@@ -6,7 +6,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { format } from 'node:util'
-import { ChangedAfterCommit, isSessionError } from '../errors.js'
+import { checkHeaders, checkToken, csrfOption, FRASCO_CSRF, isSafeMethod, NEEDS_TOKEN, type CsrfConfig, type CsrfOptions } from '../csrf.js'
+import { ChangedAfterCommit, isSessionError, type CsrfRefused } from '../errors.js'
 import { assertTrustProxy, insecureCookieWarning, isSecureRequest } from '../lib/vary.js'
 import {
   holdSession,
@@ -63,6 +64,18 @@ export interface SessionMiddlewareOptions extends NodeSessionOptions {
    * handler's error, the error itself; the Secure-cookie warning is one `console.warn` line.
    */
   onError?: (error: unknown, req: IncomingMessage) => void
+  /**
+   * CSRF protection (docs/csrf.md): `true` for the defaults, or {@link CsrfOptions}. Before the
+   * next handler runs (with a store, once the session is loaded), an unsafe request (not GET,
+   * HEAD, OPTIONS or TRACE) is refused when the browser's `Sec-Fetch-Site` or `Origin` header says
+   * another site sent it, or, without either header, when it carries no valid token of its
+   * session in the `x-csrf-token` header or, once a body parser such as `express.urlencoded()`
+   * ran before the middleware, the `_csrf` field of `req.body`. The adapter never reads the body
+   * itself. A refusal is a 403 `Forbidden: <code>` (text/plain) without the session cookie; the
+   * handler does not run, and `onError` gets the {@link CsrfRefused} error (the default prints
+   * one `console.warn` line with its code, the method and the path). Default: off.
+   */
+  csrf?: boolean | CsrfOptions
 }
 
 /**
@@ -95,10 +108,30 @@ export interface RequestFlash {
 }
 
 /**
+ * csurf's `req.csrfToken()`, which the middleware puts on every request it sees: a CSRF token for
+ * the request's session (`csrfToken(req.session, options)` of `frasco`, with the scheme of the
+ * `csrf` option). Call it before the headers go out: the session's first token stores its secret.
+ *
+ * @example
+ * ```ts
+ * import type { IncomingMessage } from 'node:http'
+ * import type { RequestCsrfToken } from 'frasco/node'
+ *
+ * function form(req: IncomingMessage & { csrfToken: RequestCsrfToken }): string {
+ *   return `<form method="post"><input type="hidden" name="_csrf" value="${req.csrfToken()}">…</form>`
+ * }
+ * ```
+ */
+export interface RequestCsrfToken {
+  /** A new token for the request's session (tokens differ on every call; all of them verify). */
+  (): string
+}
+
+/**
  * A request carrying its session, as the middleware leaves it: `req.session` reads the session
- * (lazily), `req.session = null` ends it, and `req.flash` is connect-flash's. To type `req` this
- * way for Express, Connect and every `IncomingMessage` at once, import `frasco/node/globals`
- * (docs/guide.md, Typing req.session).
+ * (lazily), `req.session = null` ends it, `req.flash` is connect-flash's and `req.csrfToken()`
+ * csurf's. To type `req` this way for Express, Connect and every `IncomingMessage` at once,
+ * import `frasco/node/globals` (docs/guide.md, Typing req.session).
  *
  * @example
  * ```ts
@@ -109,10 +142,11 @@ export interface RequestFlash {
  * }
  * ```
  */
-export type SessionRequest<T extends object = SessionData> = Omit<IncomingMessage, 'session' | 'flash'> & {
+export type SessionRequest<T extends object = SessionData> = Omit<IncomingMessage, 'session' | 'flash' | 'csrfToken'> & {
   get session(): Session<T>
   set session(value: Session<T> | null | undefined)
   flash: RequestFlash
+  csrfToken: RequestCsrfToken
 }
 
 /**
@@ -133,11 +167,11 @@ export type SessionHandler<T extends object = SessionData> = (
 
 type Next = (error?: unknown) => void
 
-const MIDDLEWARE_KEYS: ReadonlySet<string> = new Set(['trustProxy', 'onError'])
+const MIDDLEWARE_KEYS: ReadonlySet<string> = new Set(['trustProxy', 'onError', 'csrf'])
 
 type ErrorReporter = (error: unknown, req: IncomingMessage) => void
 
-type During = 'commit' | 'handler' | 'late' | 'insecure' | 'store'
+type During = 'commit' | 'handler' | 'late' | 'insecure' | 'store' | 'csrf'
 
 type WriteHead = (this: ServerResponse, ...args: unknown[]) => ServerResponse
 
@@ -183,6 +217,8 @@ class Attachment implements SessionWatcher, SessionHolder {
     readonly writeHead: WriteHead,
     /** The layer attached before this one to the same response (two managers, one request). */
     readonly outer: Attachment | undefined,
+    /** The `csrf` option, checked: its token scheme makes `req.csrfToken()`. */
+    readonly csrf: CsrfConfig | undefined,
   ) {}
 
   /**
@@ -449,6 +485,12 @@ function requestFlash(this: unknown, ...args: unknown[]): Record<string, string[
   return session.peekFlashes(type).length
 }
 
+/** csurf's `req.csrfToken()` (see {@link RequestCsrfToken}); one function for every request. */
+function requestCsrfToken(this: unknown): string {
+  const layer = attachmentOf(this)
+  return (layer.csrf?.token ?? FRASCO_CSRF).issue(readAttached(layer))
+}
+
 /**
  * Commits just before the headers go out. `end()`, `write()` and `flushHeaders()` without an
  * explicit writeHead all reach writeHead through ServerResponse's implicit header path.
@@ -553,6 +595,7 @@ function attach<T extends object>(
   res: ServerResponse,
   trustProxy: boolean,
   onError: ErrorReporter,
+  csrf: CsrfConfig | undefined,
 ): void {
   // Mounted twice (on the app and on a router, say): keep the first layer. A second one would
   // read the cookie again and commit a second Set-Cookie of the same name over the first.
@@ -569,11 +612,13 @@ function attach<T extends object>(
     onError,
     res.writeHead as unknown as WriteHead,
     (res as Carrier)[ATTACHMENT],
+    csrf,
   )
   ;(req as Carrier)[ATTACHMENT] = attachment
   ;(res as Carrier)[ATTACHMENT] = attachment
   Object.defineProperty(req, 'session', SESSION_PROPERTY)
   ;(req as { flash?: unknown }).flash = requestFlash
+  ;(req as { csrfToken?: unknown }).csrfToken = requestCsrfToken
   res.writeHead = writeHeadWithSession as unknown as ServerResponse['writeHead']
   if (isStoredSessions(sessions)) {
     attachment.end = res.end
@@ -600,6 +645,82 @@ function preload(req: IncomingMessage, then: () => void, fail: (error: unknown) 
     }
     then()
   }, fail).catch((error: unknown) => report(layer.onError, error, req, 'handler'))
+}
+
+// A Host header is the client's: only one that looks like a host makes an origin.
+const PLAIN_HOST = /^[a-z0-9.:[\]-]{1,255}$/i
+
+/** The app's origin for this request, as browsers serialize it ('' when the Host header is unusable). */
+function appOrigin(req: IncomingMessage, trustProxy: boolean): string {
+  const host = req.headers.host
+  if (host === undefined || !PLAIN_HOST.test(host)) return ''
+  try {
+    return new URL(`${isSecure(req, trustProxy) ? 'https' : 'http'}://${host}`).origin
+  } catch {
+    return ''
+  }
+}
+
+/** A request header for the CSRF check: repeated values joined, as Node joins most headers. */
+function requestHeader(this: IncomingMessage, name: string): string | undefined {
+  const value = this.headers[name]
+  return Array.isArray(value) ? value.join(', ') : value
+}
+
+/** The token: the header, else the form field a body parser (express.urlencoded()) put on req.body. */
+function requestToken(req: IncomingMessage, config: CsrfConfig): string | undefined {
+  const header = requestHeader.call(req, config.header)
+  if (header !== undefined && header !== '') return header
+  const body = (req as { body?: unknown }).body
+  if (typeof body !== 'object' || body === null || !Object.hasOwn(body, config.field)) return undefined
+  const value = (body as Record<string, unknown>)[config.field]
+  return typeof value === 'string' ? value : undefined
+}
+
+/**
+ * Answers a refused request with a 403: no layer commits its session (nothing the request carried
+ * is written back), and the next handler never runs.
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, error: CsrfRefused, onError: ErrorReporter): void {
+  for (let layer = (res as Carrier)[ATTACHMENT]; layer !== undefined; layer = layer.outer) layer.committed = true
+  res.statusCode = 403
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8')
+  res.end(`Forbidden: ${error.code}`)
+  report(onError, error, req, 'csrf')
+}
+
+/**
+ * The `csrf` option: the browser's headers first (a refusal costs no store read), then, for a
+ * client without them, the token, once the session is loaded. `then` runs the next handler;
+ * `fail` gets a store failure or a token scheme that threw.
+ */
+function protect(req: IncomingMessage, res: ServerResponse, config: CsrfConfig, onError: ErrorReporter, then: () => void, fail: (error: unknown) => void): void {
+  const layer = (req as Carrier)[ATTACHMENT] as Attachment
+  const method = req.method ?? 'GET'
+  if (isSafeMethod(method)) {
+    preload(req, then, fail)
+    return
+  }
+  const verdict = checkHeaders({ method, origin: appOrigin(req, layer.trustProxy), header: requestHeader.bind(req) }, config)
+  if (verdict === undefined) {
+    preload(req, then, fail)
+    return
+  }
+  if (verdict !== NEEDS_TOKEN) {
+    refuse(req, res, verdict, onError)
+    return
+  }
+  preload(req, () => {
+    let refused: CsrfRefused | undefined
+    try {
+      refused = checkToken(requestToken(req, config), readAttached(layer), config)
+    } catch (error) {
+      fail(error)
+      return
+    }
+    if (refused === undefined) then()
+    else refuse(req, res, refused, onError)
+  }, fail)
 }
 
 /**
@@ -690,14 +811,21 @@ export function sessionMiddleware<T extends object = SessionData>(
 ): (req: IncomingMessage, res: ServerResponse, next: Next) => void {
   const trustProxy = assertTrustProxy(options, 'sessionMiddleware', MIDDLEWARE_KEYS)
   const onError = errorReporter(options)
+  const csrf = csrfOption(options?.csrf)
+  if (csrf !== undefined) {
+    return (req, res, next) => {
+      attach(sessions, req, res, trustProxy, onError, csrf)
+      protect(req, res, csrf, onError, () => next(), next)
+    }
+  }
   if (!isStoredSessions(sessions)) {
     return (req, res, next) => {
-      attach(sessions, req, res, trustProxy, onError)
+      attach(sessions, req, res, trustProxy, onError, undefined)
       next()
     }
   }
   return (req, res, next) => {
-    attach(sessions, req, res, trustProxy, onError)
+    attach(sessions, req, res, trustProxy, onError, undefined)
     preload(req, () => next(), next)
   }
 }
@@ -727,6 +855,7 @@ export function withSessions<T extends object = SessionData>(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const trustProxy = assertTrustProxy(options, 'withSessions', MIDDLEWARE_KEYS)
   const onError = errorReporter(options)
+  const csrf = csrfOption(options?.csrf)
   const fail = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
     // First: whatever the handler left in its session must not go out with the error page.
     for (let layer = (res as Carrier)[ATTACHMENT]; layer !== undefined; layer = layer.outer) layer.committed = true
@@ -752,8 +881,10 @@ export function withSessions<T extends object = SessionData>(
     if (result instanceof Promise) result.catch((error: unknown) => fail(req, res, error))
   }
   return (req, res) => {
-    attach(sessions, req, res, trustProxy, onError)
-    preload(req, () => run(req, res), (error) => fail(req, res, error))
+    attach(sessions, req, res, trustProxy, onError, csrf)
+    const failed = (error: unknown): void => fail(req, res, error)
+    if (csrf === undefined) preload(req, () => run(req, res), failed)
+    else protect(req, res, csrf, onError, () => run(req, res), failed)
   }
 }
 
@@ -791,6 +922,11 @@ function logError(error: unknown, req: IncomingMessage, during: During): void {
   }
   if (during === 'insecure') {
     console.warn(`frasco: warning: ${error instanceof Error ? error.message : String(error)}`)
+    return
+  }
+  if (during === 'csrf') {
+    const { code, reason } = error as CsrfRefused
+    console.warn(`frasco: refused ${describeRequest(req)} as a possible CSRF: ${code} (${reason})`)
     return
   }
   if (during === 'late') {

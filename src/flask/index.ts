@@ -9,6 +9,7 @@ export {
   type FlaskSignOptions,
   type FlaskVerifyOptions,
 } from './codec.js'
+export { createFlaskWtfCsrf, type FlaskWtfCsrfOptions } from './csrf.js'
 export { Markup, UUID, isTuple, tuple } from './json.js'
 export {
   createItsdangerousSerializer,

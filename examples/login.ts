@@ -50,6 +50,9 @@ const LIFETIME = 14 * 24 * 3600
 
 export function createApp(secrets: string[] = loadSecrets()) {
   const sessions = createSessions<Data>({ secrets, lifetime: LIFETIME })
+  // csrf: true refuses a POST another site made the browser send (a 403 before this handler runs),
+  // so no other page can log a visitor in as someone else, or out (docs/csrf.md).
+  const options = { csrf: true }
   return withSessions(sessions, async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     if (path === '/' && req.method === 'GET') {
@@ -81,12 +84,13 @@ export function createApp(secrets: string[] = loadSecrets()) {
       req.session.flash('You were logged in')
       return redirect(res, '/')
     }
-    if (path === '/logout' && (req.method === 'POST' || req.method === 'GET')) {
+    // POST only: a state change on GET would be open to any link or image on another site.
+    if (path === '/logout' && req.method === 'POST') {
       req.session.pop('username')
       return redirect(res, '/')
     }
     return page(res, '<p>Not found</p>', 404)
-  })
+  }, options)
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))

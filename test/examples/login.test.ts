@@ -18,6 +18,10 @@ describe('examples/login.ts', () => {
   })
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
+  // What a browser sends with a form on the page's own origin. The demo has csrf: true, so a POST
+  // that says nothing of where it came from (plain fetch or curl) needs a token instead.
+  const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin' }
+
   function cookieOf(response: Response): string {
     return response.headers.getSetCookie().map((c) => c.split(';', 1)[0]).join('; ')
   }
@@ -32,6 +36,7 @@ describe('examples/login.ts', () => {
 
     const login = await fetch(`${base}/login`, {
       method: 'POST',
+      headers: SAME_ORIGIN,
       body: new URLSearchParams({ username: 'admin' }),
       redirect: 'manual',
     })
@@ -56,7 +61,7 @@ describe('examples/login.ts', () => {
     expect(again.headers.get('vary')).toBe('Cookie')
     expect(again.headers.getSetCookie()).toEqual([])
 
-    const logout = await fetch(`${base}/logout`, { method: 'POST', headers: { cookie: seen }, redirect: 'manual' })
+    const logout = await fetch(`${base}/logout`, { method: 'POST', headers: { ...SAME_ORIGIN, cookie: seen }, redirect: 'manual' })
     expect(logout.status).toBe(303)
     const deletion = logout.headers.getSetCookie()
     expect(deletion).toHaveLength(1)
@@ -73,7 +78,7 @@ describe('examples/login.ts', () => {
     }
     for (const remember of [true, false]) {
       const body = new URLSearchParams({ username: 'admin', ...(remember ? { remember: 'on' } : {}) })
-      const login = await fetch(`${base}/login`, { method: 'POST', body, redirect: 'manual' })
+      const login = await fetch(`${base}/login`, { method: 'POST', headers: SAME_ORIGIN, body, redirect: 'manual' })
       expect(login.status).toBe(303)
       const [written] = login.headers.getSetCookie()
       expect(written).toMatch(/^session=f1\./)
@@ -98,9 +103,30 @@ describe('examples/login.ts', () => {
     }
   })
 
+  it.each([
+    ['another site\'s form (Sec-Fetch-Site: cross-site)', { 'sec-fetch-site': 'cross-site' }, 'ERR_SESSION_CSRF_CROSS_SITE'],
+    ['an older browser on another origin (Origin only)', { origin: 'http://evil.example' }, 'ERR_SESSION_CSRF_ORIGIN'],
+    ['a client that says nothing and brings no token', {}, 'ERR_SESSION_CSRF_TOKEN_MISSING'],
+  ])('refuses a login POST from %s: 403, no cookie, nobody logged in', async (_, headers, code) => {
+    const login = await fetch(`${base}/login`, { method: 'POST', headers, body: new URLSearchParams({ username: 'attacker' }), redirect: 'manual' })
+    expect(login.status).toBe(403)
+    expect(await login.text()).toBe(`Forbidden: ${code}`)
+    expect(login.headers.getSetCookie()).toEqual([])
+  })
+
+  it('logs out by POST only: a GET, which any link or image on another site can send, changes nothing', async () => {
+    const login = await fetch(`${base}/login`, { method: 'POST', headers: SAME_ORIGIN, body: new URLSearchParams({ username: 'admin' }), redirect: 'manual' })
+    const cookie = cookieOf(login)
+    const get = await fetch(`${base}/logout`, { headers: { cookie }, redirect: 'manual' })
+    expect(get.status).toBe(404)
+    expect(get.headers.getSetCookie()).toEqual([])
+    expect(await (await fetch(`${base}/`, { headers: { cookie } })).text()).toContain('Logged in as admin')
+  })
+
   it('escapes the username, which is user input', async () => {
     const login = await fetch(`${base}/login`, {
       method: 'POST',
+      headers: SAME_ORIGIN,
       body: new URLSearchParams({ username: '<script>alert(1)</script>' }),
       redirect: 'manual',
     })
@@ -110,7 +136,7 @@ describe('examples/login.ts', () => {
   })
 
   it('treats a tampered cookie as logged out, with a 200', async () => {
-    const login = await fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ username: 'admin' }), redirect: 'manual' })
+    const login = await fetch(`${base}/login`, { method: 'POST', headers: SAME_ORIGIN, body: new URLSearchParams({ username: 'admin' }), redirect: 'manual' })
     const cookie = cookieOf(login).replace('eyJ', 'eyK')
     const response = await fetch(`${base}/`, { headers: { cookie: `${cookie}x` } })
     expect(response.status).toBe(200)
@@ -118,7 +144,7 @@ describe('examples/login.ts', () => {
   })
 
   it('rejects an empty username', async () => {
-    const response = await fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ username: ' ' }), redirect: 'manual' })
+    const response = await fetch(`${base}/login`, { method: 'POST', headers: SAME_ORIGIN, body: new URLSearchParams({ username: ' ' }), redirect: 'manual' })
     expect(response.status).toBe(400)
     expect(response.headers.getSetCookie()).toEqual([])
   })

@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { connect, createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, it } from 'vitest'
+import { createClient } from 'redis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 /** The server binary: Debian's `apt-get install redis-server` puts it on the PATH. */
 const REDIS_SERVER = process.env.FRASCO_REDIS_SERVER ?? 'redis-server'
@@ -192,5 +193,29 @@ function decode(buffer: Buffer, at: number): { value: Reply; error?: string; nex
     }
     default:
       throw new Error(`unexpected RESP reply: ${line}`)
+  }
+}
+
+/**
+ * A node-redis v5 client of `server` for the enclosing suite: connected before its tests, closed
+ * after them, and the suite fails if the client reported an error on the way. Read `.client`
+ * inside tests only.
+ */
+export function useRedisClient(server: RedisServer): { readonly client: ReturnType<typeof createClient> } {
+  let client: ReturnType<typeof createClient> | undefined
+  const errors: unknown[] = []
+  beforeAll(async () => {
+    client = createClient({ url: server.url }).on('error', (error: unknown) => errors.push(error))
+    await client.connect()
+  })
+  afterAll(async () => {
+    await client?.close()
+    expect(errors).toEqual([])
+  })
+  return {
+    get client() {
+      if (client === undefined) throw new Error('the Redis client is connected in beforeAll: read it inside a test')
+      return client
+    },
   }
 }

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sessionMiddleware, type SessionRequest } from '../../src/adapters/node.js'
 import { createSessions } from '../../src/sessions.js'
 import { createRedisStore } from '../../src/stores/redis.js'
-import { describeRedis } from '../helpers/redis.js'
+import { describeRedis, useRedisClient } from '../helpers/redis.js'
 import { barrier, cookieReader, deferred, testSecrets, type Deferred } from '../helpers/stored.js'
 import { CookieJar, isDeletion, parseSetCookie, startServer, useTestServers, type TestServer } from '../helpers/server.js'
 
@@ -136,24 +136,14 @@ async function setAll(server: TestServer, jar: CookieJar, keys: readonly string[
 }
 
 describeRedis('concurrent requests of one session, Frasco beside express-session + connect-redis', (redis) => {
-  let client: ReturnType<typeof createClient>
-  const clientErrors: unknown[] = []
+  const redisClient = useRedisClient(redis)
   let prefixes = 0
   const prefix = (side: string): string => `race${++prefixes}:${side}:`
-
-  beforeAll(async () => {
-    client = createClient({ url: redis.url }).on('error', (error) => clientErrors.push(error))
-    await client.connect()
-  })
-  afterAll(async () => {
-    await client?.close()
-    expect(clientErrors).toEqual([])
-  })
 
   describe('two requests set different keys', () => {
     it('Frasco keeps both; express-session keeps only the one that saved last', async () => {
       const frascoHooks = newHooks(2)
-      const frasco = await frascoApp(client, prefix('frasco'), frascoHooks)
+      const frasco = await frascoApp(redisClient.client, prefix('frasco'), frascoHooks)
       const frascoJar = new CookieJar()
       await post(frasco.server, frascoJar, '/login')
       await setAll(frasco.server, frascoJar, ['a', 'b'])
@@ -161,7 +151,7 @@ describeRedis('concurrent requests of one session, Frasco beside express-session
       expect(frasco.errors).toEqual([])
 
       const peerHooks = newHooks(2)
-      const peer = await peerApp(client, prefix('peer'), peerHooks)
+      const peer = await peerApp(redisClient.client, prefix('peer'), peerHooks)
       const peerJar = new CookieJar()
       await post(peer.server, peerJar, '/login')
       expect(await redis.command('EXISTS', peer.key(peerJar))).toBe(1)
@@ -175,14 +165,14 @@ describeRedis('concurrent requests of one session, Frasco beside express-session
 
     it('ten at once: Frasco keeps all ten; express-session keeps one', async () => {
       const keys = Array.from({ length: 10 }, (_, i) => `k${i}`)
-      const frasco = await frascoApp(client, prefix('frasco'), newHooks(keys.length))
+      const frasco = await frascoApp(redisClient.client, prefix('frasco'), newHooks(keys.length))
       const frascoJar = new CookieJar()
       await post(frasco.server, frascoJar, '/login')
       await setAll(frasco.server, frascoJar, keys)
       const all = await show(frasco.server, frascoJar)
       expect(Object.keys(all).sort()).toEqual([...keys, 'user'].sort())
 
-      const peer = await peerApp(client, prefix('peer'), newHooks(keys.length))
+      const peer = await peerApp(redisClient.client, prefix('peer'), newHooks(keys.length))
       const peerJar = new CookieJar()
       await post(peer.server, peerJar, '/login')
       await setAll(peer.server, peerJar, keys)
@@ -195,7 +185,7 @@ describeRedis('concurrent requests of one session, Frasco beside express-session
     it('Frasco: the session stays destroyed, and the slow response deletes the cookie; express-session: the slow request resurrects it', async () => {
       // --- Frasco
       const frascoHooks = newHooks(1)
-      const frasco = await frascoApp(client, prefix('frasco'), frascoHooks)
+      const frasco = await frascoApp(redisClient.client, prefix('frasco'), frascoHooks)
       const jar = new CookieJar()
       await post(frasco.server, jar, '/login')
       const key = frasco.key(jar)
@@ -224,7 +214,7 @@ describeRedis('concurrent requests of one session, Frasco beside express-session
 
       // --- express-session + connect-redis
       const peerHooks = newHooks(1)
-      const peer = await peerApp(client, prefix('peer'), peerHooks)
+      const peer = await peerApp(redisClient.client, prefix('peer'), peerHooks)
       const peerJar = new CookieJar()
       await post(peer.server, peerJar, '/login')
       const peerKey = peer.key(peerJar)

@@ -3,14 +3,13 @@
  * ("log out everywhere"), with the data in the store (`store`) and with the data in the cookie and
  * only its id in the store (`revocation`), over the memory store and a real Redis.
  */
-import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { withSessions } from '../../src/adapters/node.js'
 import { createSessions, type StoredSessions } from '../../src/sessions.js'
 import { createMemoryStore } from '../../src/stores/memory.js'
 import { createRedisStore } from '../../src/stores/redis.js'
 import type { SessionStore } from '../../src/stores/store.js'
-import { describeRedis } from '../helpers/redis.js'
+import { describeRedis, useRedisClient } from '../helpers/redis.js'
 import { cookieReader, manualClock, storeCookieCodec, testSecrets, type ManualClock } from '../helpers/stored.js'
 import { CookieJar, isDeletion, parseSetCookie, startServer, useTestServers, type TestServer } from '../helpers/server.js'
 
@@ -221,23 +220,14 @@ describe('the user index follows the session\'s user', () => {
 })
 
 describeRedis('revocation on a real Redis', (redis) => {
-  let client: ReturnType<typeof createClient>
-  const clientErrors: unknown[] = []
+  const redisClient = useRedisClient(redis)
   let prefixes = 0
-  beforeAll(async () => {
-    client = createClient({ url: redis.url }).on('error', (error) => clientErrors.push(error))
-    await client.connect()
-  })
-  afterAll(async () => {
-    await client?.close()
-    expect(clientErrors).toEqual([])
-  })
 
-  describeRevocation('createRedisStore (node-redis v5)', () => createRedisStore(client, { prefix: `rv${++prefixes}:` }))
+  describeRevocation('createRedisStore (node-redis v5)', () => createRedisStore(redisClient.client, { prefix: `rv${++prefixes}:` }))
 
   it('revokeUser deletes every session key and the user index in Redis', async () => {
     const prefix = `rv${++prefixes}:`
-    const h = await harness('store', createRedisStore(client, { prefix }))
+    const h = await harness('store', createRedisStore(redisClient.client, { prefix }))
     const jars = [new CookieJar(), new CookieJar(), new CookieJar()]
     for (const jar of jars) await visit(h, jar, '/login?user=u1')
     const keys = jars.map((jar) => `${prefix}s:${reader.idOf(jar)}`)
@@ -257,7 +247,7 @@ describeRedis('revocation on a real Redis', (redis) => {
   it('idleTimeout: revokeUser still finds a session kept alive past the first idle period', async () => {
     const prefix = `rv${++prefixes}:`
     const clock = manualClock()
-    const h = await harness('store', createRedisStore(client, { prefix }), { clock, idleTimeout: 1 })
+    const h = await harness('store', createRedisStore(redisClient.client, { prefix }), { clock, idleTimeout: 1 })
     const jar = new CookieJar(clock.now)
     expect(await visit(h, jar, '/login?user=u1')).toBe('u1|')
     const key = `${prefix}s:${cookieReader(secrets, { clock: clock.now }).idOf(jar)}`

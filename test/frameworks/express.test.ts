@@ -22,8 +22,8 @@ type LoginData = { username: string }
 
 function createApp(sessions: Sessions<LoginData>) {
   const app = express()
-  app.use(sessionMiddleware(sessions))
-  app.use(express.urlencoded({ extended: false }))
+  app.use(express.urlencoded({ extended: false })) // first: a form's _csrf field reaches the CSRF check
+  app.use(sessionMiddleware(sessions, { csrf: true })) // refuses POSTs another site sent (docs/csrf.md)
 
   app.get('/', (req, res) => {
     res.vary('Accept-Language')

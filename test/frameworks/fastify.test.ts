@@ -2,17 +2,19 @@
  * Frasco inside Fastify 5. Fastify keeps its reply headers in its own object and writes them with
  * `res.writeHead(status, headers)`, which replaces any header of the same name already set on
  * `reply.raw`. So the session is committed in an `onSend` hook onto Fastify's reply, with
- * `reply.header('set-cookie', cookies)`, which appends to the Set-Cookie the app already set.
+ * `reply.header('set-cookie', cookies)`, which appends to the Set-Cookie the app already set. With
+ * `csrf`, a `preHandler` hook runs `checkCsrf` before the route and refuses with a 403.
  */
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { commitSession, readSession } from '../../src/adapters/node.js'
+import { checkCsrf, csrfToken, type CsrfOptions } from '../../src/csrf.js'
 import type { Session } from '../../src/session.js'
 import { createSessions, type Sessions } from '../../src/sessions.js'
-import { CookieJar, formPost } from '../helpers/server.js'
-import { expectLoginFlow, expectVaryKept, setCookies, varyOf } from './flow.js'
+import { CookieJar } from '../helpers/server.js'
+import { CSRF_CASES, browserPost, expectCsrfCase, expectLoginFlow, expectLoginFormToken, expectVaryKept, setCookies, varyOf } from './flow.js'
 
 // --- recipe: Fastify (docs/frameworks.md) ---------------------------------------------------------
 type LoginData = { username: string }
@@ -25,9 +27,11 @@ declare module 'fastify' {
 
 /**
  * `request.session`, read on first use (from any hook or handler), committed in `onSend`: for
- * every reply Fastify sends itself, errors and 404s included (not for `reply.hijack()`).
+ * every reply Fastify sends itself, errors and 404s included (not for `reply.hijack()`). With
+ * `csrf` (`true` or checkCsrf's options), a `preHandler` hook refuses unsafe requests another site
+ * sent (docs/csrf.md); its token comes from the x-csrf-token header or the _csrf form field.
  */
-function useSessions(app: FastifyInstance, sessions: Sessions<LoginData>): void {
+function useSessions(app: FastifyInstance, sessions: Sessions<LoginData>, options: { csrf?: boolean | Omit<CsrfOptions, 'header' | 'field'> } = {}): void {
   const read = new WeakMap<FastifyRequest, Session<LoginData>>()
   app.decorateRequest('session', {
     getter(this: FastifyRequest) {
@@ -36,6 +40,27 @@ function useSessions(app: FastifyInstance, sessions: Sessions<LoginData>): void 
       return session
     },
   })
+  const { csrf = false } = options
+  if (csrf !== false) {
+    // preHandler: after the body parser (a form's _csrf field is in request.body), before the route.
+    app.addHook('preHandler', async (request, reply) => {
+      if (request.method === 'GET' || request.method === 'HEAD') return // never refused: the session stays unread
+      const field = (request.body as Record<string, unknown> | null | undefined)?._csrf
+      const refused = checkCsrf(
+        {
+          method: request.method,
+          origin: `${request.protocol}://${request.host}`, // the app's own, as browsers send Origin
+          header: (name) => request.headers[name]?.toString(),
+          token: request.headers['x-csrf-token']?.toString() ?? (typeof field === 'string' ? field : undefined),
+        },
+        request.session,
+        csrf === true ? undefined : csrf,
+      )
+      if (refused === undefined) return
+      read.delete(request) // nothing to commit: a refused request gets no session cookie
+      return reply.code(403).type('text/plain; charset=utf-8').send(`Forbidden: ${refused.code}`)
+    })
+  }
   app.addHook('onSend', async (request, reply, payload) => {
     const session = read.get(request)
     if (session === undefined) return payload // never read: nothing to write, and no Vary
@@ -55,7 +80,7 @@ function useSessions(app: FastifyInstance, sessions: Sessions<LoginData>): void 
 
 function createApp(sessions: Sessions<LoginData>, options: { trustProxy?: boolean } = {}): FastifyInstance {
   const app = Fastify(options)
-  useSessions(app, sessions)
+  useSessions(app, sessions, { csrf: true })
   // What @fastify/formbody does, without the dependency.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)))
@@ -65,6 +90,13 @@ function createApp(sessions: Sessions<LoginData>, options: { trustProxy?: boolea
     reply.header('vary', 'Accept-Language')
     const username = request.session.username
     return username === undefined ? 'You are not logged in' : `Logged in as ${username}` // text/plain
+  })
+
+  app.get('/login', async (request, reply) => {
+    // The token goes in every form, for browsers that send neither Sec-Fetch-Site nor Origin.
+    const token = csrfToken(request.session)
+    reply.type('text/html; charset=utf-8')
+    return `<form method="post"><input type="hidden" name="_csrf" value="${token}"><input name="username"> <button>Log in</button></form>`
   })
 
   app.post<{ Body: { username?: string } }>('/login', async (request, reply) => {
@@ -135,7 +167,7 @@ describe('Fastify 5', () => {
     expect(blocked.headers.get('vary')).toBeNull()
 
     const jar = new CookieJar()
-    await jar.fetch(`${origin}/login`, formPost({ username: 'admin' }))
+    await jar.fetch(`${origin}/login`, browserPost({ username: 'admin' }))
     expect(await (await jar.fetch(`${origin}/admin`)).text()).toBe('Admin')
   })
 
@@ -201,7 +233,7 @@ describe('Fastify 5', () => {
 
   it("sets Secure from X-Forwarded-Proto when Fastify's trustProxy says so", async () => {
     const sessions = createSessions<LoginData>({ secrets }) // cookie.secure: 'auto'
-    const login = formPost({ username: 'admin' })
+    const login = browserPost({ username: 'admin' })
     const forwarded = { ...login, headers: { ...login.headers, 'x-forwarded-proto': 'https' }, redirect: 'manual' as const }
 
     const trusting = await listen(createApp(sessions, { trustProxy: true }))
@@ -211,6 +243,47 @@ describe('Fastify 5', () => {
     const direct = await listen(createApp(sessions))
     const plain = setCookies(await fetch(`${direct}/login`, forwarded)).find((cookie) => cookie.name === 'session')
     expect(plain?.attributes.secure).toBeUndefined()
+  })
+
+  describe('CSRF protection (useSessions with csrf: true)', () => {
+    /** The recipe's app with the two routes of expectCsrfCase, and rolling sessions: a refused request that committed would show. */
+    async function transferApp(): Promise<{ origin: string; runs: () => number }> {
+      let runs = 0
+      const app = createApp(createSessions<LoginData>({ secrets, rolling: true }))
+      app.get('/transfer', async (request) => csrfToken(request.session))
+      app.post('/transfer', async (request) => {
+        runs += 1
+        request.session.username = 'transferred'
+        return 'done'
+      })
+      return { origin: await listen(app), runs: () => runs }
+    }
+
+    it.each(CSRF_CASES)('%s', async (...testCase) => {
+      const { origin, runs } = await transferApp()
+      await expectCsrfCase(origin, runs, testCase)
+    })
+
+    it('puts a token in the login form, which lets a client without browser headers log in', async () => {
+      await expectLoginFormToken(await listen(createApp(createSessions<LoginData>({ secrets }))))
+    })
+
+    it("takes the app's origin from Fastify's request.protocol, so X-Forwarded-Proto counts with trustProxy only", async () => {
+      const sessions = createSessions<LoginData>({ secrets })
+      const trusting = await listen(createApp(sessions, { trustProxy: true }))
+      const direct = await listen(createApp(sessions))
+      // An older browser on the https site behind the proxy: Origin, no Sec-Fetch-Site.
+      const post = (origin: string): RequestInit => ({
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: origin.replace(/^http:/, 'https:'), 'x-forwarded-proto': 'https' },
+        body: 'username=admin',
+        redirect: 'manual',
+      })
+      expect((await fetch(`${trusting}/login`, post(trusting))).status).toBe(303)
+      const refused = await fetch(`${direct}/login`, post(direct))
+      expect(refused.status).toBe(403)
+      expect(await refused.text()).toBe('Forbidden: ERR_SESSION_CSRF_ORIGIN')
+    })
   })
 
   it('why not commitSession(…, reply.raw): Fastify writes its own Set-Cookie and Vary over it', async () => {

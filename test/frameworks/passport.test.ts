@@ -10,13 +10,13 @@ import { randomBytes } from 'node:crypto'
 import express from 'express'
 import passportModule from 'passport'
 import { Strategy as LocalStrategy } from 'passport-local'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { sessionMiddleware, type RequestFlash } from '../../src/adapters/node.js'
 import type { Session } from '../../src/session.js'
 import { createSessions, type Sessions } from '../../src/sessions.js'
-import { CookieJar, formPost, isDeletion, parseSetCookie, startServer, useTestServers, type SetCookie } from '../helpers/server.js'
+import { CookieJar, isDeletion, parseSetCookie, startServer, useTestServers, type SetCookie } from '../helpers/server.js'
 import './express-session.js'
-import { setCookies, varyOf } from './flow.js'
+import { browserPost, setCookies, varyOf } from './flow.js'
 
 useTestServers()
 
@@ -46,8 +46,8 @@ function createApp(sessions: Sessions, users: Map<string, User>) {
   })
 
   const app = express()
-  app.use(sessionMiddleware(sessions))
-  app.use(express.urlencoded({ extended: false }))
+  app.use(express.urlencoded({ extended: false })) // first: a form's _csrf field reaches the CSRF check
+  app.use(sessionMiddleware(sessions, { csrf: true })) // refuses POSTs another site sent, login included (docs/csrf.md)
   app.use(passport.session()) // req.user from the session, through deserializeUser
 
   app.get('/', (req, res) => {
@@ -121,14 +121,14 @@ describe('Passport 0.7 on Express 5', () => {
 
     // A wrong password: Passport pushes its message into req.session.messages (a nested push,
     // after `req.session.messages = req.session.messages || []`), and the cookie carries it.
-    const failed = await jar.fetch(server.url('/login'), formPost({ username: 'admin', password: 'wrong' }))
+    const failed = await jar.fetch(server.url('/login'), browserPost({ username: 'admin', password: 'wrong' }))
     expect(failed.status).toBe(302)
     expect(failed.headers.get('location')).toBe('/login')
     expect(sessions.verify(sessionCookie(failed)?.value ?? '')).toMatchObject({ ok: true, value: { messages: ['Incorrect username or password.'] } })
     expect(await (await jar.fetch(server.url('/login'))).text()).toBe('Log in\nIncorrect username or password.')
     expect(jar.get('session')).toBeUndefined() // pop() emptied the session: its cookie was deleted
 
-    const login = await jar.fetch(server.url('/login'), formPost({ username: 'admin', password: 'default' }))
+    const login = await jar.fetch(server.url('/login'), browserPost({ username: 'admin', password: 'default' }))
     expect(login.status).toBe(303)
     expect(login.headers.get('location')).toBe('/')
     const cookie = sessionCookie(login) as SetCookie
@@ -144,7 +144,7 @@ describe('Passport 0.7 on Express 5', () => {
     expect(varyOf(home)).toEqual(['cookie'])
 
     // req.logout: delete passport.user, save, regenerate. The session ends up empty: cookie deleted.
-    const logout = await jar.fetch(server.url('/logout'), { method: 'POST' })
+    const logout = await jar.fetch(server.url('/logout'), browserPost())
     expect(logout.status).toBe(303)
     const deletion = sessionCookie(logout) as SetCookie
     expect(isDeletion(deletion)).toBe(true)
@@ -160,6 +160,21 @@ describe('Passport 0.7 on Express 5', () => {
     expect(await replay.text()).toBe('Logged in as admin')
   })
 
+  it("refuses another site's login form (login CSRF): nobody is logged in, no cookie is set", async () => {
+    const { app } = setup()
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {}) // the middleware's default onError
+    onTestFinished(() => warn.mockRestore())
+    const server = await startServer(app)
+    const jar = new CookieJar()
+    const forged = browserPost({ username: 'admin', password: 'default' })
+    const login = await jar.fetch(server.url('/login'), { ...forged, headers: { ...forged.headers, 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' } })
+    expect(login.status).toBe(403)
+    expect(await login.text()).toBe('Forbidden: ERR_SESSION_CSRF_CROSS_SITE')
+    expect(login.headers.getSetCookie()).toEqual([])
+    expect(await (await jar.fetch(server.url('/'))).text()).toBe('You are not logged in')
+    expect(warn.mock.calls.map(([line]) => String(line))).toEqual([expect.stringContaining('refused POST /login as a possible CSRF: ERR_SESSION_CSRF_CROSS_SITE')])
+  })
+
   it('brings the user back to the page that asked for login, by reading returnTo before req.login', async () => {
     const { sessions, app } = setup()
     const server = await startServer(app)
@@ -168,7 +183,7 @@ describe('Passport 0.7 on Express 5', () => {
     const asked = await jar.fetch(server.url('/private'))
     expect(asked.headers.get('location')).toBe('/login')
     expect(sessions.verify(jar.get('session') ?? '')).toMatchObject({ ok: true, value: { returnTo: '/private' } })
-    const login = await jar.fetch(server.url('/login'), formPost({ username: 'admin', password: 'default' }))
+    const login = await jar.fetch(server.url('/login'), browserPost({ username: 'admin', password: 'default' }))
     expect(login.headers.get('location')).toBe('/private')
     expect(await (await jar.fetch(server.url('/private'))).text()).toBe('Private page of admin')
   })
@@ -178,7 +193,7 @@ describe('Passport 0.7 on Express 5', () => {
     const server = await startServer(app)
     const jar = new CookieJar()
     jar.set('session', sessions.sign({ returnTo }))
-    const login = await jar.fetch(server.url('/login'), formPost({ username: 'admin', password: 'default' }))
+    const login = await jar.fetch(server.url('/login'), browserPost({ username: 'admin', password: 'default' }))
     expect(login.headers.get('location')).toBe('/')
   })
 
@@ -197,7 +212,7 @@ describe('Passport 0.7 on Express 5', () => {
 
     const jar = new CookieJar()
     jar.set('session', issued)
-    const login = await jar.fetch(server.url('/login-keep'), formPost({ username: 'admin', password: 'default' }))
+    const login = await jar.fetch(server.url('/login-keep'), browserPost({ username: 'admin', password: 'default' }))
     expect(login.status).toBe(302)
     expect(login.headers.get('location')).toBe('/private') // returnTo survived the regenerate
     const kept = sessions.verify(sessionCookie(login)?.value ?? '') as { ok: true; value: Record<string, unknown>; expiresAt: Date }
@@ -210,7 +225,7 @@ describe('Passport 0.7 on Express 5', () => {
     // Without keepSessionInfo, nothing but passport survives: no returnTo, no cart.
     const other = new CookieJar()
     other.set('session', issued)
-    const plain = await other.fetch(server.url('/login-nokeep'), formPost({ username: 'admin', password: 'default' }))
+    const plain = await other.fetch(server.url('/login-nokeep'), browserPost({ username: 'admin', password: 'default' }))
     expect(plain.headers.get('location')).toBe('/')
     const dropped = sessions.verify(sessionCookie(plain)?.value ?? '') as { ok: true; value: Record<string, unknown>; expiresAt: Date }
     expect(dropped.value).toEqual({ passport: { user: '1' } })
@@ -228,12 +243,12 @@ describe('Passport 0.7 on Express 5', () => {
     })
     const server = await startServer(app)
     const jar = new CookieJar()
-    await jar.fetch(server.url('/login'), formPost({ username: 'admin', password: 'default' }))
-    await jar.fetch(server.url('/cart'), { method: 'POST' })
+    await jar.fetch(server.url('/login'), browserPost({ username: 'admin', password: 'default' }))
+    await jar.fetch(server.url('/cart'), browserPost())
     const loggedIn = jar.get('session') as string
     expect(sessions.verify(loggedIn)).toMatchObject({ ok: true, value: { passport: { user: '1' }, cart: ['tea', 'milk'] } })
 
-    const logout = await jar.fetch(server.url('/logout-keep'), { method: 'POST' })
+    const logout = await jar.fetch(server.url('/logout-keep'), browserPost())
     expect(logout.status).toBe(303)
     const cookie = sessionCookie(logout) as SetCookie
     // A new cookie, not a deletion: the cart survives; Passport deleted passport.user in place.
@@ -245,7 +260,7 @@ describe('Passport 0.7 on Express 5', () => {
     // Without keepSessionInfo (POST /logout), the same session ends with nothing: the cookie is deleted.
     const other = new CookieJar()
     other.set('session', loggedIn)
-    const plain = await other.fetch(server.url('/logout'), { method: 'POST' })
+    const plain = await other.fetch(server.url('/logout'), browserPost())
     expect(isDeletion(sessionCookie(plain) as SetCookie)).toBe(true)
   })
 
@@ -253,7 +268,7 @@ describe('Passport 0.7 on Express 5', () => {
     const { users, app } = setup()
     const server = await startServer(app)
     const jar = new CookieJar()
-    await jar.fetch(server.url('/login'), formPost({ username: 'admin', password: 'default' }))
+    await jar.fetch(server.url('/login'), browserPost({ username: 'admin', password: 'default' }))
     expect(await (await jar.fetch(server.url('/'))).text()).toBe('Logged in as admin')
 
     users.delete('1')
@@ -274,7 +289,7 @@ describe('Passport 0.7 on Express 5', () => {
     })
     outer.use(app)
     const server = await startServer(outer)
-    const login = await fetch(server.url('/login'), { ...formPost({ username: 'admin', password: 'default' }), redirect: 'manual' })
+    const login = await fetch(server.url('/login'), { ...browserPost({ username: 'admin', password: 'default' }), redirect: 'manual' })
     const cookies = setCookies(login)
     expect(cookies.map((cookie) => cookie.name)).toEqual(['theme', 'session'])
     expect(sessions.verify(cookies[1]?.value ?? '')).toMatchObject({ ok: true, value: { passport: { user: '1' } } })
@@ -295,7 +310,7 @@ describe('Passport 0.7 on Express 5', () => {
     const server = await startServer(app)
     const jar = new CookieJar()
 
-    const failed = await jar.fetch(server.url('/login-flash'), formPost({ username: 'admin', password: 'wrong' }))
+    const failed = await jar.fetch(server.url('/login-flash'), browserPost({ username: 'admin', password: 'wrong' }))
     expect(failed.status).toBe(302)
     expect(failed.headers.get('location')).toBe('/login-flash')
     // Flask's wire format: [category, message] pairs under _flashes.
@@ -314,7 +329,7 @@ describe('Passport 0.7 on Express 5', () => {
     })
     const server = await startServer(app)
     const jar = new CookieJar()
-    const login = await jar.fetch(server.url('/login-welcome'), formPost({ username: 'admin', password: 'default' }))
+    const login = await jar.fetch(server.url('/login-welcome'), browserPost({ username: 'admin', password: 'default' }))
     expect(login.headers.get('location')).toBe('/welcome')
     expect((sessions.verify(jar.get('session') ?? '') as { ok: true; value: Record<string, unknown> }).value).toEqual({
       _flashes: [['success', 'Welcome!']],
@@ -334,7 +349,7 @@ describe('Passport 0.7 on Express 5', () => {
     })
     const server = await startServer(app)
     const jar = new CookieJar()
-    await jar.fetch(server.url('/login-welcome'), formPost({ username: 'admin', password: 'default' }))
+    await jar.fetch(server.url('/login-welcome'), browserPost({ username: 'admin', password: 'default' }))
     expect((sessions.verify(jar.get('session') ?? '') as { ok: true; value: Record<string, unknown> }).value).toEqual({ passport: { user: '1' } })
     expect(await (await jar.fetch(server.url('/welcome'))).text()).toBe('')
   })

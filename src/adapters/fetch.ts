@@ -93,6 +93,9 @@ function checkRequestHeaders(request: Request, config: CsrfConfig, trustProxy: b
   return checkHeaders({ method: request.method, origin: appOrigin(request, trustProxy), header: (name) => headers.get(name) ?? undefined }, config)
 }
 
+/** The largest form body the check reads for a token (64 KiB); a larger one is left to the handler. */
+const MAX_TOKEN_FORM = 64 * 1024
+
 // RFC 9110 §8.3.1: media types are case-insensitive; parameters follow a ';'.
 const FORM_TYPE = /^[ \t]*(?:application\/x-www-form-urlencoded|multipart\/form-data)[ \t]*(?:;|$)/i
 
@@ -101,6 +104,10 @@ async function requestToken(request: Request, config: CsrfConfig): Promise<strin
   const header = request.headers.get(config.header)
   if (header !== null && header !== '') return header
   if (!FORM_TYPE.test(request.headers.get('content-type') ?? '')) return undefined
+  // Read only a declared, small body: anyone can send this request, before any session or body
+  // limit of the app applies, and a form carrying a token is a few hundred bytes.
+  const length = Number(request.headers.get('content-length') ?? Number.NaN)
+  if (!Number.isSafeInteger(length) || length < 0 || length > MAX_TOKEN_FORM) return undefined
   try {
     const value = (await request.clone().formData()).get(config.field)
     return typeof value === 'string' ? value : undefined

@@ -198,11 +198,15 @@ class Attachment implements SessionWatcher, SessionHolder {
   committedByHand = false
   /** True while this layer's writeHead call is on the stack (see {@link writeHeadWithSession}). */
   active = false
-  /** With a store: the save planned when the headers went out, whose store write `end` awaits. */
-  plan: SavePlan | undefined = undefined
+  /**
+   * With a store: the store write of the save planned when the headers went out, started at once
+   * (so a response that never ends, an aborted stream, still writes it); `end` awaits it.
+   */
+  pending: Promise<unknown> | undefined = undefined
   /** With a store: the headers of a save done before the headers went out (see {@link endWithSession}). */
   result: SessionCommit | undefined = undefined
-  /** With a store: a save that failed before the headers went out; the response becomes a 500. */
+  /** With a store: a save that failed before the headers went out (any value, undefined too); the response becomes a 500. */
+  failed = false
   failure: unknown = undefined
   /** With a store: the `end` this layer replaced, and whether it is being called. */
   end: ServerResponse['end'] | undefined = undefined
@@ -386,8 +390,10 @@ function applyPlanned(layer: Attachment, res: ServerResponse, headers: OutgoingH
   const secure = layer.sessions.secureAuto && isSecure(layer.req, layer.trustProxy)
   const context = status === undefined ? { secure, vary: current } : { secure, vary: current, status }
   const plan = planSaveOf(layer.sessions, layer.session as Session<SessionData>, context)
-  layer.plan = plan
   write(layer.sessions, layer.req, res, headers, commitOf(plan, true), layer.onError)
+  // Started now, not at end(): a streamed response may never end (the client went away), and the
+  // store must still get a logout's destroy. A failure can only be reported: the headers are out.
+  layer.pending = plan.persist().catch((error: unknown) => report(layer.onError, error, layer.req, 'store'))
 }
 
 /** Writes a commit's headers: appends its cookies, merges its Vary (into writeHead's headers when given). */
@@ -508,7 +514,10 @@ function writeHeadWithSession(this: ServerResponse, ...args: unknown[]): ServerR
   let failed = false
   layer.active = true
   try {
-    if (!layer.committed) {
+    // A save `end` already did (or failed) before the headers: its headers go out now, although
+    // the layer was sealed when end() planned it.
+    const saved = layer.result !== undefined || layer.failed
+    if (!layer.committed || saved) {
       layer.seal()
       if (layer.session !== undefined) {
         const headers = prepareHeaders(this, args)
@@ -521,9 +530,14 @@ function writeHeadWithSession(this: ServerResponse, ...args: unknown[]): ServerR
           const { sessions } = layer
           // With a store: the headers of the save `end` already did, or a save planned now whose
           // store write `end` awaits (see endWithSession).
-          if (layer.failure !== undefined) throw layer.failure
-          if (layer.result !== undefined) write(sessions, layer.req, this, headers, layer.result, layer.onError)
-          else if (isStoredSessions(sessions)) applyPlanned(layer, this, headers, status)
+          if (layer.failed) {
+            layer.failed = false
+            throw layer.failure
+          }
+          if (layer.result !== undefined) {
+            write(sessions, layer.req, this, headers, layer.result, layer.onError)
+            layer.result = undefined
+          } else if (isStoredSessions(sessions)) applyPlanned(layer, this, headers, status)
           else apply(sessions, layer.req, this, layer.session, layer.trustProxy, headers, status, layer.onError)
         } catch (error) {
           // Thrown here, the error would escape from res.end() or a stream's pipe, often on a path
@@ -754,27 +768,40 @@ function endWithSession(this: ServerResponse, ...args: unknown[]): ServerRespons
       const secure = sessions.secureAuto && isSecure(current.req, current.trustProxy)
       plan = planSaveOf(sessions, session, { secure, vary: this.getHeader('Vary'), status: this.statusCode })
     } catch (error) {
+      current.failed = true
       current.failure = error
       return end.apply(this, args)
+    }
+    // From here the session is committed: a change after end() is reported, not lost in silence.
+    current.seal()
+    // Until the store answers, the response is not sent, so code running meanwhile (an error
+    // handler, for a route that threw after res.send) could still change it; the response this
+    // end() was called for is the one that goes out.
+    const { statusCode, statusMessage } = this
+    const headers = this.getHeaders()
+    const restore = (): void => {
+      for (const name of this.getHeaderNames()) if (!(name in headers)) this.removeHeader(name)
+      for (const name of Object.keys(headers)) this.setHeader(name, headers[name] as number | string | readonly string[])
+      this.statusCode = statusCode
+      this.statusMessage = statusMessage
     }
     plan.persist().then(
       (written) => {
         current.result = commitOf(plan, written)
-        finish()
       },
       (error: unknown) => {
+        current.failed = true
         current.failure = error
-        finish()
       },
-    )
+    ).then(() => {
+      restore()
+      finish()
+    }).catch((error: unknown) => report(current.onError, error, current.req, 'store'))
     return this
   }
-  const planned = current.plan
-  if (planned === undefined) return end.apply(this, args)
-  planned.persist().then(finish, (error: unknown) => {
-    report(current.onError, error, current.req, 'store')
-    finish()
-  })
+  const pending = current.pending
+  if (pending === undefined) return end.apply(this, args)
+  pending.then(finish, finish)
   return this
 }
 
@@ -859,7 +886,14 @@ export function withSessions<T extends object = SessionData>(
   const fail = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
     // First: whatever the handler left in its session must not go out with the error page.
     for (let layer = (res as Carrier)[ATTACHMENT]; layer !== undefined; layer = layer.outer) layer.committed = true
-    // The handler threw: answer 500 rather than leaving the client hanging or crashing the server.
+    // The handler threw: answer 500 rather than leaving the client hanging or crashing the server;
+    // unless it already answered and its end() only waits for the store (that answer goes out).
+    let answered = false
+    for (let layer = (res as Carrier)[ATTACHMENT]; layer !== undefined; layer = layer.outer) answered ||= layer.ending
+    if (answered) {
+      report(onError, error, req, 'handler')
+      return
+    }
     if (!res.headersSent) {
       res.statusCode = 500
       res.removeHeader('Set-Cookie')

@@ -202,7 +202,7 @@ export function planSave<T extends object>(config: Config, store: StoreConfig, s
   if (changed === undefined && !(userChanged && user !== undefined) && !(store.data === 'store' && due)) return plan(setCookie, DONE)
   meta.user = user
   // The user goes with every write, so the user's index lives at least as long as the session.
-  return plan(setCookie, () => store.store.save(previous, change(changed?.set ?? {}, changed?.remove ?? [], ttlOf(config, store, expiresAt, now), false, user)))
+  return plan(setCookie, async () => store.store.save(previous, change(changed?.set ?? {}, changed?.remove ?? [], ttlOf(config, store, expiresAt, now), false, user)))
 }
 
 /**

@@ -6,18 +6,15 @@
  * the cookie it left is verified with the same manager.
  */
 import { randomBytes } from 'node:crypto'
-import type { ServerResponse } from 'node:http'
-import express from 'express'
 import { describe, it, expect } from 'vitest'
-import { sessionMiddleware, withSessions, type SessionRequest } from '../../src/adapters/node.js'
+import type { SessionRequest } from '../../src/adapters/node.js'
 import { createSessions, type Sessions } from '../../src/sessions.js'
+import { startStepServer, type AppKind, type Step } from '../helpers/steps.js'
 import { CookieJar, isDeletion, parseSetCookie, startServer, useTestServers, type SetCookie } from '../helpers/server.js'
 
 useTestServers()
 
 const secrets = [randomBytes(32).toString('base64url')]
-
-type Step = (req: SessionRequest, res: ServerResponse) => unknown
 
 interface Outcome {
   status: number
@@ -37,39 +34,15 @@ interface App {
   stored(): Record<string, unknown> | undefined
 }
 
-type AppKind = 'sessionMiddleware (Express)' | 'withSessions'
-
 async function startApp(kind: AppKind): Promise<App> {
   const sessions = createSessions({ secrets })
-  let step: Step = () => undefined
-  const respond = async (req: SessionRequest, res: ServerResponse): Promise<void> => {
-    let body: { result?: unknown; error?: string }
-    try {
-      body = { result: await step(req, res) }
-    } catch (error) {
-      body = { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }
-    }
-    res.setHeader('content-type', 'application/json')
-    res.end(JSON.stringify(body))
-  }
-  let listener
-  if (kind === 'withSessions') {
-    listener = withSessions(sessions, respond)
-  } else {
-    const app = express()
-    app.use(sessionMiddleware(sessions))
-    app.get('/', (req, res, next) => {
-      respond(req as unknown as SessionRequest, res).catch(next)
-    })
-    listener = app
-  }
-  const server = await startServer(listener)
+  const { server, setStep } = await startStepServer(kind, sessions)
   const jar = new CookieJar()
   return {
     sessions,
     jar,
     async run(next) {
-      step = next
+      setStep(next)
       const response = await jar.fetch(server.url('/'))
       const body = (await response.json()) as { result?: unknown; error?: string }
       return {

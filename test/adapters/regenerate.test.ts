@@ -7,14 +7,14 @@
  * run inside real servers on 127.0.0.1; the cookie they leave is verified with the same manager.
  */
 import { randomBytes } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import express from 'express'
+import type { IncomingMessage } from 'node:http'
 import { describe, it, expect } from 'vitest'
 import { commitSession as fetchCommit, readSession as fetchRead, withSessions as withFetchSessions } from '../../src/adapters/fetch.js'
 import { commitSession, readSession, sessionMiddleware, withSessions, type SessionRequest } from '../../src/adapters/node.js'
 import { ChangedAfterCommit } from '../../src/errors.js'
 import { getSessionState, type Session } from '../../src/session.js'
 import { createSessions, type Sessions } from '../../src/sessions.js'
+import { startStepServer, type AppKind, type Step } from '../helpers/steps.js'
 import { CookieJar, isDeletion, parseSetCookie, startServer, useTestServers, type SetCookie } from '../helpers/server.js'
 
 useTestServers()
@@ -22,8 +22,6 @@ useTestServers()
 const secrets = [randomBytes(32).toString('base64url')]
 const NOW = Date.UTC(2030, 0, 1)
 const LIFETIME = 3600
-
-type Step = (req: SessionRequest, res: ServerResponse) => unknown
 
 interface Outcome {
   result: unknown
@@ -43,8 +41,6 @@ interface App {
   stored(): { value: Record<string, unknown>; expiresAt: number | undefined; persistent: boolean } | undefined
 }
 
-type AppKind = 'sessionMiddleware (Express)' | 'withSessions'
-
 async function startApp(kind: AppKind): Promise<App> {
   let time = NOW
   const now = (): number => time
@@ -53,29 +49,7 @@ async function startApp(kind: AppKind): Promise<App> {
   const onError = (error: unknown, req: IncomingMessage): void => {
     errors.push({ error, url: req.url })
   }
-  let step: Step = () => undefined
-  const respond = async (req: SessionRequest, res: ServerResponse): Promise<void> => {
-    let body: { result?: unknown; error?: string }
-    try {
-      body = { result: await step(req, res) }
-    } catch (error) {
-      body = { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }
-    }
-    if (!res.headersSent) res.setHeader('content-type', 'application/json')
-    res.end(JSON.stringify(body))
-  }
-  let listener
-  if (kind === 'withSessions') {
-    listener = withSessions(sessions, respond, { onError })
-  } else {
-    const app = express()
-    app.use(sessionMiddleware(sessions, { onError }))
-    app.get('/', (req, res, next) => {
-      respond(req as unknown as SessionRequest, res).catch(next)
-    })
-    listener = app
-  }
-  const server = await startServer(listener)
+  const { server, setStep } = await startStepServer(kind, sessions, onError)
   const jar = new CookieJar(now)
   return {
     sessions,
@@ -83,7 +57,7 @@ async function startApp(kind: AppKind): Promise<App> {
     errors,
     advance: (seconds) => void (time += seconds * 1000),
     async run(next) {
-      step = next
+      setStep(next)
       const response = await jar.fetch(server.url('/'))
       const body = JSON.parse(await response.text()) as { result?: unknown; error?: string }
       return { result: body.result, error: body.error, setCookies: response.headers.getSetCookie().map(parseSetCookie) }

@@ -217,6 +217,8 @@ export interface StoredSessions<T extends object = SessionData> {
    * written back and its cookie is deleted: a logout is never undone by a slower request.
    *
    * @throws {CookieTooLarge} with `revocation`, when the session does not fit in its cookies.
+   * @throws {PayloadTooLarge} with `store`, when the session would hold more than 1 MiB of encoded
+   *   fields in the store; nothing was written.
    * @throws {TypeError} when the session holds a value that cannot be stored; the message names it.
    */
   save(session: Session<T>, context?: CommitContext): Promise<SessionCommit>

@@ -68,8 +68,11 @@ export class Meta {
   error: SessionError | undefined = undefined
   /** With a store: the session's id in it (undefined until the session is first saved). */
   id: string | undefined = undefined
-  /** With `store`: the keys the session had when loaded (the fields a full write must remove). */
-  loadedKeys: readonly string[] | undefined = undefined
+  /**
+   * With `store`: each stored field's size (name and encoded value) as loaded or last written: the
+   * fields a full write must remove, and the size of those a request leaves as they are.
+   */
+  storedSizes: ReadonlyMap<string, number> | undefined = undefined
   /** With a store and `user`: whose session it was when loaded (the index to add it to on change). */
   user: string | undefined = undefined
 }

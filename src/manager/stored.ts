@@ -47,16 +47,25 @@ function readPayload(value: SessionData, where: StoredData): { id: string; data:
   return { id, data }
 }
 
+/** Each field's size, and the whole session's over the limit, which save() refuses and load() rejects. */
+function sizesOf(fields: Readonly<Record<string, string>>): Map<string, number> | PayloadTooLarge {
+  const sizes = new Map<string, number>()
+  let total = 0
+  for (const name of Object.keys(fields)) {
+    const size = name.length + (fields[name] as string).length
+    total += size
+    if (total > MAX_STORED_SESSION) return new PayloadTooLarge(total, MAX_STORED_SESSION, 'stored session is over the size limit')
+    sizes.set(name, size)
+  }
+  return sizes
+}
+
 /** The stored fields as session data; a field that does not parse rejects the session. */
 function decodeFields(fields: Readonly<Record<string, string>>): SessionData | SessionError {
   const data: SessionData = Object.setPrototypeOf({}, null) as SessionData
-  let size = 0
   for (const name of Object.keys(fields)) {
-    const text = fields[name] as string
-    size += name.length + text.length
-    if (size > MAX_STORED_SESSION) return new PayloadTooLarge(size, MAX_STORED_SESSION, 'stored session is over the size limit')
     try {
-      data[name] = parse(text)
+      data[name] = parse(fields[name] as string)
     } catch (error) {
       return error instanceof SessionError ? error : new PayloadMalformed('a stored session field does not parse')
     }
@@ -89,13 +98,15 @@ export async function load<T extends object>(config: Config, store: StoreConfig,
   if (payload instanceof SessionError) return reject(config, payload, meta)
   const fields = await store.store.load(payload.id)
   if (fields === undefined) return reject(config, new SessionRevoked(), meta)
+  const sizes = payload.data === undefined ? sizesOf(fields) : undefined
+  if (sizes instanceof SessionError) return reject(config, sizes, meta)
   const data = payload.data ?? decodeFields(fields)
   if (data instanceof SessionError) return reject(config, data, meta)
   meta.id = payload.id
   meta.issuedAt = decoded.issuedAt
   meta.expiresAt = decoded.expiresAt
   meta.stale = decoded.stale
-  meta.loadedKeys = store.data === 'store' ? Object.keys(data) : undefined
+  meta.storedSizes = sizes
   meta.user = userOf(store, data)
   return openSession<T>(data, false, { frasco: meta }, decoded.persistent, config.persistent)
 }
@@ -113,7 +124,7 @@ function changes(state: SessionState, meta: Meta): { set: Record<string, string>
   const data = state.data
   if (keys === undefined) {
     // Every key counts (clear, touch, save): write them all, remove what the load had and is gone.
-    return { set: encodeAll(data), remove: (meta.loadedKeys ?? []).filter((key) => !(key in data)) }
+    return { set: encodeAll(data), remove: [...(meta.storedSizes?.keys() ?? [])].filter((key) => !(key in data)) }
   }
   if (keys.size === 0) return undefined
   const set: Record<string, string> = Object.setPrototypeOf({}, null) as Record<string, string>
@@ -123,6 +134,24 @@ function changes(state: SessionState, meta: Meta): { set: Record<string, string>
     else remove.push(key)
   }
   return { set, remove }
+}
+
+/**
+ * What the session will weigh in the store after writing `set`: the fields written, plus those
+ * left as they were. Refused over the limit here, at save, rather than at the next load (where the
+ * user would be logged out without a trace).
+ */
+function assertStoredSize(data: Readonly<SessionData>, set: Readonly<Record<string, string>>, stored: ReadonlyMap<string, number> | undefined): Map<string, number> {
+  const sizes = new Map<string, number>()
+  let total = 0
+  for (const key of Object.keys(data)) {
+    const written = set[key]
+    const size = written === undefined ? (stored?.get(key) ?? 0) : key.length + written.length
+    total += size
+    sizes.set(key, size)
+  }
+  if (total > MAX_STORED_SESSION) throw new PayloadTooLarge(total, MAX_STORED_SESSION, `session of ${total} characters is over the store limit of ${MAX_STORED_SESSION}; nothing was written`)
+  return sizes
 }
 
 /**
@@ -179,9 +208,10 @@ export function planSave<T extends object>(config: Config, store: StoreConfig, s
     const id = newId()
     const expiresAt = now + config.lifetime
     const fields = store.data === 'store' ? encodeAll(state.data) : (Object.setPrototypeOf({}, null) as Record<string, string>)
+    const sizes = store.data === 'store' ? assertStoredSize(state.data, fields, undefined) : undefined
     const setCookie = cookie(config, writer, state, meta, cookiePayload(id, state.data, store.data), now, expiresAt)
     meta.id = id
-    meta.loadedKeys = store.data === 'store' ? Object.keys(state.data) : undefined
+    meta.storedSizes = sizes
     meta.user = user
     return plan(setCookie, async () => {
       if (previous !== undefined) await store.store.destroy(previous)
@@ -197,6 +227,7 @@ export function planSave<T extends object>(config: Config, store: StoreConfig, s
     (meta.issuedAt !== undefined && now - meta.issuedAt >= config.refreshAfter)
   const userChanged = user !== meta.user
   const changed = store.data === 'store' ? changes(state, meta) : undefined
+  if (changed !== undefined) meta.storedSizes = assertStoredSize(state.data, changed.set, meta.storedSizes)
   const setCookie = due ? cookie(config, writer, state, meta, cookiePayload(previous, state.data, store.data), now, expiresAt) : []
   // With the data in the store, activity also extends the store's TTL (an idle timeout lives there).
   if (changed === undefined && !(userChanged && user !== undefined) && !(store.data === 'store' && due)) return plan(setCookie, DONE)

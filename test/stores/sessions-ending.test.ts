@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import express from 'express'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { withSessions as withFetchSessions } from '../../src/adapters/fetch.js'
 import { sessionMiddleware, withSessions } from '../../src/adapters/node.js'
 import { isSessionError } from '../../src/errors.js'
@@ -176,5 +176,69 @@ describe('Fetch adapter: the CSRF check reads no large or undeclared form body',
     expect(ran).toBe(false)
     // A stream pulls ahead a little; a read of the body would have pulled all 3,200 chunks.
     expect(pulled).toBeLessThan(10)
+  })
+})
+
+describe('store mode: the 1 MiB limit of a stored session is enforced where it is written', () => {
+  const LIMIT = 1024 * 1024
+  const big = (chars: number): string => 'x'.repeat(chars)
+
+  it('save refuses a new session over the limit and writes nothing', async () => {
+    const store = createMemoryStore()
+    const sessions = createSessions<Record<string, string>>({ secrets, store })
+    const session = await sessions.load(undefined)
+    session.set('a', big(LIMIT))
+    const saves = vi.spyOn(store, 'save')
+    await expect(sessions.save(session)).rejects.toMatchObject({ code: 'ERR_SESSION_PAYLOAD_TOO_LARGE', limit: LIMIT })
+    expect(saves).not.toHaveBeenCalled()
+  })
+
+  it('counts the fields a request leaves as they are: a small change that tips a large session over is refused', async () => {
+    const store = createMemoryStore()
+    const sessions = createSessions<Record<string, string>>({ secrets, store })
+    const first = await sessions.load(undefined)
+    first.set('a', big(LIMIT / 2))
+    const cookie = ((await sessions.save(first)).setCookie[0] as string).split(';', 1)[0]
+    const second = await sessions.load(cookie)
+    second.set('b', big(LIMIT / 2 - 100)) // fits: a + b is just under the limit
+    await sessions.save(second)
+    const third = await sessions.load(cookie)
+    expect(third.get('b')?.length).toBe(LIMIT / 2 - 100)
+    third.set('c', big(200)) // only c is written, but a and b still count
+    const saves = vi.spyOn(store, 'save')
+    await expect(sessions.save(third)).rejects.toMatchObject({ code: 'ERR_SESSION_PAYLOAD_TOO_LARGE' })
+    expect(saves).not.toHaveBeenCalled()
+    // Shrinking one field makes room again.
+    third.set('a', 'small')
+    await sessions.save(third)
+    expect(Object.keys((await sessions.load(cookie)).toJSON()).sort()).toEqual(['a', 'b', 'c'])
+  })
+
+  it('through the node adapter: a 500 without the cookie, and onError gets the error', async () => {
+    const errors: unknown[] = []
+    const sessions = createSessions<Record<string, string>>({ secrets, store: createMemoryStore() })
+    const server = await startServer(
+      withSessions(sessions, (req, res) => {
+        req.session.set('a', big(LIMIT))
+        res.end('ok')
+      }, { onError: (error) => void errors.push(error) }),
+    )
+    const response = await fetch(server.url('/'))
+    expect(response.status).toBe(500)
+    expect(response.headers.getSetCookie()).toEqual([])
+    expect(isSessionError(errors[0], 'ERR_SESSION_PAYLOAD_TOO_LARGE')).toBe(true)
+  })
+
+  it('load rejects a stored session over the limit (written by other means) as a fresh session, with the reason', async () => {
+    const store = createMemoryStore()
+    const reasons: string[] = []
+    const sessions = createSessions<Record<string, string>>({ secrets, store, onInvalid: (error) => void reasons.push(error.code) })
+    const session = await sessions.load(undefined)
+    session.set('a', 'small')
+    const { setCookie } = await sessions.save(session)
+    const id = sessions.sessionId(session) as string
+    await store.save(id, { set: { b: JSON.stringify(big(LIMIT)) }, remove: [], ttl: 60, create: false })
+    const loaded = await sessions.load((setCookie[0] as string).split(';', 1)[0])
+    expect([loaded.isNew, loaded.size, reasons]).toEqual([true, 0, ['ERR_SESSION_PAYLOAD_TOO_LARGE']])
   })
 })

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { assertSessionId, assertStoreChange, assertUser, emptyFields, type SessionStore, type StoreChange } from './store.js'
+import { checkedStore, emptyFields, type SessionStore, type StoreChange } from './store.js'
 
 /** A store's callback: an error (null or undefined for none), then the result. */
 type Callback<T = unknown> = (error?: unknown, value?: T) => void
@@ -84,25 +84,20 @@ const METHODS = ['get', 'set', 'destroy'] as const
  */
 export function fromExpressStore(store: ExpressStoreLike): SessionStore {
   assertExpressStore(store)
-  return {
+  return checkedStore({
     async load(id) {
-      assertSessionId(id)
       return readSession(await get(store, id), Date.now())?.fields
     },
     async save(id, change) {
-      assertSessionId(id)
-      assertStoreChange(change)
       return saveSession(store, id, change)
     },
     async destroy(id) {
-      assertSessionId(id)
       await callback((done) => store.destroy(id, done))
     },
     async destroyUser(user) {
-      assertUser(user)
       return destroyUser(store, user)
     },
-  }
+  })
 }
 
 function assertExpressStore(store: unknown): asserts store is ExpressStoreLike {

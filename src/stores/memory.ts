@@ -9,7 +9,7 @@
  * @module
  */
 import { clockOption, strictOptions, type Clock, type Hints } from '../lib/options.js'
-import { assertSessionId, assertStoreChange, assertUser, emptyFields, type SessionStore, type StoreChange } from './store.js'
+import { checkedStore, emptyFields, type SessionStore, type StoreChange } from './store.js'
 
 /**
  * Options of {@link createMemoryStore}.
@@ -78,9 +78,8 @@ interface State {
  */
 export function createMemoryStore(options?: MemoryStoreOptions): SessionStore {
   const state = memoryState(options)
-  return {
+  return checkedStore({
     async load(id) {
-      assertSessionId(id)
       const entry = live(state, id)
       if (entry === undefined) return undefined
       touch(state, id, entry)
@@ -89,20 +88,16 @@ export function createMemoryStore(options?: MemoryStoreOptions): SessionStore {
       return fields
     },
     async save(id, change) {
-      assertSessionId(id)
-      assertStoreChange(change)
       return save(state, id, change)
     },
     async destroy(id) {
-      assertSessionId(id)
       const entry = state.sessions.get(id)
       if (entry !== undefined) drop(state, id, entry)
     },
     async destroyUser(user) {
-      assertUser(user)
       return destroyUser(state, user)
     },
-  }
+  })
 }
 
 /** The options, checked: unknown keys and invalid values are TypeErrors naming the fix. */

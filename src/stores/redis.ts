@@ -18,7 +18,7 @@
 import { Buffer } from 'node:buffer'
 import { strictOptions, type Hints } from '../lib/options.js'
 import { INDEX_SCRIPT, INDEX_SHA, SAVE_SCRIPT, SAVE_SHA } from './lua.js'
-import { assertSessionId, assertStoreChange, assertUser, emptyFields, type SessionStore, type StoreChange } from './store.js'
+import { checkedStore, emptyFields, type SessionStore, type StoreChange } from './store.js'
 
 /**
  * An ioredis client, `new Redis()` or `new Redis.Cluster()`: both send any command with `call`.
@@ -154,30 +154,25 @@ export function createRedisStore(client: RedisClientLike, options?: RedisStoreOp
   if (typeof prefix !== 'string' || !prefix.isWellFormed()) throw new TypeError("option prefix is invalid: give a string put before every key, like 'frasco:'")
   const sessionKey = (id: string): string => `${prefix}s:${id}`
   const userKey = (user: string): string => `${prefix}u:${user}`
-  return {
+  return checkedStore({
     async load(id) {
-      assertSessionId(id)
       const key = sessionKey(id)
       return fieldsOf(await send(key, ['HGETALL', key]))
     },
     async save(id, change) {
-      assertSessionId(id)
-      assertStoreChange(change)
       // The index first: if this save then fails, the index lists a session that may not exist
       // (harmless), rather than a session existing that "log out everywhere" cannot find.
       if (change.user !== undefined) await indexSession(send, userKey(change.user), id, change.ttl)
       return saveSession(send, sessionKey(id), change)
     },
     async destroy(id) {
-      assertSessionId(id)
       const key = sessionKey(id)
       await send(key, ['DEL', key])
     },
     async destroyUser(user) {
-      assertUser(user)
       return destroyUser(send, userKey(user), sessionKey)
     },
-  }
+  })
 }
 
 /** How to send a command through `client`, recognised by its shape; anything else is a TypeError. */

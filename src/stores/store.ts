@@ -192,3 +192,37 @@ export function assertStoreChange(change: unknown): asserts change is StoreChang
 export function emptyFields(): Record<string, string> {
   return Object.create(null) as Record<string, string>
 }
+
+/**
+ * A store whose every method checks its arguments first (an id, a change, a user), so each
+ * implementation is written once against checked input and every store refuses the same mistakes
+ * with the same TypeErrors. Rejected, like the store's own failures: the methods are async.
+ *
+ * @example
+ * ```ts
+ * const store = checkedStore({ load: async (id) => undefined, save: async () => true, destroy: async () => {}, destroyUser: async () => 0 })
+ * ```
+ *
+ * @internal
+ */
+export function checkedStore(store: SessionStore): SessionStore {
+  return {
+    async load(id) {
+      assertSessionId(id)
+      return store.load(id)
+    },
+    async save(id, change) {
+      assertSessionId(id)
+      assertStoreChange(change)
+      return store.save(id, change)
+    },
+    async destroy(id) {
+      assertSessionId(id)
+      return store.destroy(id)
+    },
+    async destroyUser(user) {
+      assertUser(user)
+      return store.destroyUser(user)
+    },
+  }
+}

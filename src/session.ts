@@ -384,7 +384,8 @@ export interface SessionState {
   /**
    * The keys set, deleted or popped since the session was opened, for a store that writes only
    * what a request changed (so two requests changing different keys both land); `undefined` once
-   * every key counts as changed (`clear()`, `touch()`, `save()`, an in-place `regenerate()`).
+   * every key counts as changed (`clear()`, `touch()`, `save()`, an in-place `regenerate()`), and
+   * always for a session opened without `trackChanges` (see {@link openSession}).
    */
   readonly changedKeys: ReadonlySet<string> | undefined
   /** True once `regenerate(callback)` handed its holder a new session: this one must not be committed. */
@@ -976,6 +977,7 @@ export function openSession<T extends object>(
   meta: Record<string, unknown>,
   persistent: boolean,
   defaultPersistent: boolean,
+  trackChanges = false,
 ): Session<T> {
   const store = emptyStore()
   if (data !== undefined) {
@@ -984,7 +986,11 @@ export function openSession<T extends object>(
       if (value !== undefined) store[key] = value
     }
   }
-  return new Proxy(new SessionTarget(new State(store, isNew, meta, persistent, defaultPersistent)), handler) as unknown as Session<T>
+  const state = new State(store, isNew, meta, persistent, defaultPersistent)
+  // Only a store that writes changed keys needs them recorded; for anyone else every key counts as
+  // changed, and a write records nothing (no Set per request for cookie sessions).
+  state.allChanged = !trackChanges
+  return new Proxy(new SessionTarget(state), handler) as unknown as Session<T>
 }
 
 /**

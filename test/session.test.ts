@@ -4,6 +4,7 @@ import {
   createSession,
   getSessionState,
   isSession,
+  openSession,
   type FlashMessage,
   type Session,
   type SessionData,
@@ -886,5 +887,49 @@ describe('types', () => {
   it('narrows with isSession', () => {
     const value: unknown = createSession()
     if (isSession(value)) expectTypeOf(value).toEqualTypeOf<Session>()
+  })
+})
+
+describe('changedKeys: what a store that writes only changed keys is told', () => {
+  const tracked = (): Session => openSession<SessionData>({ a: 1, b: 2, c: 3 }, false, {}, false, false, true)
+  const keys = (session: Session): string[] | undefined => {
+    const changed = getSessionState(session).changedKeys
+    return changed === undefined ? undefined : [...changed].sort()
+  }
+
+  it.each<[string, (session: Session) => void, string[] | undefined]>([
+    ['nothing', () => undefined, []],
+    ['a read', (session) => void session.get('a'), []],
+    ['set, by method and by property', (session) => {
+      session.set('a', 9)
+      session.d = 4
+    }, ['a', 'd']],
+    ['delete and pop of present keys; of a missing key nothing', (session) => {
+      session.delete('a')
+      session.pop('b')
+      session.delete('missing')
+      delete session.other
+    }, ['a', 'b']],
+    ['set to undefined (a delete)', (session) => void session.set('c', undefined), ['c']],
+    ['a flash and its consumption', (session) => {
+      session.flash('hi')
+      session.consumeFlashes()
+    }, ['_flashes']],
+    ['clear(): every key', (session) => session.clear(), undefined],
+    ['touch(): every key', (session) => session.touch(), undefined],
+    ['save(): every key', (session) => session.save(), undefined],
+    ['regenerate() in place: every key', (session) => session.regenerate(), undefined],
+  ])('records %s', (_, act, expected) => {
+    const session = tracked()
+    act(session)
+    expect(keys(session)).toEqual(expected)
+  })
+
+  it('records nothing for a session opened without tracking (cookie sessions): every key counts', () => {
+    const session = openSession<SessionData>({ a: 1 }, false, {}, false, false)
+    expect(keys(session)).toBeUndefined()
+    session.set('a', 2)
+    expect(keys(session)).toBeUndefined()
+    expect(keys(createSession())).toBeUndefined()
   })
 })

@@ -108,7 +108,8 @@ export async function load<T extends object>(config: Config, store: StoreConfig,
   meta.stale = decoded.stale
   meta.storedSizes = sizes
   meta.user = userOf(store, data)
-  return openSession<T>(data, false, { frasco: meta }, decoded.persistent, config.persistent)
+  // With the data in the store, the save writes only the keys this request changes: record them.
+  return openSession<T>(data, false, { frasco: meta }, decoded.persistent, config.persistent, store.data === 'store')
 }
 
 /** Every field of the data, encoded (the path in an error names the session key). */

@@ -3,7 +3,8 @@
  * draft-ietf-httpbis-rfc6265bis; section numbers below follow drafts 15 and later).
  *
  * Reading is lenient: {@link parseCookie} and {@link getCookie} accept whatever a browser (or an
- * attacker) sends and never throw on it. Writing is strict: {@link stringifySetCookie} and
+ * attacker) sends and never throw on it, and {@link parseSetCookie} reads a Set-Cookie header the
+ * way a browser does (it never throws either). Writing is strict: {@link stringifySetCookie} and
  * {@link createCookieWriter} refuse anything that could smuggle a second attribute or cookie into
  * the header (CVE-2024-47764), anything a browser would silently drop, and prefixed names whose
  * attributes break the prefix rules.
@@ -849,4 +850,237 @@ export function createTokenCookieWriter(name: string, attributes?: CookieAttribu
       return assemble(writerName, token, compiled, maxAge === undefined ? '' : formatMaxAge(maxAge))
     },
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading a Set-Cookie header: the twin of stringifySetCookie
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A `Set-Cookie` header as {@link parseSetCookie} reads it: the cookie's name and value, and each
+ * attribute the header sets in a form user agents honour (one they would ignore is absent). Its
+ * attributes are options {@link stringifySetCookie} takes.
+ *
+ * @example
+ * ```ts
+ * const cookie: SetCookie | null = parseSetCookie('id=abc; Path=/; HttpOnly')
+ * if (cookie !== null) {
+ *   const { name, value, ...options } = cookie
+ *   stringifySetCookie(name, value, options) // 'id=abc; Path=/; HttpOnly'
+ * }
+ * ```
+ */
+export interface SetCookie {
+  /** The name; empty for a nameless cookie (a header without "=", RFC 6265bis §5.6 step 3). */
+  name: string
+  /** The value as written: not percent-decoded, and double quotes around it kept, as user agents keep them. */
+  value: string
+  /** Domain (§5.6.3): lower-cased, without a leading dot. */
+  domain?: string
+  /** Path (§5.6.4). Absent when the last Path does not start with "/": user agents then use the default path. */
+  path?: string
+  /** Expires (§5.6.1), read as a cookie-date (§5.1.1), which takes the formats servers have written over the years. */
+  expires?: Date
+  /** Max-Age (§5.6.2) in whole seconds, bounded as user agents bound it: 0 (delete now) to 400 days. */
+  maxAge?: number
+  /** HttpOnly (§5.6.6). */
+  httpOnly?: true
+  /** Secure (§5.6.5). */
+  secure?: true
+  /** SameSite (§5.6.7), lower-cased. Absent when the last SameSite is another word: user agents then apply their default. */
+  sameSite?: 'strict' | 'lax' | 'none'
+  /** Partitioned (CHIPS). */
+  partitioned?: true
+  /** Priority (Chrome), lower-cased. Absent when the last Priority is another word (Chrome's default, medium). */
+  priority?: 'low' | 'medium' | 'high'
+}
+
+// RFC 6265bis §5.6 step 1: a set-cookie-string holding a control character other than HTAB
+// (%x00-08 / %x0A-1F / %x7F) is ignored entirely.
+const FORBIDDEN_CONTROL = /[\x00-\x08\x0A-\x1F\x7F]/
+
+// RFC 6265bis §5.6.2: a Max-Age value is "-" or a DIGIT, then DIGITs only.
+const MAX_AGE_VALUE = /^-?[0-9]+$/
+
+const SAME_SITE_READ: ReadonlyMap<string, 'strict' | 'lax' | 'none'> = new Map([
+  ['strict', 'strict'],
+  ['lax', 'lax'],
+  ['none', 'none'],
+])
+const PRIORITY_READ: ReadonlyMap<string, 'low' | 'medium' | 'high'> = new Map([
+  ['low', 'low'],
+  ['medium', 'medium'],
+  ['high', 'high'],
+])
+
+// RFC 6265bis §5.1.1, the cookie-date a user agent parses:
+//   cookie-date     = *delimiter date-token-list *delimiter
+//   date-token-list = date-token *( 1*delimiter date-token )
+//   date-token      = 1*non-delimiter
+//   delimiter       = %x09 / %x20-2F / %x3B-40 / %x5B-60 / %x7B-7E
+//   non-delimiter   = %x00-08 / %x0A-1F / DIGIT / ":" / ALPHA / %x7F-FF
+//   non-digit       = %x00-2F / %x3A-FF
+//   day-of-month    = 1*2DIGIT [ non-digit *OCTET ]
+//   month           = ( "jan" / "feb" / "mar" / "apr" / "may" / "jun" /
+//                       "jul" / "aug" / "sep" / "oct" / "nov" / "dec" ) *OCTET
+//   year            = 2*4DIGIT [ non-digit *OCTET ]
+//   time            = hms-time [ non-digit *OCTET ]
+//   hms-time        = time-field ":" time-field ":" time-field
+//   time-field      = 1*2DIGIT
+// Each pattern matches the start of one date-token: "[ non-digit *OCTET ]" is "a non-digit or the end".
+const DATE_DELIMITERS = /[\x09\x20-\x2F\x3B-\x40\x5B-\x60\x7B-\x7E]+/
+const TIME_TOKEN = /^([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[^0-9]|$)/
+const DAY_TOKEN = /^([0-9]{1,2})(?:[^0-9]|$)/
+const MONTH_TOKEN = /^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)/i
+const YEAR_TOKEN = /^([0-9]{2,4})(?:[^0-9]|$)/
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec']
+
+/** `text` without the SP and HTAB (WSP) around it, trimmed by index: `/[ \t]+$/` is quadratic on long runs. */
+function trimWsp(text: string): string {
+  let start = 0
+  let end = text.length
+  while (start < end && isOws(text.charCodeAt(start))) start++
+  while (end > start && isOws(text.charCodeAt(end - 1))) end--
+  return start === 0 && end === text.length ? text : text.slice(start, end)
+}
+
+/** The date of a cookie-date (RFC 6265bis §5.1.1), or undefined when a user agent would fail to parse it. */
+function parseCookieDate(text: string): Date | undefined {
+  let time: RegExpExecArray | undefined
+  let day: number | undefined
+  let month: number | undefined
+  let year: number | undefined
+  // Step 2: each token is tried as a time, a day, a month, then a year, each found once.
+  for (const token of text.split(DATE_DELIMITERS)) {
+    if (token === '') continue
+    const timeMatch = time === undefined ? TIME_TOKEN.exec(token) : null
+    if (timeMatch !== null) time = timeMatch
+    else if (day === undefined && DAY_TOKEN.test(token)) day = Number.parseInt(token, 10)
+    else if (month === undefined && MONTH_TOKEN.test(token)) month = MONTHS.indexOf(token.slice(0, 3).toLowerCase())
+    else if (year === undefined && YEAR_TOKEN.test(token)) year = Number.parseInt(token, 10)
+  }
+  if (time === undefined || day === undefined || month === undefined || year === undefined) return undefined
+  // Steps 3 and 4: two-digit years.
+  if (year >= 70 && year <= 99) year += 1900
+  else if (year <= 69) year += 2000
+  const [, hour, minute, second] = time.map(Number) as [number, number, number, number]
+  // Step 5: out-of-range fields fail the parse.
+  if (day < 1 || day > 31 || year < 1601 || hour > 23 || minute > 59 || second > 59) return undefined
+  const date = new Date(Date.UTC(year, month, day, hour, minute, second))
+  // Step 6: a date that does not exist (February 30) fails too; Date.UTC would roll it over.
+  return date.getUTCDate() === day ? date : undefined
+}
+
+/** Max-Age in seconds (RFC 6265bis §5.6.2), bounded to 0 … 400 days; undefined for a value user agents ignore. */
+function parseMaxAge(value: string): number | undefined {
+  if (!MAX_AGE_VALUE.test(value)) return undefined
+  // A long run of digits is Infinity here, capped like any other value over 400 days.
+  return Math.max(0, Math.min(Number(value), MAX_COOKIE_LIFETIME))
+}
+
+/** Applies one cookie-av (RFC 6265bis §5.6 step 8): a later attribute of the same name wins. */
+function readAttribute(cookie: SetCookie, av: string): void {
+  const equals = av.indexOf('=')
+  const name = trimWsp(equals === -1 ? av : av.slice(0, equals)).toLowerCase()
+  const value = equals === -1 ? '' : trimWsp(av.slice(equals + 1))
+  // §5.6 step 8: an attribute-value over 1024 octets is ignored, and so is the cookie-av.
+  if (value.length > MAX_ATTRIBUTE_VALUE_BYTES) return
+  switch (name) {
+    case 'expires': {
+      const expires = parseCookieDate(value)
+      if (expires !== undefined) cookie.expires = expires
+      return
+    }
+    case 'max-age': {
+      const maxAge = parseMaxAge(value)
+      if (maxAge !== undefined) cookie.maxAge = maxAge
+      return
+    }
+    case 'domain': {
+      // §5.6.3: an empty Domain is ignored; a leading "." is dropped; the rest is lower-cased.
+      const domain = (value.startsWith('.') ? value.slice(1) : value).toLowerCase()
+      if (domain !== '') cookie.domain = domain
+      return
+    }
+    case 'path':
+      // §5.6.4: a Path not starting with "/" stands for the default path, which overrides an earlier Path.
+      if (value.startsWith('/')) cookie.path = value
+      else delete cookie.path
+      return
+    case 'secure':
+      cookie.secure = true
+      return
+    case 'httponly':
+      cookie.httpOnly = true
+      return
+    case 'samesite':
+      // §5.6.7: any other word is the "Default" enforcement, which overrides an earlier SameSite.
+      setOrDelete(cookie, 'sameSite', SAME_SITE_READ.get(value.toLowerCase()))
+      return
+    case 'partitioned':
+      cookie.partitioned = true
+      return
+    case 'priority':
+      setOrDelete(cookie, 'priority', PRIORITY_READ.get(value.toLowerCase()))
+      return
+    default:
+    // Extension attributes (§5.6 step 8, last case) are ignored.
+  }
+}
+
+function setOrDelete<K extends 'sameSite' | 'priority'>(cookie: SetCookie, key: K, value: SetCookie[K] | undefined): void {
+  if (value === undefined) delete cookie[key]
+  else cookie[key] = value
+}
+
+/**
+ * Parses one `Set-Cookie` header value the way a user agent does (RFC 6265bis §5.6): the twin of
+ * {@link stringifySetCookie}. Lenient: it never throws, whatever the input, and returns `null`
+ * only where a user agent ignores the header entirely: a control character other than HTAB
+ * (§5.6 step 1), a name and value both empty, or a name and value over {@link MAX_COOKIE_BYTES}
+ * together (§5.6 step 5). The result is a null-prototype object.
+ *
+ * - the value is kept as written: no percent-decoding, and surrounding double quotes are kept;
+ * - attribute names are case-insensitive, and when one repeats the last counts;
+ * - an attribute written in a form user agents ignore is absent: an Expires that is not a
+ *   cookie-date, a Max-Age that is not an integer, an empty Domain, a Path not starting with "/",
+ *   an attribute value over 1024 bytes, unknown attributes;
+ * - Max-Age is bounded to 0 … {@link MAX_COOKIE_LIFETIME} as user agents bound it (a negative one
+ *   is 0: delete now); Expires is the date as written;
+ * - no storage-model rule applies (prefixes, SameSite=None without Secure, the request's host and
+ *   path): a user agent may still refuse a cookie this returns.
+ *
+ * For every name, value and options `stringifySetCookie` accepts, `parseSetCookie` returns them
+ * back, as `stringifySetCookie` wrote them: the domain lower-cased without its leading dot, Expires
+ * to the second, the lifetimes capped, the keywords lower-cased and `false` flags left out.
+ *
+ * @example
+ * ```ts
+ * parseSetCookie('__Host-id=abc; Path=/; Max-Age=3600; Secure; HttpOnly; SameSite=Lax')
+ * // { name: '__Host-id', value: 'abc', path: '/', maxAge: 3600, secure: true, httpOnly: true, sameSite: 'lax' }
+ * parseSetCookie('NID=1; expires=Fri, 01-Aug-2025 10:00:00 GMT; domain=.Example.com')?.domain // 'example.com'
+ * parseSetCookie('bad=\u0000') // null
+ * ```
+ */
+export function parseSetCookie(header: string | null | undefined): SetCookie | null {
+  if (typeof header !== 'string' || FORBIDDEN_CONTROL.test(header)) return null
+  // §5.6 steps 2 to 4: the name-value-pair runs to the first ";", the name to its first "=".
+  let end = header.indexOf(';')
+  if (end === -1) end = header.length
+  const pair = header.slice(0, end)
+  const equals = pair.indexOf('=')
+  const name = equals === -1 ? '' : trimWsp(pair.slice(0, equals))
+  const value = trimWsp(equals === -1 ? pair : pair.slice(equals + 1))
+  if (name === '' && value === '') return null
+  if (name.length + value.length > MAX_COOKIE_BYTES) return null
+  const cookie = Object.create(null) as SetCookie
+  cookie.name = name
+  cookie.value = value
+  while (end < header.length) {
+    let next = header.indexOf(';', end + 1)
+    if (next === -1) next = header.length
+    readAttribute(cookie, header.slice(end + 1, next))
+    end = next
+  }
+  return cookie
 }

@@ -5,6 +5,7 @@ export {
   createCookieWriter,
   getCookie,
   parseCookie,
+  parseSetCookie,
   stringifySetCookie,
   type CookieAttributes,
   type CookieAttributesFor,
@@ -15,5 +16,6 @@ export {
   type CookieWriter,
   type OptionsArgument,
   type ParseCookieOptions,
+  type SetCookie,
   type SetCookieOptions,
 } from './cookie.js'

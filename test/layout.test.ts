@@ -75,8 +75,16 @@ describe('what each entry point loads (dist/)', () => {
     expect(flaskModules(reach('flask/index.js'))).toEqual(expect.arrayContaining(['flask/python-json.js', 'flask/itsdangerous.js', 'flask/json.js']))
   })
 
-  it.each(['index.js', 'cookie/index.js', 'adapters/node.js', 'adapters/globals.js', 'adapters/fetch.js', 'stores/index.js'])('%s loads no Flask module', (entry) => {
+  const ENTRIES = ['index.js', 'cookie/index.js', 'adapters/node.js', 'adapters/globals.js', 'adapters/fetch.js', 'stores/index.js', 'adapters/fastify.js', 'adapters/koa.js', 'adapters/hono.js', 'adapters/jar.js']
+
+  it.each(ENTRIES)('%s loads no Flask module', (entry) => {
     expect(flaskModules(reach(entry))).toEqual([])
+  })
+
+  // Zero dependencies: the framework entries load no framework (their types merge into the
+  // framework's only in the .d.ts), and no entry loads anything but Node's built-in modules.
+  it.each(ENTRIES)('%s loads nothing but Node built-ins outside the package', (entry) => {
+    expect([...reach(entry).external].filter((specifier) => !specifier.startsWith('node:'))).toEqual([])
   })
 
   it.each(['index.js', 'cookie/index.js'])('%s loads no network module', (entry) => {

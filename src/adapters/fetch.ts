@@ -4,11 +4,12 @@
  *
  * @module
  */
-import { checkHeaders, checkToken, csrfOption, isSafeMethod, NEEDS_TOKEN, type CsrfConfig, type CsrfOptions } from '../csrf.js'
-import { ChangedAfterCommit, CsrfRefused, isSessionError } from '../errors.js'
-import { assertTrustProxy, insecureCookieWarning, isSecureRequest } from '../lib/vary.js'
+import { checkToken, csrfOption, NEEDS_TOKEN, type CsrfOptions } from '../csrf.js'
+import { ChangedAfterCommit, CsrfRefused } from '../errors.js'
+import { assertTrustProxy, insecureCookieWarning } from '../lib/vary.js'
 import { watchSession, type Session, type SessionData, type SessionWatcher } from '../session.js'
 import { isStoredSessions, type SessionCommit, type Sessions, type StoredSessions } from '../sessions.js'
+import { checkRequestHeaders, defaultOnError, isSecure, refuse, requestToken } from './request.js'
 
 /**
  * Options of the Fetch adapter.
@@ -66,66 +67,6 @@ export interface WithSessionsOptions extends FetchSessionOptions {
 }
 
 const WITH_SESSIONS_KEYS: ReadonlySet<string> = new Set(['trustProxy', 'onError', 'csrf'])
-
-// A Request carries only its URL: whether the connection itself was TLS is not in it. Most
-// servers build the URL from the connection; some (@hono/node-server) take an absolute-form target
-// (`GET https://host/ HTTP/1.1`, sent over plain http) as the URL. docs/frameworks.md says what
-// that means and when to prefer `cookie.secure: true`.
-function isSecure(request: Request, trustProxy: boolean): boolean {
-  return isSecureRequest(request.url.startsWith('https:'), request.headers.get('x-forwarded-proto'), trustProxy)
-}
-
-/** The app's origin for this request: the request URL's, made https when a trusted proxy says so. */
-function appOrigin(request: Request, trustProxy: boolean): string {
-  try {
-    const url = new URL(request.url)
-    if (url.protocol === 'http:' && isSecure(request, trustProxy)) url.protocol = 'https:'
-    return url.origin
-  } catch {
-    return ''
-  }
-}
-
-/** The browser-header part of the CSRF check (see `checkCsrf` of `frasco`); undefined for a safe method. */
-function checkRequestHeaders(request: Request, config: CsrfConfig, trustProxy: boolean): CsrfRefused | typeof NEEDS_TOKEN | undefined {
-  if (isSafeMethod(request.method)) return undefined
-  const { headers } = request
-  return checkHeaders({ method: request.method, origin: appOrigin(request, trustProxy), header: (name) => headers.get(name) ?? undefined }, config)
-}
-
-/** The largest form body the check reads for a token (64 KiB); a larger one is left to the handler. */
-const MAX_TOKEN_FORM = 64 * 1024
-
-// RFC 9110 §8.3.1: media types are case-insensitive; parameters follow a ';'.
-const FORM_TYPE = /^[ \t]*(?:application\/x-www-form-urlencoded|multipart\/form-data)[ \t]*(?:;|$)/i
-
-/** The token: the header, else the field of a form body, read from a clone (the handler reads the original). */
-async function requestToken(request: Request, config: CsrfConfig): Promise<string | undefined> {
-  const header = request.headers.get(config.header)
-  if (header !== null && header !== '') return header
-  if (!FORM_TYPE.test(request.headers.get('content-type') ?? '')) return undefined
-  // Read only a declared, small body: anyone can send this request, before any session or body
-  // limit of the app applies, and a form carrying a token is a few hundred bytes.
-  const length = Number(request.headers.get('content-length') ?? Number.NaN)
-  if (!Number.isSafeInteger(length) || length < 0 || length > MAX_TOKEN_FORM) return undefined
-  try {
-    const value = (await request.clone().formData()).get(config.field)
-    return typeof value === 'string' ? value : undefined
-  } catch {
-    // A body already read, or one that is not the form it claims to be: no token.
-    return undefined
-  }
-}
-
-/** A refused request's answer: a 403 naming the code, without the session cookie. */
-function refuse(error: CsrfRefused, request: Request, onError: (error: unknown, request: Request) => void): Response {
-  try {
-    onError(error, request)
-  } catch {
-    // Reporting must not break the response.
-  }
-  return new Response(`Forbidden: ${error.code}`, { status: 403, headers: { 'content-type': 'text/plain; charset=utf-8' } })
-}
 
 /**
  * Reads the session of a request from its `Cookie` header. Never throws on bad input. With a
@@ -271,30 +212,6 @@ class LateChange implements SessionWatcher {
       // Reporting must not break the code that changed the session.
     }
   }
-}
-
-/** `GET /path`: the method and path only (a query may carry tokens). */
-function describeRequest(request: Request): string {
-  let path = '/'
-  try {
-    path = new URL(request.url).pathname
-  } catch {
-    // A Request always has an absolute URL; a look-alike might not.
-  }
-  return `${request.method} ${path}`
-}
-
-function defaultOnError(error: unknown, request: Request): void {
-  if (isSessionError(error, 'ERR_SESSION_SECURE_COOKIE_OVER_HTTP')) {
-    console.warn(`frasco: warning: ${error.message}`)
-    return
-  }
-  if (error instanceof CsrfRefused) {
-    console.warn(`frasco: refused ${describeRequest(request)} as a possible CSRF: ${error.code} (${error.reason})`)
-    return
-  }
-  const code = isSessionError(error) ? error.code : 'ERR_SESSION_CHANGED_AFTER_COMMIT'
-  console.error(`frasco: the session of ${describeRequest(request)} changed after its Response was returned; the change is lost: ${code}`)
 }
 
 /**

@@ -1,0 +1,9 @@
+import { failAfterSaving } from './actions.js'
+
+export default function Fail() {
+  return (
+    <form action={failAfterSaving}>
+      <button type="submit">Fail</button>
+    </form>
+  )
+}

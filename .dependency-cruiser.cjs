@@ -14,7 +14,7 @@ const LAYERS = [
     name: 'L1-foundations',
     paths: [
       '^src/(keyring|encoding|errors)[.]ts$',
-      '^src/lib/(compare|hmac|buffers|options|result|format|vary)[.]ts$',
+      '^src/lib/(compare|hmac|buffers|options|result|format|vary|report)[.]ts$',
     ],
   },
   {

@@ -25,8 +25,9 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
 import { checkHeaders, checkToken, csrfOption, isSafeMethod, NEEDS_TOKEN, type CsrfConfig, type CsrfOptions } from '../csrf.js'
-import { ChangedAfterCommit, CsrfRefused, isSessionError } from '../errors.js'
+import { ChangedAfterCommit, CsrfRefused } from '../errors.js'
 import { assertKnownKeys, type Hints } from '../lib/options.js'
+import { createReporter, describeTarget, report, type Reporter } from '../lib/report.js'
 import { insecureCookieWarning } from '../lib/vary.js'
 import { watchSession, type Session, type SessionData, type SessionWatcher } from '../session.js'
 import { isStoredSessions, type CommitContext, type SessionCommit, type Sessions, type StoredSessions } from '../sessions.js'
@@ -414,46 +415,11 @@ function saveHook(plugin: Plugin, sessions: StoredSessions<SessionData>) {
 // Reporting
 // -------------------------------------------------------------------------------------------------
 
-type ErrorReporter = (error: unknown, request: FastifyRequest) => void
+/** `onError` as the hooks call it: Fastify hands them the `FastifyRequest` the option is typed with. */
+type ErrorReporter = Reporter<HookRequest>
 
-function report(onError: ErrorReporter, error: unknown, request: HookRequest): void {
-  try {
-    onError(error, request as unknown as FastifyRequest)
-  } catch {
-    // Reporting must not break the response.
-  }
-}
-
-/**
- * `GET /path`, without the query string, which may carry tokens. An absolute-form target
- * (`GET https://user:pass@host/path`) is shown by its path alone.
- */
-function describeRequest(request: HookRequest): string {
-  let url = typeof request.url === 'string' ? request.url : '/'
-  if (!url.startsWith('/') && url !== '*') {
-    try {
-      url = new URL(url).pathname
-    } catch {
-      url = '/'
-    }
-  }
-  const query = url.indexOf('?')
-  return `${request.method} ${query === -1 ? url : url.slice(0, query)}`
-}
-
-function defaultOnError(error: unknown, request: FastifyRequest): void {
-  const described = describeRequest(request as unknown as HookRequest)
-  if (error instanceof CsrfRefused) {
-    console.warn(`frasco: refused ${described} as a possible CSRF: ${error.code} (${error.reason})`)
-    return
-  }
-  if (isSessionError(error, 'ERR_SESSION_SECURE_COOKIE_OVER_HTTP')) {
-    console.warn(`frasco: warning: ${error.message}`)
-    return
-  }
-  const code = isSessionError(error) ? error.code : 'ERR_SESSION_CHANGED_AFTER_COMMIT'
-  console.error(`frasco: the session of ${described} changed after its cookie was sent; the change is lost: ${code}`)
-}
+/** The default `onError`: a request is named by its method and its URL's path (never the query). */
+const defaultOnError: ErrorReporter = createReporter((request) => describeTarget(request.method, typeof request.url === 'string' ? request.url : '/'), 'its cookie was sent')
 
 // -------------------------------------------------------------------------------------------------
 // Options and registration
@@ -490,7 +456,7 @@ function pluginOf(options: unknown): Plugin {
   const { sessions, csrf, onError } = options as Partial<Record<keyof SessionPluginOptions, unknown>>
   if (!isManager(sessions)) throw new TypeError(`option sessions is ${sessions === undefined ? 'missing' : 'invalid'}: ${MANAGER}`)
   if (onError !== undefined && typeof onError !== 'function') throw new TypeError('option onError is invalid: give a function (error, request) => void')
-  return new Plugin(sessions, onError === undefined ? defaultOnError : (onError as ErrorReporter), csrfOption(csrf))
+  return new Plugin(sessions, onError === undefined ? defaultOnError : (onError as unknown as ErrorReporter), csrfOption(csrf))
 }
 
 function isManager(value: unknown): value is Sessions<SessionData> | StoredSessions<SessionData> {

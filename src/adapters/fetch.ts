@@ -6,6 +6,7 @@
  */
 import { checkToken, csrfOption, NEEDS_TOKEN, type CsrfOptions } from '../csrf.js'
 import { ChangedAfterCommit, CsrfRefused } from '../errors.js'
+import { report, type Reporter } from '../lib/report.js'
 import { assertTrustProxy, insecureCookieWarning } from '../lib/vary.js'
 import { watchSession, type Session, type SessionData, type SessionWatcher } from '../session.js'
 import { isStoredSessions, type SessionCommit, type Sessions, type StoredSessions } from '../sessions.js'
@@ -134,7 +135,7 @@ function commitTo<T extends object, R extends Headers | Response>(
   session: Session<T>,
   trustProxy: boolean,
   status: number | undefined,
-  onError: (error: unknown, request: Request) => void,
+  onError: Reporter<Request>,
 ): R | Promise<R> {
   // Duck-typed: a Request of another realm or library (undici's, a framework's subclass) also works.
   if (typeof (request as Partial<Request> | null)?.url !== 'string' || typeof (request as Partial<Request>).headers?.get !== 'function') {
@@ -152,7 +153,7 @@ function commitTo<T extends object, R extends Headers | Response>(
   return finish(sessions, request, target, sessions.commit(session, context), onError)
 }
 
-function finish<R extends Headers | Response>(sessions: object, request: Request, target: R, result: SessionCommit, onError: (error: unknown, request: Request) => void): R {
+function finish<R extends Headers | Response>(sessions: object, request: Request, target: R, result: SessionCommit, onError: Reporter<Request>): R {
   if (result.setCookie.length > 0) warnIfInsecure(sessions, request, result.setCookie, onError)
   return writeTo(target, result.setCookie, result.vary)
 }
@@ -181,8 +182,8 @@ function write(headers: Headers, cookies: readonly string[], vary: string | unde
   if (vary !== undefined) headers.set('vary', vary)
 }
 
-/** Reports a change made after the Response was returned. One small object per request, no closure. */
-function warnIfInsecure(sessions: object, request: Request, setCookie: readonly string[], onError: (error: unknown, request: Request) => void): void {
+/** Reports a Secure session cookie set on a request that did not arrive over https (once per manager). */
+function warnIfInsecure(sessions: object, request: Request, setCookie: readonly string[], onError: Reporter<Request>): void {
   let host = ''
   try {
     host = new URL(request.url).host
@@ -191,26 +192,18 @@ function warnIfInsecure(sessions: object, request: Request, setCookie: readonly 
   }
   const { headers } = request
   const warning = insecureCookieWarning(sessions, setCookie, request.url.startsWith('https:'), headers.get('x-forwarded-proto'), headers.get('forwarded'), host)
-  if (warning === undefined) return
-  try {
-    onError(warning, request)
-  } catch {
-    // Reporting must not break the response.
-  }
+  if (warning !== undefined) report(onError, warning, request)
 }
 
+/** Reports a change made after the Response was returned. One small object per request, no closure. */
 class LateChange implements SessionWatcher {
   constructor(
     readonly request: Request,
-    readonly onError: (error: unknown, request: Request) => void,
+    readonly onError: Reporter<Request>,
   ) {}
 
   sessionChanged(): void {
-    try {
-      this.onError(new ChangedAfterCommit(), this.request)
-    } catch {
-      // Reporting must not break the code that changed the session.
-    }
+    report(this.onError, new ChangedAfterCommit(), this.request)
   }
 }
 

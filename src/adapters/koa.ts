@@ -25,8 +25,9 @@ import type { TLSSocket } from 'node:tls'
 // program, so that the augmentation below has a module to merge into.
 import type {} from 'koa'
 import { checkHeaders, checkToken, csrfOption, isSafeMethod, NEEDS_TOKEN, type CsrfConfig, type CsrfOptions } from '../csrf.js'
-import { ChangedAfterCommit, CsrfRefused, isSessionError } from '../errors.js'
+import { ChangedAfterCommit, CsrfRefused } from '../errors.js'
 import { assertKnownKeys, type Hints } from '../lib/options.js'
+import { createReporter, report, type Reporter } from '../lib/report.js'
 import { insecureCookieWarning } from '../lib/vary.js'
 import { getSessionState, holdSession, watchSession, type Session, type SessionData, type SessionHolder, type SessionWatcher } from '../session.js'
 import { isStoredSessions, type CommitContext, type SessionCommit, type Sessions, type StoredSessions } from '../sessions.js'
@@ -192,7 +193,7 @@ export interface SessionMiddlewareOptions {
 
 type AnySessions = Sessions<SessionData> | StoredSessions<SessionData>
 
-type ErrorReporter = (error: unknown, ctx: SessionContext) => void
+type ErrorReporter = Reporter<SessionContext>
 
 /** The slot, on `ctx`, that holds the request's {@link Layer}. */
 const LAYER: unique symbol = Symbol('frasco.koa.session')
@@ -294,31 +295,8 @@ function install(ctx: SessionContext): void {
   installed.add(proto)
 }
 
-function report(onError: ErrorReporter, error: unknown, ctx: SessionContext): void {
-  try {
-    onError(error, ctx)
-  } catch {
-    // Reporting must not break the response, nor the code that changed the session.
-  }
-}
-
-/** `GET /path`: the method and path only (a query may carry tokens). */
-function describeRequest(ctx: SessionContext): string {
-  return `${ctx.method} ${ctx.path}`
-}
-
-function defaultOnError(error: unknown, ctx: SessionContext): void {
-  if (isSessionError(error, 'ERR_SESSION_SECURE_COOKIE_OVER_HTTP')) {
-    console.warn(`frasco: warning: ${error.message}`)
-    return
-  }
-  if (error instanceof CsrfRefused) {
-    console.warn(`frasco: refused ${describeRequest(ctx)} as a possible CSRF: ${error.code} (${error.reason})`)
-    return
-  }
-  const code = isSessionError(error) ? error.code : 'ERR_SESSION_CHANGED_AFTER_COMMIT'
-  console.error(`frasco: the session of ${describeRequest(ctx)} changed after it was committed; the change is lost: ${code}`)
-}
+/** The default `onError`: a request is named by `ctx.method` and `ctx.path` (never the query). */
+const defaultOnError: ErrorReporter = createReporter((ctx) => `${ctx.method} ${ctx.path}`, 'it was committed')
 
 // -------------------------------------------------------------------------------------------------
 // CSRF

@@ -8,6 +8,7 @@ import type { TLSSocket } from 'node:tls'
 import { format } from 'node:util'
 import { checkHeaders, checkToken, csrfOption, FRASCO_CSRF, isSafeMethod, NEEDS_TOKEN, type CsrfConfig, type CsrfOptions } from '../csrf.js'
 import { ChangedAfterCommit, isSessionError, type CsrfRefused } from '../errors.js'
+import { createReporter, describeTarget, type Reporter } from '../lib/report.js'
 import { assertTrustProxy, insecureCookieWarning, isSecureRequest } from '../lib/vary.js'
 import {
   holdSession,
@@ -169,7 +170,7 @@ type Next = (error?: unknown) => void
 
 const MIDDLEWARE_KEYS: ReadonlySet<string> = new Set(['trustProxy', 'onError', 'csrf'])
 
-type ErrorReporter = (error: unknown, req: IncomingMessage) => void
+type ErrorReporter = Reporter<IncomingMessage>
 
 type During = 'commit' | 'handler' | 'late' | 'insecure' | 'store' | 'csrf'
 
@@ -928,22 +929,13 @@ function errorReporter(options: SessionMiddlewareOptions | undefined): ErrorRepo
   return onError
 }
 
-/**
- * `GET /path`, without the query string, which may carry tokens. An absolute-form target
- * (`GET https://user:pass@host/path`) is shown by its path alone.
- */
+/** `GET /path`: the request line's method and path, never the query (see `describeTarget`). */
 function describeRequest(req: IncomingMessage): string {
-  let url = req.url ?? '/'
-  if (!url.startsWith('/') && url !== '*') {
-    try {
-      url = new URL(url).pathname
-    } catch {
-      url = '/'
-    }
-  }
-  const query = url.indexOf('?')
-  return `${req.method ?? 'GET'} ${query === -1 ? url : url.slice(0, query)}`
+  return describeTarget(req.method ?? 'GET', req.url ?? '/')
 }
+
+/** The lines every adapter prints for a CSRF refusal, the Secure-cookie warning and a late change. */
+const logReport = createReporter(describeRequest, 'its cookie was sent')
 
 function defaultOnError(error: unknown, req: IncomingMessage): void {
   logError(error, req, 'handler')
@@ -954,22 +946,13 @@ function logError(error: unknown, req: IncomingMessage, during: During): void {
     console.error(`frasco: handler for ${describeRequest(req)} failed:`, error)
     return
   }
-  if (during === 'insecure') {
-    console.warn(`frasco: warning: ${error instanceof Error ? error.message : String(error)}`)
+  if (during === 'commit' || during === 'store') {
+    // A SessionError's message holds diagnostics only, never the cookie; so does the TypeError
+    // naming a value that cannot be stored (its path and type, not the value).
+    const reason = isSessionError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+    console.error(`frasco: the session of ${describeRequest(req)} could not be committed; sent a 500 without it: ${reason}`)
     return
   }
-  if (during === 'csrf') {
-    const { code, reason } = error as CsrfRefused
-    console.warn(`frasco: refused ${describeRequest(req)} as a possible CSRF: ${code} (${reason})`)
-    return
-  }
-  if (during === 'late') {
-    const code = isSessionError(error) ? error.code : 'ERR_SESSION_CHANGED_AFTER_COMMIT'
-    console.error(`frasco: the session of ${describeRequest(req)} changed after its cookie was sent; the change is lost: ${code}`)
-    return
-  }
-  // A SessionError's message holds diagnostics only, never the cookie; so does the TypeError
-  // naming a value that cannot be stored (its path and type, not the value).
-  const reason = isSessionError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? `${error.name}: ${error.message}` : String(error)
-  console.error(`frasco: the session of ${describeRequest(req)} could not be committed; sent a 500 without it: ${reason}`)
+  // 'insecure', 'csrf', 'late': a SecureCookieOverHttp, a CsrfRefused, a ChangedAfterCommit.
+  logReport(error, req)
 }

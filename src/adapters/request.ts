@@ -6,7 +6,8 @@
  * @internal
  */
 import { checkHeaders, checkToken, isSafeMethod, NEEDS_TOKEN, type CsrfConfig } from '../csrf.js'
-import { CsrfRefused, isSessionError } from '../errors.js'
+import type { CsrfRefused } from '../errors.js'
+import { createReporter, describeTarget, report, type Reporter } from '../lib/report.js'
 import { isSecureRequest } from '../lib/vary.js'
 import type { Session } from '../session.js'
 
@@ -61,12 +62,8 @@ export async function requestToken(request: Request, config: CsrfConfig): Promis
 }
 
 /** A refused request's answer: a 403 naming the code, without the session cookie. */
-export function refuse(error: CsrfRefused, request: Request, onError: (error: unknown, request: Request) => void): Response {
-  try {
-    onError(error, request)
-  } catch {
-    // Reporting must not break the response.
-  }
+export function refuse(error: CsrfRefused, request: Request, onError: Reporter<Request>): Response {
+  report(onError, error, request)
   return new Response(`Forbidden: ${error.code}`, { status: 403, headers: { 'content-type': 'text/plain; charset=utf-8' } })
 }
 
@@ -80,26 +77,8 @@ export async function checkRequestCsrf(request: Request, session: Session<any>, 
   return checkToken(await requestToken(request, config), session, config)
 }
 
-/** `GET /path`: the method and path only (a query may carry tokens). */
-function describeRequest(request: Request): string {
-  let path = '/'
-  try {
-    path = new URL(request.url).pathname
-  } catch {
-    // A Request always has an absolute URL; a look-alike might not.
-  }
-  return `${request.method} ${path}`
-}
-
-export function defaultOnError(error: unknown, request: Request): void {
-  if (isSessionError(error, 'ERR_SESSION_SECURE_COOKIE_OVER_HTTP')) {
-    console.warn(`frasco: warning: ${error.message}`)
-    return
-  }
-  if (error instanceof CsrfRefused) {
-    console.warn(`frasco: refused ${describeRequest(request)} as a possible CSRF: ${error.code} (${error.reason})`)
-    return
-  }
-  const code = isSessionError(error) ? error.code : 'ERR_SESSION_CHANGED_AFTER_COMMIT'
-  console.error(`frasco: the session of ${describeRequest(request)} changed after its Response was returned; the change is lost: ${code}`)
-}
+/**
+ * The default `onError` of frasco/fetch and frasco/hono: a request is named by its method and its
+ * URL's path (never the query); a late change is one made after the Response was returned.
+ */
+export const defaultOnError: Reporter<Request> = createReporter((request) => describeTarget(request.method, request.url), 'its Response was returned')

@@ -19,7 +19,7 @@ import { describeRedis, useRedisClient } from '../helpers/redis.js'
 import {
   USER,
   act,
-  describeStoreFeatures,
+  describeStoreIntegration,
   expectStoreFlow,
   get,
   login,
@@ -33,8 +33,7 @@ import {
   type RouteContext,
   type StoreEnv,
 } from '../helpers/stored-app.js'
-import { pendingAfter } from '../helpers/stored-node.js'
-import { decodeStored, deferred, testSecrets } from '../helpers/stored.js'
+import { decodeStored, testSecrets } from '../helpers/stored.js'
 import { CookieJar, formPost, isDeletion, type TestServer } from '../helpers/server.js'
 import { CSRF_CASES, expectCsrfCase, type CsrfCase } from './flow.js'
 
@@ -93,48 +92,9 @@ function startFastify(env: StoreEnv): Promise<TestServer> {
   return serve(app)
 }
 
+describeStoreIntegration('store mode through sessionPlugin on Fastify 5 (setErrorHandler answers 500)', startFastify)
+
 describe('store mode through sessionPlugin on Fastify 5', () => {
-  it('log in, count, log out: the data in the store, a signed id in the cookie', async () => {
-    const env = storeEnv()
-    await expectStoreFlow(await startFastify(env), env)
-  })
-
-  it('the reply goes out only once the store has the session', async () => {
-    const env = storeEnv()
-    const server = await startFastify(env)
-    const gate = deferred()
-    env.spies.save.mockImplementationOnce(async (id, change) => {
-      await gate.promise
-      return env.raw.save(id, change)
-    })
-    const jar = new CookieJar(env.clock.now)
-    const pending = jar.fetch(server.url('/login'), formPost({ username: USER }))
-    expect(await pendingAfter(pending, 150)).toBe(true)
-    gate.resolve()
-    const response = await pending
-    expect(response.status).toBe(303)
-    const id = env.reader.idOf(jar) as string
-    expect(await env.stored(id)).toEqual({ user: USER })
-    expect((await get(server, jar, '/whoami')).body).toBe(`${USER}|`)
-  })
-
-  it("a store that fails to load is Fastify's 500, not a logout: no cookie written, the client keeps its own", async () => {
-    const env = storeEnv()
-    const server = await startFastify(env)
-    const jar = new CookieJar(env.clock.now)
-    const id = await login(server, env, jar)
-    const before = jar.get('session')
-    env.spies.load.mockRejectedValueOnce(new Error('store down'))
-    const { response, body } = await get(server, jar, '/whoami')
-    expect(response.status).toBe(500)
-    expect(body).toBe('error page')
-    expect(response.headers.getSetCookie()).toEqual([])
-    expect(env.errors.map((error) => (error as Error).message)).toEqual(['store down'])
-    expect(jar.get('session')).toBe(before)
-    expect((await get(server, jar, '/whoami')).body).toBe(`${USER}|`)
-    expect(await env.stored(id)).toEqual({ user: USER })
-  })
-
   it("a store that fails to save is Fastify's 500 without the session cookie; the app's own cookie still goes", async () => {
     const env = storeEnv()
     const app = fastifyApp(env)
@@ -206,8 +166,6 @@ describe('store mode through sessionPlugin on Fastify 5', () => {
     expect((await replay(server, value)).body).toBe('anonymous|ERR_SESSION_REVOKED')
   })
 })
-
-describeStoreFeatures('sessionPlugin on Fastify 5', startFastify, { throwsTo: 'errors' })
 
 describe('CSRF protection in store mode', () => {
   /** expectCsrfCase's two routes over a store manager (rolling: a refused request that saved would show). */

@@ -6,21 +6,16 @@
  */
 import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
-import { createClient } from 'redis'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { sessionMiddleware, type SessionEnv, type SessionMiddlewareOptions } from '../../src/adapters/hono.js'
 import { csrfToken } from '../../src/csrf.js'
 import { createSessions } from '../../src/sessions.js'
 import { createRedisStore } from '../../src/stores/redis.js'
-import { describeRedis } from '../helpers/redis.js'
+import { describeRedis, useRedisClient } from '../helpers/redis.js'
 import {
   USER,
   act,
-  describeStoreFeatures,
-  expectStoreFlow,
-  get,
-  login,
-  sessionCookie,
+  describeStoreIntegration,
   sessionFlash,
   storeEnv,
   type AppData,
@@ -55,87 +50,7 @@ function startHono(env: StoreEnv): Promise<TestServer> {
   return startServer(getRequestListener(storeApp(env).fetch))
 }
 
-describe('store mode through frasco/hono', () => {
-  it('logs in, counts, logs out: the data in the store, a signed id in the cookie', async () => {
-    const env = storeEnv()
-    await expectStoreFlow(await startHono(env), env)
-  })
-
-  it('the store has the session before the response goes out', async () => {
-    const env = storeEnv()
-    let release: () => void = () => {}
-    const held = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    env.spies.save.mockImplementation(async (...args) => {
-      await held
-      return env.raw.save(...args)
-    })
-    const server = await startHono(env)
-    const answered = vi.fn()
-    const pending = new CookieJar(env.clock.now).fetch(server.url('/count')).then((response) => {
-      answered()
-      return response
-    })
-    await vi.waitFor(() => expect(env.spies.save).toHaveBeenCalledTimes(1))
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(answered).not.toHaveBeenCalled()
-    release()
-    const response = await pending
-    expect(await response.text()).toBe('anonymous:1')
-    expect(sessionCookie(response)).toBeDefined()
-  })
-})
-
-describeStoreFeatures('frasco/hono sessionMiddleware', startHono, { throwsTo: 'errors' })
-
-describe('a failing store', () => {
-  it("a load that rejects: app.onError's 500, no cookie written or deleted, still logged in once the store is back", async () => {
-    const env = storeEnv()
-    const server = await startHono(env)
-    const jar = new CookieJar(env.clock.now)
-    const id = await login(server, env, jar)
-    const outage = new Error('store down')
-    env.spies.load.mockRejectedValueOnce(outage)
-    const { response, body } = await get(server, jar, '/count')
-    expect(response.status).toBe(500)
-    expect(body).toBe('error page')
-    expect(response.headers.getSetCookie()).toEqual([])
-    expect(env.errors).toEqual([outage])
-    expect((await get(server, jar, '/whoami')).body).toBe(`${USER}|`)
-    expect(await env.stored(id)).toEqual({ user: USER })
-  })
-
-  it("a save that rejects: app.onError's 500 without Set-Cookie, the stored session as it was", async () => {
-    const env = storeEnv()
-    const server = await startHono(env)
-    const jar = new CookieJar(env.clock.now)
-    const id = await login(server, env, jar)
-    const cookie = jar.get('session')
-    const outage = new Error('store down')
-    env.spies.save.mockRejectedValueOnce(outage)
-    const { response, body } = await get(server, jar, '/count')
-    expect(response.status).toBe(500)
-    expect(body).toBe('error page')
-    expect(response.headers.getSetCookie()).toEqual([])
-    expect(env.errors).toEqual([outage])
-    expect(jar.get('session')).toBe(cookie)
-    expect(await env.stored(id)).toEqual({ user: USER })
-  })
-
-  it('a destroy that rejects on logout: a 500, and the cookie is not deleted (the session still exists)', async () => {
-    const env = storeEnv()
-    const server = await startHono(env)
-    const jar = new CookieJar(env.clock.now)
-    const id = await login(server, env, jar)
-    env.spies.destroy.mockRejectedValueOnce(new Error('store down'))
-    const response = await jar.fetch(server.url('/logout'), { method: 'POST' })
-    expect(response.status).toBe(500)
-    expect(response.headers.getSetCookie()).toEqual([])
-    expect(await env.stored(id)).toEqual({ user: USER })
-    expect(env.reader.idOf(jar)).toBe(id)
-  })
-})
+describeStoreIntegration('store mode through frasco/hono (app.onError answers 500)', startHono)
 
 describe('CSRF protection with a store', () => {
   it('refuses on the browser headers without a store read; reads the store for a token check', async () => {
@@ -163,21 +78,12 @@ describe('CSRF protection with a store', () => {
 })
 
 describeRedis('frasco/hono on a real Redis', (server) => {
-  let client: ReturnType<typeof createClient>
-  const errors: unknown[] = []
-  beforeAll(async () => {
-    client = createClient({ url: server.url }).on('error', (error: unknown) => errors.push(error))
-    await client.connect()
-  })
-  afterAll(async () => {
-    await client?.close()
-    expect(errors).toEqual([])
-  })
+  const redis = useRedisClient(server)
 
   /** The recipe's app (hono.test.ts) with the manager on Redis, and a route that shows a CSRF token. */
   async function redisApp(prefix: string) {
     const secrets = testSecrets()
-    const sessions = createSessions<{ username: string }>({ secrets, store: createRedisStore(client, { prefix }) })
+    const sessions = createSessions<{ username: string }>({ secrets, store: createRedisStore(redis.client, { prefix }) })
     const app = new Hono<SessionEnv<{ username: string }>>()
     app.use(sessionMiddleware(sessions, { csrf: true }))
     app.get('/', (c) => c.text(c.get('session').username ?? 'anonymous'))

@@ -10,10 +10,18 @@ import { commitSession, sessionMiddleware } from '../../src/adapters/koa.js'
 import { csrfToken } from '../../src/csrf.js'
 import { ChangedAfterCommit } from '../../src/errors.js'
 import type { Session } from '../../src/session.js'
-import { USER, act, describeStoreFeatures, expectStoreFlow, get, login, sessionFlash, storeEnv, type AppData, type RouteContext, type StoreEnv } from '../helpers/stored-app.js'
-import { pendingAfter } from '../helpers/stored-node.js'
-import { deferred } from '../helpers/stored.js'
-import { CookieJar, formPost, readBody, startServer, useTestServers, type TestServer } from '../helpers/server.js'
+import {
+  USER,
+  act,
+  describeStoreIntegration,
+  get,
+  sessionFlash,
+  storeEnv,
+  type AppData,
+  type RouteContext,
+  type StoreEnv,
+} from '../helpers/stored-app.js'
+import { CookieJar, readBody, startServer, useTestServers, type TestServer } from '../helpers/server.js'
 
 useTestServers()
 
@@ -61,61 +69,10 @@ function startKoa(env: StoreEnv): Promise<TestServer> {
   return startServer(koaApp(env).callback())
 }
 
-describe('store mode through frasco/koa', () => {
-  it('logs in, counts, logs out (ctx.session = null): the data in the store, a signed id in the cookie', async () => {
-    const env = storeEnv()
-    await expectStoreFlow(await startKoa(env), env)
-  })
-})
-
-describeStoreFeatures('sessionMiddleware on Koa 3', startKoa, { throwsTo: 'errors' })
+// Logout there is `ctx.session = null`; Koa's error handling (app.on('error')) hears the failures.
+describeStoreIntegration('store mode through sessionMiddleware on Koa 3', startKoa)
 
 describe('store mode: the store and the response', () => {
-  it('the response goes out only once the store has the session', async () => {
-    const env = storeEnv()
-    const server = await startKoa(env)
-    const jar = new CookieJar(env.clock.now)
-    const gate = deferred()
-    env.spies.save.mockImplementationOnce(async (id, change) => {
-      await gate.promise
-      return env.raw.save(id, change)
-    })
-    const pending = jar.fetch(server.url('/login'), formPost({ username: USER }))
-    expect(await pendingAfter(pending, 100)).toBe(true)
-    gate.resolve()
-    const response = await pending
-    expect(response.status).toBe(303)
-    expect(await env.stored(env.reader.idOf(jar))).toEqual({ user: USER })
-  })
-
-  it('a store that fails to save is a 500 from Koa without the cookie; the error reaches Koa', async () => {
-    const env = storeEnv()
-    const server = await startKoa(env)
-    const outage = new Error('the store is down')
-    env.spies.save.mockRejectedValueOnce(outage)
-    const jar = new CookieJar(env.clock.now)
-    const response = await jar.fetch(server.url('/login'), formPost({ username: USER }))
-    expect(response.status).toBe(500)
-    expect(response.headers.getSetCookie()).toEqual([])
-    expect(jar.get('session')).toBeUndefined()
-    expect(env.errors).toEqual([outage])
-  })
-
-  it('a store that fails to load is a 500 before any route runs, not a logout', async () => {
-    const env = storeEnv()
-    const server = await startKoa(env)
-    const jar = new CookieJar(env.clock.now)
-    const id = await login(server, env, jar)
-    const outage = new Error('the store is down')
-    env.spies.load.mockRejectedValueOnce(outage)
-    const failed = await get(server, jar, '/count')
-    expect(failed.response.status).toBe(500)
-    expect(failed.response.headers.getSetCookie()).toEqual([])
-    expect(env.errors).toEqual([outage])
-    expect(await env.stored(id)).toEqual({ user: USER })
-    expect((await get(server, jar, '/count')).body).toBe(`${USER}:1`)
-  })
-
   it('a change after the commit (an outer middleware) is reported, not stored', async () => {
     const env = storeEnv()
     const app = new Koa()

@@ -1,10 +1,12 @@
 /**
  * One small app, served through every adapter style in test/stores/sessions-node.test.ts and
- * sessions-fetch.test.ts, over a store-backed manager (a memory store on a manual clock, its
- * methods spied on): the routes do their session work in {@link act}, each style only sends the
- * outcome its own way. {@link expectStoreFlow} drives log in, count, log out through a cookie jar
- * and checks the cookie and the store at each step; {@link describeStoreFeatures} checks what each
- * kind of change writes to the store.
+ * sessions-fetch.test.ts and every framework entry (test/frameworks/*-store.test.ts), over a
+ * store-backed manager (a memory store on a manual clock, its methods spied on): the routes do
+ * their session work in {@link act}, each style only sends the outcome its own way.
+ * {@link expectStoreFlow} drives log in, count, log out through a cookie jar and checks the cookie
+ * and the store at each step; {@link describeStoreFeatures} checks what each kind of change writes
+ * to the store; {@link expectSaveBeforeResponse} and {@link describeStoreFailures}, that the
+ * response waits for the store and survives its failures.
  */
 import { format } from 'node:util'
 import { describe, expect, it, vi, type MockInstance } from 'vitest'
@@ -13,7 +15,7 @@ import { createSessions, type StoredSessions } from '../../src/sessions.js'
 import { createMemoryStore } from '../../src/stores/memory.js'
 import type { SessionStore, StoreChange } from '../../src/stores/store.js'
 import { CookieJar, formPost, isDeletion, parseSetCookie, type TestServer } from './server.js'
-import { cookieReader, decodeStored, manualClock, testSecrets, type ManualClock } from './stored.js'
+import { cookieReader, decodeStored, deferred, manualClock, pendingAfter, testSecrets, type ManualClock } from './stored.js'
 
 export type AppData = { user: string; count: number; note: string }
 
@@ -433,5 +435,120 @@ export function describeStoreFeatures(name: string, start: StartApp, options: { 
       expect((jar.get('session') as string).length).toBeLessThan(200)
       expect((await env.stored(id))?.['note']).toBe('x'.repeat(5000))
     })
+  })
+}
+
+/**
+ * Logs in while the store's save is held back, and checks that the response waited for it: the
+ * client gets its cookie only once the store has the session that cookie names.
+ */
+export async function expectSaveBeforeResponse(server: TestServer, env: StoreEnv): Promise<void> {
+  const gate = deferred()
+  env.spies.save.mockImplementationOnce(async (id, change) => {
+    await gate.promise
+    return env.raw.save(id, change)
+  })
+  const saves = env.spies.save.mock.calls.length
+  const jar = new CookieJar(env.clock.now)
+  const pending = jar.fetch(server.url('/login'), formPost({ username: USER }))
+  // The save has started, and the response still does not come.
+  await vi.waitFor(() => expect(env.spies.save.mock.calls.length).toBe(saves + 1))
+  expect(await pendingAfter(pending, 100)).toBe(true)
+  gate.resolve()
+  const response = await pending
+  expect(response.status).toBe(303)
+  expect(response.headers.get('location')).toBe('/')
+  await response.arrayBuffer()
+  const id = env.reader.idOf(jar) as string
+  expect(await env.stored(id)).toEqual({ user: USER })
+  expect((await get(server, jar, '/whoami')).body).toBe(`${USER}|`)
+}
+
+/**
+ * A store that fails, in one adapter style that answers before its headers go out: a load, a save
+ * or a destroy that rejects is a 500 without the session cookie, never a logout; the client keeps
+ * the cookie it had, and the session works again once the store is back. `throwsTo`: where the
+ * store's error ends up ('errors' when the style reports it to onError or an error handler,
+ * 'response' when only the 500 shows it).
+ */
+export function describeStoreFailures(name: string, start: StartApp, options: { throwsTo: 'errors' | 'response' }): void {
+  describe(name, () => {
+    const outage = new Error('store down')
+
+    async function loggedIn() {
+      const env = storeEnv()
+      const server = await start(env)
+      const jar = new CookieJar(env.clock.now)
+      const id = await login(server, env, jar)
+      return { env, server, jar, id, cookie: jar.get('session') }
+    }
+
+    /** A 500 without Set-Cookie, the outage where the style puts it. */
+    function expectFailed(env: StoreEnv, response: Response): void {
+      expect(response.status).toBe(500)
+      expect(response.headers.getSetCookie()).toEqual([])
+      expect(env.errors).toEqual(options.throwsTo === 'errors' ? [outage] : [])
+    }
+
+    it('a load that rejects: a 500, no cookie written or deleted, still logged in once the store is back', async () => {
+      const { env, server, jar, id, cookie } = await loggedIn()
+      env.spies.load.mockRejectedValueOnce(outage)
+      expectFailed(env, (await get(server, jar, '/count')).response)
+      expect(jar.get('session')).toBe(cookie)
+      expect((await get(server, jar, '/whoami')).body).toBe(`${USER}|`)
+      expect(await env.stored(id)).toEqual({ user: USER })
+    })
+
+    it('a save that rejects: a 500 without the session cookie, the stored session as it was; the next save works', async () => {
+      const { env, server, jar, id, cookie } = await loggedIn()
+      env.spies.save.mockRejectedValueOnce(outage)
+      expectFailed(env, (await get(server, jar, '/count')).response)
+      expect(jar.get('session')).toBe(cookie)
+      expect(await env.stored(id)).toEqual({ user: USER })
+      expect((await get(server, jar, '/count')).body).toBe(`${USER}:1`)
+      expect(await env.stored(id)).toEqual({ count: 1, user: USER })
+    })
+
+    it("a new session's first save that rejects: no cookie naming an id the store never got", async () => {
+      const env = storeEnv()
+      const server = await start(env)
+      env.spies.save.mockRejectedValueOnce(outage)
+      const jar = new CookieJar(env.clock.now)
+      expectFailed(env, await jar.fetch(server.url('/login'), formPost({ username: USER })))
+      expect(jar.get('session')).toBeUndefined()
+    })
+
+    it('a destroy that rejects on logout: a 500, and the cookie is kept (the session still exists)', async () => {
+      const { env, server, jar, id, cookie } = await loggedIn()
+      env.spies.destroy.mockRejectedValueOnce(outage)
+      const logout = await jar.fetch(server.url('/logout'), { method: 'POST' })
+      await logout.arrayBuffer()
+      expectFailed(env, logout)
+      expect(jar.get('session')).toBe(cookie)
+      expect(await env.stored(id)).toEqual({ user: USER })
+      expect((await get(server, jar, '/whoami')).body).toBe(`${USER}|`)
+    })
+  })
+}
+
+/**
+ * Store mode through one framework entry, all of what test/helpers/stored-app.ts checks: the flow,
+ * a response that waits for the store, what each kind of change writes, and a failing store; the
+ * framework's error handling hears a handler's exception and the store's failures.
+ */
+export function describeStoreIntegration(name: string, start: StartApp): void {
+  describe(name, () => {
+    it('logs in, counts, logs out: the data in the store, a signed id in the cookie', async () => {
+      const env = storeEnv()
+      await expectStoreFlow(await start(env), env)
+    })
+
+    it('the response goes out only once the store has the session', async () => {
+      const env = storeEnv()
+      await expectSaveBeforeResponse(await start(env), env)
+    })
+
+    describeStoreFeatures('what each change writes', start, { throwsTo: 'errors' })
+    describeStoreFailures("a failing store: the framework's 500", start, { throwsTo: 'errors' })
   })
 }

@@ -11,11 +11,6 @@ import { act, type AppData, type Outcome, type RouteContext, type StoreEnv } fro
 import { readBody, startServer, type TestServer } from './server.js'
 
 export const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-/** Whether `promise` is still pending after `ms` (a response held back by the store, say). */
-export async function pendingAfter(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  const timeout = new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), ms))
-  return (await Promise.race([promise.then(() => 'settled' as const), timeout])) === 'pending'
-}
 
 /** The node adapter's route context: `req.session`, `req.session = null`, `req.flash`. */
 export function nodeContext(env: StoreEnv, req: SessionRequest<AppData>, form: URLSearchParams): RouteContext {

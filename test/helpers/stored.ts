@@ -1,8 +1,9 @@
 /**
- * Helpers for the store-backed session tests (test/stores/sessions-*.test.ts): a manual clock
- * shared by the manager, the store and the cookie jar; deferreds and a barrier that hold
- * concurrent requests where a race needs them; and a reader that opens a session cookie the way
- * the manager signed it, to check what it carries.
+ * Helpers for the store-backed session tests (test/stores/sessions-*.test.ts, and the frameworks'
+ * store tests): a manual clock shared by the manager, the store and the cookie jar; deferreds and
+ * a barrier that hold concurrent requests where a race needs them, and a check that a response is
+ * still held back; and a reader that opens a session cookie the way the manager signed it, to
+ * check what it carries.
  */
 import { randomBytes } from 'node:crypto'
 import { SessionError } from '../../src/errors.js'
@@ -45,6 +46,12 @@ export function deferred<T = void>(): Deferred<T> {
     reject = no
   })
   return { promise, resolve, reject }
+}
+
+/** Whether `promise` is still pending after `ms` (a response held back by the store, say). */
+export async function pendingAfter(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const timeout = new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), ms))
+  return (await Promise.race([promise.then(() => 'settled' as const), timeout])) === 'pending'
 }
 
 /**

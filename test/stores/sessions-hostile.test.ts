@@ -10,10 +10,10 @@ import { withSessions as withFetchSessions } from '../../src/adapters/fetch.js'
 import { createSessions } from '../../src/sessions.js'
 import { createRedisStore } from '../../src/stores/redis.js'
 import type { StoreChange } from '../../src/stores/store.js'
-import { USER, act, get, login, replay, secrets, sessionCookie, sessionFlash, storeEnv, type AppData } from '../helpers/stored-app.js'
-import { pendingAfter, startExpress, startWithSessions } from '../helpers/stored-node.js'
+import { USER, act, describeStoreFailures, get, login, replay, secrets, sessionCookie, sessionFlash, storeEnv, type AppData } from '../helpers/stored-app.js'
+import { startExpress, startWithSessions } from '../helpers/stored-node.js'
 import { describeRedis } from '../helpers/redis.js'
-import { cookieReader, storeCookieCodec, testSecrets } from '../helpers/stored.js'
+import { cookieReader, pendingAfter, storeCookieCodec, testSecrets } from '../helpers/stored.js'
 import { CookieJar, formPost, isDeletion, serveFetch, startServer, useTestServers } from '../helpers/server.js'
 
 useTestServers()
@@ -134,38 +134,10 @@ describe('a stored field that does not parse', () => {
   })
 })
 
+describeStoreFailures('a failing store, sessionMiddleware on Express 5: the error handler answers 500', startExpress, { throwsTo: 'errors' })
+describeStoreFailures('a failing store, withSessions with res.end(body): a 500, the error to onError', startWithSessions('end'), { throwsTo: 'errors' })
+
 describe('a store whose load rejects (an outage is not a logout)', () => {
-  it('sessionMiddleware passes the error to next: the Express error handler answers 500, no cookie written or deleted', async () => {
-    const env = storeEnv()
-    const server = await startExpress(env)
-    const jar = new CookieJar(env.clock.now)
-    const id = await login(server, env, jar)
-    const outage = new Error('store down')
-    env.spies.load.mockRejectedValueOnce(outage)
-    const { response, body } = await get(server, jar, '/count')
-    expect(response.status).toBe(500)
-    expect(body).toBe('error page')
-    expect(response.headers.getSetCookie()).toEqual([])
-    expect(env.errors).toEqual([outage])
-    // Still logged in once the store is back.
-    expect((await get(server, jar, '/whoami')).body).toBe(`${USER}|`)
-    expect(await env.stored(id)).toEqual({ user: USER })
-  })
-
-  it('withSessions answers 500 and reports the error to onError', async () => {
-    const env = storeEnv()
-    const server = await startWithSessions('end')(env)
-    const jar = new CookieJar(env.clock.now)
-    await login(server, env, jar)
-    const outage = new Error('store down')
-    env.spies.load.mockRejectedValueOnce(outage)
-    const { response } = await get(server, jar, '/count')
-    expect(response.status).toBe(500)
-    expect(response.headers.getSetCookie()).toEqual([])
-    expect(env.errors).toEqual([outage])
-    expect((await get(server, jar, '/whoami')).body).toBe(`${USER}|`)
-  })
-
   it('frasco/fetch withSessions rejects with the error (the server answers 500)', async () => {
     const env = storeEnv()
     const handler = withFetchSessions<AppData>(env.sessions, async (request, session) => {
@@ -183,38 +155,6 @@ describe('a store whose load rejects (an outage is not a logout)', () => {
 })
 
 describe('a store whose save rejects', () => {
-  it.each([
-    ['sessionMiddleware (res.send)', startExpress],
-    ['withSessions (res.end(body))', startWithSessions('end')],
-  ] as const)('before the headers, %s: a 500 without Set-Cookie, the error to onError', async (_name, start) => {
-    const env = storeEnv()
-    const server = await start(env)
-    const jar = new CookieJar(env.clock.now)
-    const id = await login(server, env, jar)
-    const outage = new Error('store down')
-    env.spies.save.mockRejectedValueOnce(outage)
-    const { response } = await get(server, jar, '/count')
-    expect(response.status).toBe(500)
-    expect(response.headers.getSetCookie()).toEqual([])
-    expect(env.errors).toEqual([outage])
-    expect(await env.stored(id)).toEqual({ user: USER })
-
-    // A new session whose first save fails: no cookie naming an id the store never got.
-    env.spies.save.mockRejectedValueOnce(outage)
-    const stranger = new CookieJar(env.clock.now)
-    const failed = await get(server, stranger, '/count')
-    expect(failed.response.status).toBe(500)
-    expect(failed.response.headers.getSetCookie()).toEqual([])
-
-    // A logout whose destroy fails: a 500, and the cookie is kept (the session still exists).
-    env.spies.destroy.mockRejectedValueOnce(outage)
-    const logout = await jar.fetch(server.url('/logout'), { method: 'POST' })
-    expect(logout.status).toBe(500)
-    expect(logout.headers.getSetCookie()).toEqual([])
-    expect(env.errors).toEqual([outage, outage, outage])
-    expect((await get(server, jar, '/whoami')).body).toBe(`${USER}|`)
-  })
-
   it('after the headers (writeHead path): the response still completes, and onError gets the error', async () => {
     const env = storeEnv()
     const server = await startWithSessions('writeHead')(env)

@@ -6,10 +6,10 @@
  * request's changes, go to the store.
  */
 import { describe, expect, it } from 'vitest'
-import { LIFETIME, USER, describeStoreFeatures, expectStoreFlow, get, lastSave, login, replay, sessionCookie, storeEnv } from '../helpers/stored-app.js'
-import { pendingAfter, startByHand, startExpress, startWithSessions } from '../helpers/stored-node.js'
-import { deferred } from '../helpers/stored.js'
-import { CookieJar, formPost, useTestServers } from '../helpers/server.js'
+import { LIFETIME, USER, describeStoreFeatures, expectSaveBeforeResponse, expectStoreFlow, get, lastSave, login, replay, sessionCookie, storeEnv } from '../helpers/stored-app.js'
+import { startByHand, startExpress, startWithSessions } from '../helpers/stored-node.js'
+import { deferred, pendingAfter } from '../helpers/stored.js'
+import { CookieJar, useTestServers } from '../helpers/server.js'
 
 useTestServers()
 
@@ -33,23 +33,7 @@ describeStoreFeatures('withSessions with res.writeHead(…).end()', startWithSes
 describe('the response waits for the store', () => {
   it('writeHead(303, { Location }).end(): the cookie is planned at writeHead, and the response ends only once the store has the session', async () => {
     const env = storeEnv()
-    const server = await startWithSessions('writeHead')(env)
-    const gate = deferred()
-    env.spies.save.mockImplementationOnce(async (id, change) => {
-      await gate.promise
-      return env.raw.save(id, change)
-    })
-    const jar = new CookieJar(env.clock.now)
-    const pending = jar.fetch(server.url('/login'), formPost({ username: USER }))
-    expect(await pendingAfter(pending, 150)).toBe(true)
-    gate.resolve()
-    const response = await pending
-    expect(response.status).toBe(303)
-    expect(response.headers.get('location')).toBe('/')
-    const id = env.reader.idOf(jar) as string
-    // By the time the client has the response, the store has the session its cookie names.
-    expect(await env.stored(id)).toEqual({ user: USER })
-    expect((await get(server, jar, '/whoami')).body).toBe(`${USER}|`)
+    await expectSaveBeforeResponse(await startWithSessions('writeHead')(env), env)
   })
 
   it('a streamed body: the cookie goes out with the first write, and the body ends only once the store has the change', async () => {

@@ -162,9 +162,12 @@ class HonoCall<T extends object> {
     this.c.set('session', session)
     held.set(this.c, session)
     await this.next()
+    // A network error (status 0) has nothing to carry a cookie: withSessions passes it by. So is
+    // a request a second mount's CSRF check refused: no session cookie, no store write, whatever
+    // rolling, a refresh or a middleware between the two mounts would otherwise commit.
+    if (refusedInside.has(this.c)) return Response.error()
     const { status, headers } = this.c.res
     this.vary = headers.get('vary')
-    // A network error (status 0) has nothing to carry a cookie: withSessions passes it by.
     if (status === 0) return Response.error()
     // A Response takes 200 to 599; the commit only asks whether the status is a 5xx (then no
     // cookie), so a 1xx (a WebSocket upgrade) stands in as a 200.
@@ -183,6 +186,8 @@ class HonoCall<T extends object> {
 const running = new WeakMap<object, object>()
 /** Per Hono context: the session that manager's middleware set, for a second mount's CSRF check. */
 const held = new WeakMap<object, Session<any>>()
+/** Hono contexts whose request a second mount's CSRF check refused: the first mount commits nothing for them. */
+const refusedInside = new WeakSet<object>()
 
 function assertManager(sessions: unknown): void {
   const manager = sessions as Partial<Sessions & StoredSessions> | null
@@ -209,7 +214,13 @@ function assertOptionsObject(options: unknown): void {
  * (`CookieTooLarge`), or a store that fails to save, is thrown to Hono's error handler, whose 500
  * goes out without the session cookie. A change to the session after the commit is reported to
  * `options.onError`. Mounted again in a sub-app (`app.route`) with the same manager, the first one
- * reads and commits the session, and the second adds its own CSRF check (if it has one). Types: see {@link SessionEnv}.
+ * reads and commits the session, and the second adds its own CSRF check (if it has one): a
+ * request that check refuses is committed by neither (no cookie, no store write), whatever a
+ * middleware between the two mounts changed. Types: see {@link SessionEnv}.
+ *
+ * Use it first (`app.use` before any other middleware): a middleware around it that throws after
+ * `await next()` gets `app.onError`'s answer, onto which Hono copies the headers already set,
+ * the session cookie committed for the 200 included.
  *
  * @throws {TypeError} when `sessions` is not a session manager, or an option is unknown or invalid
  *   (the message names it).
@@ -249,7 +260,9 @@ export function sessionMiddleware<T extends object = SessionData>(sessions: Sess
     const manager = running.get(c)
     if (manager === sessions) {
       const refused = csrf === undefined ? undefined : await checkRequestCsrf(c.req.raw, held.get(c) as Session<T>, csrf, trustProxy)
-      return refused === undefined ? next() : refuse(refused, c.req.raw, onError)
+      if (refused === undefined) return next()
+      refusedInside.add(c)
+      return refuse(refused, c.req.raw, onError)
     }
     if (manager !== undefined) {
       throw new TypeError("sessionMiddleware: two session managers' middleware run on one request, and Hono has one c.get('session'): use one manager per app (or per route)")

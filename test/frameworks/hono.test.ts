@@ -74,6 +74,9 @@ function createApp(sessions: Sessions<LoginData> | StoredSessions<LoginData>) {
 }
 // --- end recipe -----------------------------------------------------------------------------------
 
+/** The login data, with a counter a "last seen" middleware bumps on every request. */
+type SeenData = LoginData & { seen?: number }
+
 /** Serves a Hono app over a real socket, as `serve()` of @hono/node-server does. */
 async function serve(app: Hono<any>, options: { insecureHTTPParser?: boolean } = {}) {
   return startServer(getRequestListener(app.fetch), options)
@@ -307,30 +310,77 @@ describe('Hono 4 on @hono/node-server', () => {
     expect(read).toHaveBeenCalledTimes(1)
   })
 
-  it('a second mount with csrf still checks its routes when the outer mount has no csrf', async () => {
-    const sessions = createSessions<LoginData>({ secrets })
-    const admin = new Hono<SessionEnv<LoginData>>()
+  /**
+   * The recipe's mounts with rolling sessions: an outer mount without csrf, a "last seen" middleware
+   * between the mounts that changes every session, and an admin sub-app whose own mount has csrf.
+   * A refused request that was committed (a rolled or changed cookie, a store write) would show.
+   */
+  function mountedTwice(sessions: Sessions<SeenData> | StoredSessions<SeenData>) {
+    const admin = new Hono<SessionEnv<SeenData>>()
     admin.use(sessionMiddleware(sessions, { csrf: true, onError: () => {} }))
-    let ran = 0
+    const routes = { ran: 0 }
     admin.post('/delete', (c) => {
-      ran++
+      routes.ran++
       return c.text('deleted')
     })
-    const app = new Hono<SessionEnv<LoginData>>()
+    const app = new Hono<SessionEnv<SeenData>>()
     app.use(sessionMiddleware(sessions)) // no csrf here: the sub-app's own must still apply
+    app.use(async (c, next) => {
+      const session = c.get('session')
+      session.seen = (session.seen ?? 0) + 1
+      await next()
+    })
+    app.post('/login', (c) => {
+      c.get('session').username = 'ada'
+      return c.text('ok')
+    })
     app.route('/admin', admin)
+    return { app, routes }
+  }
+
+  it('a second mount with csrf still checks its routes when the outer mount has no csrf; a refused request commits nothing', async () => {
+    const sessions = createSessions<SeenData>({ secrets, rolling: true })
+    const { app, routes } = mountedTwice(sessions)
     const server = await serve(app)
-    const crossSite = await fetch(server.url('/admin/delete'), { method: 'POST', headers: { 'sec-fetch-site': 'cross-site' } })
+    const cookie = `session=${sessions.sign({ username: 'ada' })}`
+    const crossSite = await fetch(server.url('/admin/delete'), { method: 'POST', headers: { cookie, 'sec-fetch-site': 'cross-site' } })
     expect(crossSite.status).toBe(403)
     expect(await crossSite.text()).toBe('Forbidden: ERR_SESSION_CSRF_CROSS_SITE')
     expect(crossSite.headers.getSetCookie()).toEqual([])
-    const noHeaders = await fetch(server.url('/admin/delete'), { method: 'POST' })
+    const noHeaders = await fetch(server.url('/admin/delete'), { method: 'POST', headers: { cookie } })
     expect(noHeaders.status).toBe(403)
     expect(await noHeaders.text()).toBe('Forbidden: ERR_SESSION_CSRF_TOKEN_MISSING')
-    expect(ran).toBe(0)
-    const sameOrigin = await fetch(server.url('/admin/delete'), { method: 'POST', headers: { 'sec-fetch-site': 'same-origin' } })
+    expect(noHeaders.headers.getSetCookie()).toEqual([])
+    expect(routes.ran).toBe(0)
+    // The same cookie on an accepted request: committed as usual (rolled, with the change).
+    const sameOrigin = await fetch(server.url('/admin/delete'), { method: 'POST', headers: { cookie, ...SAME_ORIGIN } })
     expect(await sameOrigin.text()).toBe('deleted')
-    expect(ran).toBe(1)
+    expect(routes.ran).toBe(1)
+    const [rolled] = setCookies(sameOrigin)
+    expect(sessions.read(`session=${rolled?.value}`).toJSON()).toEqual({ username: 'ada', seen: 1 })
+  })
+
+  it('a second mount with csrf, store mode: a refused request neither sets the cookie nor writes the store', async () => {
+    const store = createMemoryStore()
+    const sessions = createSessions<SeenData>({ secrets, store, rolling: true })
+    const { app, routes } = mountedTwice(sessions)
+    const server = await serve(app)
+    const [login] = setCookies(await fetch(server.url('/login'), { method: 'POST', headers: SAME_ORIGIN }))
+    const cookie = `session=${login?.value}`
+    expect((await sessions.load(cookie)).toJSON()).toEqual({ username: 'ada', seen: 1 })
+    const writes = { save: vi.spyOn(store, 'save'), destroy: vi.spyOn(store, 'destroy') }
+    const crossSite = await fetch(server.url('/admin/delete'), { method: 'POST', headers: { cookie, 'sec-fetch-site': 'cross-site' } })
+    expect(crossSite.status).toBe(403)
+    expect(crossSite.headers.getSetCookie()).toEqual([])
+    expect(routes.ran).toBe(0)
+    expect(writes.save).not.toHaveBeenCalled()
+    expect(writes.destroy).not.toHaveBeenCalled()
+    expect((await sessions.load(cookie)).toJSON()).toEqual({ username: 'ada', seen: 1 })
+    // Accepted: the change between the mounts is saved.
+    const sameOrigin = await fetch(server.url('/admin/delete'), { method: 'POST', headers: { cookie, ...SAME_ORIGIN } })
+    expect(await sameOrigin.text()).toBe('deleted')
+    expect(writes.save).toHaveBeenCalledTimes(1)
+    expect((await sessions.load(cookie)).toJSON()).toEqual({ username: 'ada', seen: 2 })
   })
 
   it("refuses two managers' middleware on one request: a TypeError to app.onError, not two sessions", async () => {

@@ -224,7 +224,7 @@ export interface StoredSessions<T extends object = SessionData> {
   save(session: Session<T>, context?: CommitContext): Promise<SessionCommit>
   /** Why the cookie this session was loaded from was rejected, if it was. */
   invalidReason(session: Session<T>): SessionError | undefined
-  /** The session's id in the store: after it was loaded from a valid cookie or first saved. */
+  /** The session's id in the store: after it was loaded from a valid cookie, or once its first save succeeded. */
   sessionId(session: Session<T>): string | undefined
   /** Ends one session now, by its id: its cookie is refused from the next request on. */
   revoke(id: string): Promise<void>

@@ -13,7 +13,7 @@ import { MAX_COOKIE_BYTES, parseSetCookie } from '../cookie/cookie.js'
 import { assertKnownKeys } from '../lib/options.js'
 import { MAX_CHUNKS_LIMIT } from '../manager/config.js'
 import { planSaveOf } from '../manager/stored.js'
-import type { Session } from '../session.js'
+import { getSessionState, type Session } from '../session.js'
 import { isStoredSessions, type Sessions, type StoredSessions } from '../sessions.js'
 
 /**
@@ -311,12 +311,28 @@ type Undo = () => void
 const NOTHING_TO_UNDO: Undo = () => {}
 
 /**
+ * Whether a commit of this session only does housekeeping: the session did not change (neither
+ * modified, destroyed nor regenerated; a new session is modified as soon as it holds anything),
+ * so what it sets only deletes a rejected cookie or stray chunks, or re-signs an unchanged
+ * session (`rolling`, a refresh or idle timeout due, a cookie signed with an older secret). That
+ * can wait for a request whose jar accepts cookies.
+ */
+function isHousekeeping<T extends object>(session: Session<T>): boolean {
+  const state = getSessionState(session)
+  return !state.modified && !state.destroyed && !state.regenerated
+}
+
+/**
  * Sets each header's cookie in the jar, all or nothing: every header is read before the first
  * set, and when the jar refuses one, the cookies already set get back what the jar held before
  * (a chunk set half old and half new would be a broken session, and a logout half done leaves
  * chunks behind). Returns the undo of the whole write, for a store that fails afterwards.
+ *
+ * A refused write that was `housekeeping` only (see {@link isHousekeeping}) and is fully undone
+ * is given up without a throw, and returns undefined: nothing was set. A client sending a garbage
+ * cookie, or a secret rotation, must not make every Server Component that commits throw.
  */
-function write(jar: CookieJar, headers: readonly string[], name: string): Undo {
+function write(jar: CookieJar, headers: readonly string[], name: string, housekeeping: boolean): Undo | undefined {
   if (headers.length === 0) return NOTHING_TO_UNDO
   const cookies = headers.map(toJarCookie)
   const before = jarValues(jar, name)
@@ -328,6 +344,8 @@ function write(jar: CookieJar, headers: readonly string[], name: string): Undo {
     }
   } catch (error) {
     const undone = undo(jar, cookies, before, done)
+    // A jar left half written (its undo refused too) would hold a broken session: say so.
+    if (housekeeping && undone) return undefined
     throw refused(error, (cookies[done] as JarCookie).name, undone)
   }
   return () => {
@@ -352,11 +370,15 @@ function secureOption(options: JarCommitOptions | undefined): boolean {
  * Store mode: the cookies go into the jar first, so a jar that refuses them (a Next.js Server
  * Component) fails before the store changes; the store is written next, and if it fails the
  * cookies are taken back. A session gone from the store meanwhile (logged out, revoked) gets its
- * cookies deleted instead.
+ * cookies deleted instead. Either failure leaves the session as it was (see `SavePlan`): committing
+ * it again, where the jar accepts cookies, does the whole save, a destroy of the old id included.
+ * A housekeeping write the jar refuses skips the store too: its TTL is extended on a later request.
  */
 async function save<T extends object>(sessions: StoredSessions<T>, jar: CookieJar, session: Session<T>, secure: boolean): Promise<void> {
   const plan = planSaveOf(sessions, session, { secure })
-  const undoWrite = write(jar, plan.setCookie, sessions.cookieName)
+  const housekeeping = isHousekeeping(session)
+  const undoWrite = write(jar, plan.setCookie, sessions.cookieName, housekeeping)
+  if (undoWrite === undefined) return
   let stored: boolean
   try {
     stored = await plan.persist()
@@ -366,7 +388,7 @@ async function save<T extends object>(sessions: StoredSessions<T>, jar: CookieJa
   }
   if (!stored) {
     undoWrite()
-    write(jar, plan.gone, sessions.cookieName)
+    write(jar, plan.gone, sessions.cookieName, housekeeping)
   }
 }
 
@@ -376,14 +398,21 @@ async function save<T extends object>(sessions: StoredSessions<T>, jar: CookieJa
  * nothing changed. With a store-backed manager it returns a promise (await it): the store is
  * written too.
  *
+ * A commit of a session that did not change (not modified, destroyed or regenerated) may still
+ * set cookies: it deletes a rejected cookie, or re-signs the session (`rolling`, a refresh due, a
+ * cookie signed with an older secret). Where the jar refuses cookies, that housekeeping is given
+ * up in silence (nothing is set, with a store nothing is written) and happens on a later request
+ * that can set cookies, so a Server Component may read and commit an unchanged session.
+ *
  * The jar has no response headers, so the `Vary: Cookie` of `sessions.commit` is not written:
  * where a shared cache could store a page that reads the session, say so yourself (`Vary: Cookie`
  * or `Cache-Control: private`). Next.js already renders a route that calls `cookies()` per request.
  *
- * @throws {TypeError} when the jar refuses a cookie (a Next.js Server Component's read-only
- *   `cookies()`; SvelteKit's and Astro's once the response exists): the message says where to
- *   write instead, the jar's error is its `cause`, and the jar holds what it held before (with a
- *   store, the store was not written).
+ * @throws {TypeError} when the jar refuses a cookie of a session that changed (a Next.js Server
+ *   Component's read-only `cookies()`; SvelteKit's and Astro's once the response exists): the
+ *   message says where to write instead, the jar's error is its `cause`, and the jar holds what it
+ *   held before (with a store, the store was not written, and the session is as it was before the
+ *   commit: commit it again where the jar accepts cookies).
  * @throws {CookieTooLarge} when the session does not fit; nothing was set.
  * @throws {TypeError} when the session holds a value that cannot be stored; nothing was set.
  * @example
@@ -412,5 +441,5 @@ export function commitSession<T extends object>(
   assertJar(jar, 'commitSession', true)
   const secure = secureOption(options)
   if (isStoredSessions(sessions)) return save(sessions, jar, session, secure)
-  write(jar, sessions.commit(session, { secure }).setCookie, sessions.cookieName)
+  write(jar, sessions.commit(session, { secure }).setCookie, sessions.cookieName, isHousekeeping(session))
 }

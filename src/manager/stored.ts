@@ -174,6 +174,11 @@ function change(set: Record<string, string>, remove: string[], ttl: number, crea
  * store's work. It resolves false when the session was no longer in the store (destroyed,
  * regenerated or revoked since this request loaded it); its cookie must then be deleted rather
  * than written, which {@link SavePlan.gone} holds.
+ *
+ * Planning changes nothing: the session takes its new id (or loses its id, once destroyed) only
+ * when `persist()` resolved. A save that failed (the store threw, the cookie jar refused the
+ * cookies, or `persist()` never ran) leaves the session as it was, so saving it again destroys
+ * the id the store still holds instead of forgetting it.
  */
 export interface SavePlan {
   readonly setCookie: string[]
@@ -199,8 +204,12 @@ export function planSave<T extends object>(config: Config, store: StoreConfig, s
   const previous = meta.id
   if (state.destroyed || isEmpty(state.data)) {
     // Nothing to keep: the stored session goes too, so a copy of the cookie is worth nothing.
-    meta.id = undefined
-    return plan(gone, previous === undefined ? DONE : async () => (await store.store.destroy(previous), true))
+    if (previous === undefined) return plan(gone, DONE)
+    return plan(gone, async () => {
+      await store.store.destroy(previous)
+      meta.id = undefined
+      return true
+    })
   }
   const now = nowSeconds(config)
   const user = userOf(store, state.data)
@@ -211,12 +220,11 @@ export function planSave<T extends object>(config: Config, store: StoreConfig, s
     const fields = store.data === 'store' ? encodeAll(state.data) : (Object.setPrototypeOf({}, null) as Record<string, string>)
     const sizes = store.data === 'store' ? assertStoredSize(state.data, fields, undefined) : undefined
     const setCookie = cookie(config, writer, state, meta, cookiePayload(id, state.data, store.data), now, expiresAt)
-    meta.id = id
-    meta.storedSizes = sizes
-    meta.user = user
     return plan(setCookie, async () => {
       if (previous !== undefined) await store.store.destroy(previous)
-      return store.store.save(id, change(fields, [], ttlOf(config, store, expiresAt, now), true, user))
+      const written = await store.store.save(id, change(fields, [], ttlOf(config, store, expiresAt, now), true, user))
+      if (written) settle(meta, id, sizes, user)
+      return written
     })
   }
   const expiresAt = meta.expiresAt ?? now + config.lifetime
@@ -228,13 +236,23 @@ export function planSave<T extends object>(config: Config, store: StoreConfig, s
     (meta.issuedAt !== undefined && now - meta.issuedAt >= config.refreshAfter)
   const userChanged = user !== meta.user
   const changed = store.data === 'store' ? changes(state, meta) : undefined
-  if (changed !== undefined) meta.storedSizes = assertStoredSize(state.data, changed.set, meta.storedSizes)
+  const sizes = changed === undefined ? meta.storedSizes : assertStoredSize(state.data, changed.set, meta.storedSizes)
   const setCookie = due ? cookie(config, writer, state, meta, cookiePayload(previous, state.data, store.data), now, expiresAt) : []
   // With the data in the store, activity also extends the store's TTL (an idle timeout lives there).
   if (changed === undefined && !(userChanged && user !== undefined) && !(store.data === 'store' && due)) return plan(setCookie, DONE)
-  meta.user = user
   // The user goes with every write, so the user's index lives at least as long as the session.
-  return plan(setCookie, async () => store.store.save(previous, change(changed?.set ?? {}, changed?.remove ?? [], ttlOf(config, store, expiresAt, now), false, user)))
+  return plan(setCookie, async () => {
+    const written = await store.store.save(previous, change(changed?.set ?? {}, changed?.remove ?? [], ttlOf(config, store, expiresAt, now), false, user))
+    if (written) settle(meta, previous, sizes, user)
+    return written
+  })
+}
+
+/** What a save leaves in the session's meta once the store has it (see {@link SavePlan}). */
+function settle(meta: Meta, id: string, sizes: ReadonlyMap<string, number> | undefined, user: string | undefined): void {
+  meta.id = id
+  meta.storedSizes = sizes
+  meta.user = user
 }
 
 /**

@@ -541,6 +541,101 @@ describe('where the framework forbids writing', () => {
     expect(browser.names()).toEqual(['session.0', 'session.1'])
     expect(current(sessions, browser).user).toBe('ada')
   })
+
+  describe('a commit that only keeps house (the session unchanged) is given up quietly in a Server Component', () => {
+    const rotatedOut = [randomBytes(32).toString('base64url')]
+    /** A browser, and the manager its request meets; each case makes a commit of the unchanged session set a cookie. */
+    const cases: Array<[string, () => { sessions: Sessions<Data>; browser: Browser }]> = [
+      ['Cookie: session=garbage (deleting it)', () => {
+        const browser = new Browser()
+        browser.set('session', 'garbage')
+        return { sessions, browser }
+      }],
+      ['a tampered cookie (deleting it)', () => {
+        const browser = new Browser()
+        browser.set('session', `${sessions.sign({ user: 'ada' })}x`)
+        return { sessions, browser }
+      }],
+      ['rolling: true (re-signing)', () => {
+        const rolling = createSessions<Data>({ secrets, rolling: true })
+        const browser = new Browser()
+        browser.set('session', rolling.sign({ user: 'ada' }))
+        return { sessions: rolling, browser }
+      }],
+      ['an idle-timeout refresh due (re-signing)', () => {
+        const idle = createSessions<Data>({ secrets, idleTimeout: 600 })
+        const browser = new Browser()
+        browser.set('session', idle.sign({ user: 'ada' }, { now: Date.now() - 120_000 })) // refreshed every 60 s
+        return { sessions: idle, browser }
+      }],
+      ['a cookie signed with a rotated-out secret (re-signing with the newest)', () => {
+        const browser = new Browser()
+        browser.set('session', createSessions<Data>({ secrets: rotatedOut }).sign({ user: 'ada' }))
+        return { sessions: createSessions<Data>({ secrets: [...secrets, ...rotatedOut] }), browser }
+      }],
+      ['stray chunks beside a single cookie (deleting them)', () => {
+        const browser = new Browser()
+        browser.set('session', sessions.sign({ user: 'ada' }))
+        browser.set('session.0', 'left')
+        return { sessions, browser }
+      }],
+    ]
+
+    it.each(cases)('%s: no throw and nothing set; a later request that can write does it', async (_, given) => {
+      const { sessions, browser } = given()
+      const before = browser.header()
+      // The recording jar logs each set it passes on to Next.js's jar, which refuses it.
+      const { jar, sets } = recording(componentCookies(browser))
+      const session = readSession(sessions, jar)
+      session.get('user')
+      expect(() => commitSession(sessions, jar, session)).not.toThrow()
+      expect(sets.length).toBe(1) // attempted, refused, nothing to undo
+      expect(browser.header()).toBe(before)
+      // A Server Action of the next request does the housekeeping.
+      const written = await action(browser, (next) => commitSession(sessions, next, readSession(sessions, next)))
+      expect(written.length).toBeGreaterThan(0)
+    })
+
+    it.each<[string, (session: Session<Data>) => void]>([
+      ['set', (session) => void (session.user = 'mallory')],
+      ['touch()', (session) => session.touch()],
+      ['destroy()', (session) => session.destroy()],
+      ['regenerate()', (session) => session.regenerate()],
+    ])('a real change (%s) that cannot be written still throws, whatever else the commit does', (_, change) => {
+      for (const [, given] of cases) {
+        const { sessions, browser } = given()
+        const jar = componentCookies(browser)
+        const session = readSession(sessions, jar)
+        change(session)
+        expect(() => commitSession(sessions, jar, session)).toThrow(/^commitSession cannot write the session here: .*; nothing was written\.$/)
+      }
+    })
+
+    it('housekeeping the jar refuses halfway and cannot undo still throws: the browser would keep a broken chunk set', async () => {
+      const rolling = createSessions<Data>({ secrets, rolling: true, compress: false })
+      const browser = new Browser()
+      await loggedIn(rolling, browser, { user: 'ada', blob: incompressible(3000) })
+      const { jar } = recording(actionCookies(browser), (call) => call >= 2)
+      const session = readSession(rolling, jar)
+      expect(session.user).toBe('ada')
+      expect(() => commitSession(rolling, jar, session)).toThrow(/refused to set session\.1 .*so do not send this response\.$/)
+    })
+
+    it('housekeeping the jar refuses halfway but undoes: given up, the chunk set whole', async () => {
+      const rolling = createSessions<Data>({ secrets, rolling: true, compress: false })
+      const browser = new Browser()
+      await loggedIn(rolling, browser, { user: 'ada', blob: incompressible(3000) })
+      const before = browser.header()
+      await action(browser, (next) => {
+        const { jar, sets } = recording(next, (call) => call === 2)
+        const session = readSession(rolling, jar)
+        expect(() => commitSession(rolling, jar, session)).not.toThrow()
+        expect(sets.map((set) => set.name)).toEqual(['session.0', 'session.0']) // written, then put back (session.1 refused)
+      })
+      expect(browser.header()).toBe(before)
+      expect(current(rolling, browser).user).toBe('ada')
+    })
+  })
 })
 
 describe('chunks, encryption, Flask, rotation, through a jar', () => {
@@ -702,6 +797,98 @@ describe('store mode through a jar', () => {
     expect(writes).toBe(0)
     expect(await store.load(old)).toEqual({ user: '"ada"' })
     expect((await loaded(sessions, browser)).user).toBe('ada')
+  })
+
+  /** A logged-in browser whose store counts its writes from now on. */
+  async function loggedInCounting(options: { store?: SessionStore; revocation?: SessionStore; rolling?: boolean } = {}) {
+    const store = options.revocation ?? options.store ?? createMemoryStore()
+    const common = { secrets, rolling: options.rolling ?? false }
+    const sessions = options.revocation === undefined ? createSessions<Data>({ ...common, store }) : createSessions<Data>({ ...common, revocation: store })
+    const browser = new Browser()
+    await action(browser, async (jar) => {
+      const session = await readSession(sessions, jar)
+      session.user = 'ada'
+      await commitSession(sessions, jar, session)
+    })
+    const id = sessions.sessionId(await loaded(sessions, browser)) as string
+    const writes: string[] = []
+    const { save, destroy } = store
+    store.save = (...args) => (writes.push(`save ${args[0] === id ? 'old' : 'new'}`), save(...args))
+    store.destroy = (...args) => (writes.push(`destroy ${args[0] === id ? 'old' : 'new'}`), destroy(...args))
+    return { store, sessions, browser, id, writes }
+  }
+
+  it.each<[string, 'store' | 'revocation']>([['data in the store', 'store'], ['revocation', 'revocation']])(
+    '%s: a logout a read-only jar refused, committed again where cookies can be set: the stored session is destroyed, and a copy of the cookie no longer loads',
+    async (_, mode) => {
+      const { store, sessions, browser, id, writes } = await loggedInCounting(mode === 'store' ? {} : { revocation: createMemoryStore() })
+      const copy = browser.header() as string
+      const session = await loaded(sessions, browser)
+      session.destroy()
+      await expect(commitSession(sessions, componentCookies(browser), session)).rejects.toThrow(/^commitSession cannot write the session here/)
+      expect([writes, sessions.sessionId(session)]).toEqual([[], id])
+      // The same session, committed where the framework lets the request set cookies (a retry, or
+      // code that catches the error and commits in a Server Action).
+      await action(browser, (jar) => commitSession(sessions, jar, session))
+      expect(writes).toEqual(['destroy old'])
+      expect(browser.names()).toEqual([])
+      expect(await store.load(id)).toBeUndefined()
+      const replayed = await sessions.load(copy)
+      expect(replayed.user).toBeUndefined()
+      expect(sessions.invalidReason(replayed)).toBeInstanceOf(SessionRevoked)
+    },
+  )
+
+  it('a regenerate a read-only jar refused, committed again where cookies can be set: the old id is destroyed, the new one stored', async () => {
+    const { store, sessions, browser, id, writes } = await loggedInCounting()
+    const copy = browser.header() as string
+    const session = await loaded(sessions, browser)
+    session.regenerate()
+    session.user = 'ada'
+    await expect(commitSession(sessions, componentCookies(browser), session)).rejects.toThrow(TypeError)
+    expect([writes, sessions.sessionId(session)]).toEqual([[], id])
+    await action(browser, (jar) => commitSession(sessions, jar, session))
+    expect(writes).toEqual(['destroy old', 'save new'])
+    expect(await store.load(id)).toBeUndefined()
+    expect(sessions.invalidReason(await sessions.load(copy))).toBeInstanceOf(SessionRevoked)
+    const now = await loaded(sessions, browser)
+    expect([now.user, sessions.sessionId(now)]).toEqual(['ada', sessions.sessionId(session)])
+    expect(sessions.sessionId(now)).not.toBe(id)
+  })
+
+  it('a logout whose destroy failed, committed again: the cookies come back and go, the stored session is destroyed', async () => {
+    const { store, sessions, browser, id } = await loggedInCounting()
+    const copy = browser.header() as string
+    const destroy = store.destroy
+    store.destroy = () => ((store.destroy = destroy), Promise.reject(new Error('ECONNRESET')))
+    const session = await loaded(sessions, browser)
+    session.destroy()
+    const kept = await action(browser, (jar) => expect(commitSession(sessions, jar, session)).rejects.toThrow('ECONNRESET'))
+    // The deletion was set, then taken back: the jar holds the old cookie again.
+    expect(kept.map((cookie) => [cookie.name, cookie.value])).toEqual([['session', parseCookie(copy).session]])
+    expect(browser.header()).toBe(copy)
+    await action(browser, (jar) => commitSession(sessions, jar, session))
+    expect(browser.names()).toEqual([])
+    expect(await store.load(id)).toBeUndefined()
+    expect(sessions.invalidReason(await sessions.load(copy))).toBeInstanceOf(SessionRevoked)
+  })
+
+  it.each<[string, (given: { browser: Browser; sessions: StoredSessions<Data>; id: string }) => Promise<unknown>]>([
+    ['rolling: re-signing', async () => {}],
+    ['Cookie: session=garbage: deleting it', async ({ browser }) => browser.set('session', 'garbage')],
+    ['a session revoked elsewhere: deleting its cookie', ({ sessions, id }) => sessions.revoke(id)],
+  ])('housekeeping in a Server Component (%s): no throw, no store write; a request that can write does it', async (_, given) => {
+    const { sessions, browser, writes, id } = await loggedInCounting({ rolling: true })
+    await given({ browser, sessions, id })
+    writes.length = 0
+    const before = browser.header()
+    const session = await loaded(sessions, browser)
+    expect([session.modified, session.destroyed]).toEqual([false, false])
+    await expect(commitSession(sessions, componentCookies(browser), session)).resolves.toBeUndefined()
+    expect(writes).toEqual([])
+    expect(browser.header()).toBe(before)
+    const written = await action(browser, async (jar) => commitSession(sessions, jar, await readSession(sessions, jar)))
+    expect(written.length).toBeGreaterThan(0)
   })
 
   it("a store that fails: the cookies set for the save are taken back, and the store's error goes to the caller", async () => {

@@ -29,7 +29,7 @@ import { ChangedAfterCommit, CsrfRefused } from '../errors.js'
 import { assertKnownKeys, type Hints } from '../lib/options.js'
 import { createReporter, describeTarget, report, type Reporter } from '../lib/report.js'
 import { insecureCookieWarning } from '../lib/vary.js'
-import { watchSession, type Session, type SessionData, type SessionWatcher } from '../session.js'
+import { getSessionState, watchSession, type Session, type SessionData, type SessionWatcher } from '../session.js'
 import { isStoredSessions, type CommitContext, type SessionCommit, type Sessions, type StoredSessions } from '../sessions.js'
 
 /**
@@ -108,16 +108,19 @@ export interface SessionPluginOptions {
   csrf?: boolean | CsrfOptions
   /**
    * Told of what cannot reach the client and would otherwise go unseen: a change to the session
-   * after its cookie was committed (`ChangedAfterCommit`, `ERR_SESSION_CHANGED_AFTER_COMMIT`: the
-   * change is lost), a request refused by `csrf` ({@link CsrfRefused}), and, once per session
-   * manager, a `Secure` cookie set on a request that did not arrive over https for a host other
-   * than localhost (`SecureCookieOverHttp`, `ERR_SESSION_SECURE_COOKIE_OVER_HTTP`: browsers drop
-   * it). A session that cannot be committed (`CookieTooLarge`) or a store that fails is not
-   * reported here: it is thrown into Fastify's error handling (a 500, logged by Fastify, seen by
-   * `setErrorHandler`). An exception `onError` throws is swallowed. Default: one `console.warn`
-   * line for a refusal and for the Secure-cookie warning, one `console.error` line for a late
-   * change, naming the error's code and the request's method and path (never the query, the
-   * cookie or a session value).
+   * after its cookie was committed, or on a reply the app took over with `reply.hijack()`, which
+   * commits nothing (`ChangedAfterCommit`, `ERR_SESSION_CHANGED_AFTER_COMMIT`: the change is
+   * lost), a request refused by `csrf` ({@link CsrfRefused}), once per session manager a `Secure`
+   * cookie set on a request that did not arrive over https for a host other than localhost
+   * (`SecureCookieOverHttp`, `ERR_SESSION_SECURE_COOKIE_OVER_HTTP`: browsers drop it), and, with
+   * a store, the store's error when it fails to remove the session a request created whose reply
+   * became a 5xx after the save. A session that cannot be committed (`CookieTooLarge`) or a store
+   * that fails to load or save is not reported here: it is thrown into Fastify's error handling (a
+   * 500, logged by Fastify, seen by `setErrorHandler`). An exception `onError` throws is
+   * swallowed. Default: one `console.warn` line for a refusal and for the Secure-cookie warning,
+   * one `console.error` line for a late change and for a session left in the store, naming the
+   * error's code and the request's method and path (never the query, the cookie, a session value
+   * or the store error's message).
    */
   onError?: (error: unknown, request: FastifyRequest) => void
 }
@@ -141,9 +144,17 @@ interface HookRequest {
   [slot: symbol]: unknown
 }
 
+/** What the plugin uses of `reply.raw` (Node's `ServerResponse`). */
+interface RawReply {
+  getHeader(name: string): unknown
+  setHeader(name: string, value: unknown): unknown
+  removeHeader(name: string): void
+  writeHead(statusCode: number, ...rest: unknown[]): unknown
+}
+
 interface HookReply {
   readonly statusCode: number
-  readonly raw: { getHeader(name: string): unknown; removeHeader(name: string): void }
+  readonly raw: RawReply
   code(statusCode: number): HookReply
   type(contentType: string): HookReply
   header(name: string, value: unknown): HookReply
@@ -389,6 +400,7 @@ function commitHook(plugin: Plugin, sessions: Sessions<SessionData>) {
       return done(error as Error)
     }
     plugin.write(request, reply, result)
+    if (result.setCookie.length > 0) withdrawOn5xx(plugin, request, reply, result.setCookie, undefined)
     watchSession(session, state)
     done()
   }
@@ -402,14 +414,104 @@ function saveHook(plugin: Plugin, sessions: StoredSessions<SessionData>) {
     state.committed = true
     const session = state.session
     if (session === undefined || refusedRequests.has(request)) return payload
+    const loadedId = sessions.sessionId(session)
     // save() decides what to write before its first await: a change from here on misses it.
     const saving = sessions.save(session, plugin.context(request, reply))
     watchSession(session, state)
     // A store failure rejects: Fastify answers 500, without the session cookie.
-    plugin.write(request, reply, await saving)
+    const result = await saving
+    plugin.write(request, reply, result)
+    if (result.setCookie.length > 0) {
+      const id = sessions.sessionId(session)
+      withdrawOn5xx(plugin, request, reply, result.setCookie, id !== undefined && id !== loadedId ? () => sessions.revoke(id) : undefined)
+    }
     return payload
   }
 }
+
+/**
+ * onResponse: a reply that never went through onSend (`reply.hijack()`, then the app wrote
+ * `reply.raw` itself) committed nothing, so a change this request made to its session is lost:
+ * reported as `ChangedAfterCommit`, as a change after the commit is. Any other reply went
+ * through onSend, which committed it.
+ */
+function hijackedHook(plugin: Plugin) {
+  return function reportHijacked(request: HookRequest, _reply: HookReply, done: Done): void {
+    const state = plugin.stateOf(request)
+    if (state === undefined) {
+      // Never read: nothing lost. A read from now on is watched, as after onSend.
+      if (request[plugin.slot] !== SENT) request[plugin.slot] = SENT
+      return done()
+    }
+    if (state.committed) return done()
+    state.committed = true
+    const session = state.session
+    if (session !== undefined) {
+      const { modified, destroyed, regenerated } = getSessionState(session)
+      if (modified || destroyed || regenerated) report(plugin.onError, new ChangedAfterCommit(), request)
+      watchSession(session, state)
+    }
+    done()
+  }
+}
+
+/**
+ * A reply can still become a 5xx after the plugin's onSend hook appended the session cookie while
+ * it was a 2xx-4xx: an onSend hook registered after the plugin throws (Fastify then sends its error
+ * reply through onSend again, with the headers the reply holds), or sets a 5xx itself, or the
+ * payload is a `Response` whose status Fastify applies once the onSend hooks are done. A 5xx
+ * carries no session cookie, so the cookies the plugin appended are taken back at the last moment:
+ * in `reply.raw.writeHead`, which every reply Fastify sends goes through (with Fastify's headers
+ * object, or implicitly, when a stream's first chunk is written after Fastify copied its headers
+ * onto `reply.raw`). `forget`, with a store, removes the session this request created (best
+ * effort: a failure goes to `onError`). A session the request changed under its old id keeps the
+ * change in the store; the client keeps the cookie it had.
+ */
+function withdrawOn5xx(plugin: Plugin, request: HookRequest, reply: HookReply, cookies: readonly string[], forget: (() => Promise<void>) | undefined): void {
+  const raw = reply.raw
+  const writeHead = raw.writeHead
+  let checked = false
+  raw.writeHead = function writeHeadWithoutSession(this: RawReply, statusCode: number, ...rest: unknown[]): unknown {
+    if (!checked && typeof statusCode === 'number' && statusCode >= 500) {
+      // writeHead(status, [statusMessage], [headers]): Fastify passes its headers object.
+      const headers = rest.at(-1)
+      if (typeof headers === 'object' && headers !== null && !Array.isArray(headers)) {
+        const record = headers as Record<string, unknown>
+        for (const name of Object.keys(record)) {
+          if (name.toLowerCase() !== 'set-cookie') continue
+          const kept = without(record[name], cookies)
+          if (kept === undefined) delete record[name]
+          else record[name] = kept
+        }
+      }
+      const set = raw.getHeader('set-cookie')
+      if (set !== undefined) {
+        const kept = without(set, cookies)
+        if (kept === undefined) raw.removeHeader('set-cookie')
+        else raw.setHeader('set-cookie', kept)
+      }
+      forget?.().catch((error: unknown) => {
+        if (typeof error === 'object' && error !== null) unremoved.add(error)
+        report(plugin.onError, error, request)
+      })
+    }
+    checked = true
+    return writeHead.call(this, statusCode, ...rest)
+  }
+}
+
+/** A Set-Cookie header's values without `cookies` (each once); undefined when none is left. */
+function without(value: unknown, cookies: readonly string[]): string[] | undefined {
+  const kept = (Array.isArray(value) ? value : [value]).map(String)
+  for (const cookie of cookies) {
+    const at = kept.indexOf(cookie)
+    if (at !== -1) kept.splice(at, 1)
+  }
+  return kept.length > 0 ? kept : undefined
+}
+
+/** Store failures `withdrawOn5xx` reported: the default `onError` names them as such. */
+const unremoved = new WeakSet<object>()
 
 // -------------------------------------------------------------------------------------------------
 // Reporting
@@ -418,8 +520,21 @@ function saveHook(plugin: Plugin, sessions: StoredSessions<SessionData>) {
 /** `onError` as the hooks call it: Fastify hands them the `FastifyRequest` the option is typed with. */
 type ErrorReporter = Reporter<HookRequest>
 
-/** The default `onError`: a request is named by its method and its URL's path (never the query). */
-const defaultOnError: ErrorReporter = createReporter((request) => describeTarget(request.method, typeof request.url === 'string' ? request.url : '/'), 'its cookie was sent')
+/** A request as the default `onError` names it: its method and its URL's path (never the query). */
+const describeRequest = (request: HookRequest): string => describeTarget(request.method, typeof request.url === 'string' ? request.url : '/')
+
+const reportDefault: ErrorReporter = createReporter(describeRequest, 'its cookie was sent')
+
+/**
+ * The default `onError`: {@link createReporter}'s lines, and one `console.error` line for a store
+ * that failed to remove the session a request created before its reply became a 5xx (the store's
+ * error named by its code or name only: its message may hold the session's id).
+ */
+const defaultOnError: ErrorReporter = (error, request) => {
+  if (typeof error !== 'object' || error === null || !unremoved.has(error)) return reportDefault(error, request)
+  const { code, name } = error as { code?: unknown; name?: unknown }
+  console.error(`frasco: the session ${describeRequest(request)} created stays in the store: its reply became a 5xx and the store failed to remove it: ${String(code ?? name)}`)
+}
 
 // -------------------------------------------------------------------------------------------------
 // Options and registration
@@ -468,29 +583,43 @@ function isManager(value: unknown): value is Sessions<SessionData> | StoredSessi
 
 /** The manager registered in each Fastify context (a scope is an object whose prototype is its parent's). */
 const registered = new WeakMap<object, object>()
-/** Per app (the root context): the manager of each cookie name. */
-const cookieNames = new WeakMap<object, Map<string, object>>()
+/** Per app (the root context): the manager of each cookie name, and the contexts the plugin is registered in. */
+const apps = new WeakMap<object, { names: Map<string, object>; contexts: object[] }>()
+
+const SIBLINGS =
+  'for a second session manager (with its own cookie name), register each manager in a scope of its own, side by side: app.register(async (scope) => { await scope.register(sessionPlugin, { sessions: adminSessions }) })'
 
 /**
- * Refuses a registration that would make two layers read and write one cookie: a second one in
- * the same context, the same manager again in a child scope, or two managers with one cookie
- * name in one app (each would delete the other's cookie as invalid).
+ * Refuses a registration that would make two layers read and write one cookie, or check one
+ * request twice: a second one in the same context, one in a scope inside (or around) a context
+ * that has it (both hooks would run on the inner scope's requests: the outer one's CSRF check
+ * against the outer session, two sessions read per request), or two managers with one cookie name
+ * in one app (each would delete the other's cookie as invalid).
  */
 function claim(context: object, sessions: Sessions<SessionData> | StoredSessions<SessionData>): void {
-  if (registered.has(context)) {
-    throw new TypeError(
-      'sessionPlugin is already registered in this context: register it once; for a second session manager (with its own cookie name), register it inside a scope: app.register(async (scope) => { await scope.register(sessionPlugin, { sessions: adminSessions }) })',
-    )
-  }
+  if (registered.has(context)) throw new TypeError(`sessionPlugin is already registered in this context: register it once; ${SIBLINGS}`)
   let root = context
   for (let parent = Object.getPrototypeOf(context) as object | null; parent !== null && parent !== Object.prototype; parent = Object.getPrototypeOf(parent) as object | null) {
-    if (registered.get(parent) === sessions) {
+    const owner = registered.get(parent)
+    if (owner === sessions) {
       throw new TypeError('sessionPlugin is already registered with this session manager in a parent context: request.session is already there in this scope; register it once')
+    }
+    if (owner !== undefined) {
+      throw new TypeError(
+        `sessionPlugin is already registered in a parent context: its hooks run on this scope's requests too (its CSRF check against its own session), so a scope cannot have a session manager of its own inside one that has one; ${SIBLINGS}`,
+      )
     }
     root = parent
   }
-  let names = cookieNames.get(root)
-  if (names === undefined) cookieNames.set(root, (names = new Map()))
+  let app = apps.get(root)
+  if (app === undefined) apps.set(root, (app = { names: new Map(), contexts: [] }))
+  // A scope made before the parent registered the plugin gets the parent's hooks all the same.
+  if (app.contexts.some((inner) => Object.prototype.isPrototypeOf.call(context, inner))) {
+    throw new TypeError(
+      `sessionPlugin is already registered in a scope inside this context: this registration's hooks would run on that scope's requests too (its CSRF check against this session), so a context cannot have a session manager around a scope that has one; ${SIBLINGS}`,
+    )
+  }
+  const names = app.names
   const owner = names.get(sessions.cookieName)
   if (owner !== undefined && owner !== sessions) {
     throw new TypeError(
@@ -498,6 +627,7 @@ function claim(context: object, sessions: Sessions<SessionData> | StoredSessions
     )
   }
   names.set(sessions.cookieName, sessions)
+  app.contexts.push(context)
   registered.set(context, sessions)
 }
 
@@ -528,6 +658,7 @@ async function frasco(instance: unknown, options: unknown): Promise<void> {
   else if (csrf !== undefined) host.addHook('onRequest', screenHook(plugin, csrf))
   if (csrf !== undefined) host.addHook('preHandler', tokenHook(plugin, csrf))
   host.addHook('onSend', isStoredSessions(sessions) ? saveHook(plugin, sessions) : commitHook(plugin, sessions))
+  host.addHook('onResponse', hijackedHook(plugin))
 }
 
 /**
@@ -540,18 +671,26 @@ async function frasco(instance: unknown, options: unknown): Promise<void> {
  * A cookie session is read on first use of `request.session`, from any hook or handler: a request
  * that never touches it costs no signature check and gets no `Vary: Cookie`. A store-backed one
  * (`createSessions({ store })`) is loaded in an `onRequest` hook (no store read without a session
- * cookie) and saved in `onSend`, awaited, before the reply goes out. A 5xx reply (a handler that
- * threw, or the app's own) carries no session cookie; a session that cannot be committed
- * (`CookieTooLarge`) or a failing store becomes Fastify's 500, without the session cookie.
+ * cookie) and saved in `onSend`, awaited, before the reply goes out. A 5xx reply carries no
+ * session cookie: a handler that threw, the app's own 5xx, and a reply that becomes a 5xx after
+ * the plugin's `onSend` hook (a later `onSend` hook that throws or sets a 5xx, a `Response`
+ * payload's status), whose session cookie is taken back as the headers are written; with a store,
+ * the session such a request created is removed from the store again (a change to an existing
+ * session stays saved). A session that cannot be committed (`CookieTooLarge`) or a failing store
+ * becomes Fastify's 500, without the session cookie. A reply the app takes over with
+ * `reply.hijack()` commits nothing: a change to its session is reported to `onError` as
+ * `ChangedAfterCommit`.
  * `secure` for `cookie.secure: 'auto'` is `request.protocol === 'https'`, which follows Fastify's
  * own `trustProxy` option. `request.session = null` ends the session, as `destroy()` does.
  *
  * Register it once per context; a second manager (with its own cookie name) goes in a scope of
- * its own. It decorates the context it is registered in as `fastify-plugin` would
+ * its own, beside the first one's, never inside (or around) a context that has one: the outer
+ * registration's hooks would run on the inner scope's requests too. It decorates the context it is registered in as `fastify-plugin` would
  * (`Symbol.for('skip-override')`), and is named `frasco` (`app.hasPlugin('frasco')`).
  *
  * @throws {TypeError} (from `app.register`, `app.ready()` or `app.listen()`) for invalid or
- *   unknown options, and when registered twice in one context.
+ *   unknown options, when registered twice in one context, inside or around a context that has it,
+ *   or with the cookie name of another manager of the app.
  * @example
  * ```ts
  * import Fastify from 'fastify'

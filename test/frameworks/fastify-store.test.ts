@@ -22,6 +22,7 @@ import {
   describeStoreIntegration,
   expectStoreFlow,
   get,
+  lastSave,
   login,
   replay,
   secrets,
@@ -117,6 +118,107 @@ describe('store mode through sessionPlugin on Fastify 5', () => {
     // The store works again: the next request saves as usual.
     expect(await (await jar.fetch(server.url('/count'))).text()).toBe('counted')
     expect((await get(server, jar, '/whoami')).body).toBe('1')
+  })
+
+  /** fastifyApp with /count, and an onSend hook after the plugin's that makes a reply with `x-late` a `status` (by throwing for 500). */
+  function lateApp(env: StoreEnv, status: 500 | 503, options: Omit<SessionPluginOptions, 'sessions'> = {}): FastifyInstance {
+    const app = fastifyApp(env, options)
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (request.headers['x-late'] !== '1') return payload
+      if (status === 500) throw new Error('compression failed')
+      reply.code(status)
+      return payload
+    })
+    app.get('/count', async (request, reply) => {
+      reply.header('set-cookie', 'theme=dark; Path=/')
+      const session = request.session as unknown as Session<AppData>
+      session.set('count', (session.get('count') ?? 0) + 1)
+      return 'counted'
+    })
+    return app
+  }
+
+  it.each([
+    ['an onSend hook after the plugin throws', 500],
+    ['an onSend hook after the plugin sets a 503', 503],
+  ] as const)('a reply that becomes a 5xx after the save (%s): no session cookie, and the session it created leaves the store', async (_name, status) => {
+    const env = storeEnv()
+    const server = await serve(lateApp(env, status))
+
+    // Without the late failure: saved and sent, what the 5xx must take back.
+    const ok = await fetch(server.url('/count'))
+    expect(ok.headers.getSetCookie().map((cookie) => cookie.split('=', 1)[0])).toEqual(['theme', 'session'])
+    expect(await env.stored(lastSave(env).id)).toEqual({ count: 1 })
+
+    const failed = await fetch(server.url('/count'), { headers: { 'x-late': '1' } })
+    expect(failed.status).toBe(status)
+    expect(failed.headers.getSetCookie().map((cookie) => cookie.split('=', 1)[0])).toEqual(['theme'])
+    const { id, create } = lastSave(env)
+    expect(create).toBe(true)
+    await vi.waitFor(() => expect(env.spies.destroy).toHaveBeenCalledWith(id))
+    expect(await env.stored(id)).toBeUndefined()
+    expect(env.errors.map((error) => (error as Error).message)).toEqual(status === 500 ? ['compression failed'] : [])
+  })
+
+  it('a late 5xx on a session loaded from its cookie: no cookie, the id stays (the client still holds it)', async () => {
+    const env = storeEnv()
+    const server = await serve(lateApp(env, 503))
+    const jar = new CookieJar(env.clock.now)
+    await jar.fetch(server.url('/count'))
+    const id = lastSave(env).id
+    const cookie = jar.get('session')
+    const failed = await jar.fetch(server.url('/count'), { headers: { 'x-late': '1' } })
+    expect(failed.status).toBe(503)
+    expect(failed.headers.getSetCookie().map((set) => set.split('=', 1)[0])).toEqual(['theme'])
+    expect(jar.get('session')).toBe(cookie)
+    expect(env.spies.destroy).not.toHaveBeenCalled()
+    expect(await env.stored(id)).toEqual({ count: 2 }) // saved before the reply became a 503
+  })
+
+  it('a store that fails to remove the session a late 5xx created: onError hears the store error; the default onError says so without the message', async () => {
+    const env = storeEnv()
+    const server = await serve(lateApp(env, 503))
+    env.spies.destroy.mockRejectedValueOnce(new Error('store down (HDEL s:secret-id)'))
+    expect((await fetch(server.url('/count'), { headers: { 'x-late': '1' } })).status).toBe(503)
+    await vi.waitFor(() => expect(env.errors).toHaveLength(1))
+    expect((env.errors[0] as Error).message).toBe('store down (HDEL s:secret-id)')
+
+    const quiet = storeEnv()
+    const app = Fastify()
+    app.register(sessionPlugin, { sessions: quiet.sessions })
+    app.addHook('onSend', async (_request, reply, payload) => {
+      reply.code(503)
+      return payload
+    })
+    app.get('/count', async (request) => {
+      ;(request.session as unknown as Session<AppData>).set('count', 1)
+      return 'counted'
+    })
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      quiet.spies.destroy.mockRejectedValueOnce(Object.assign(new Error('store down (HDEL s:secret-id)'), { code: 'ECONNRESET' }))
+      expect((await fetch((await serve(app)).url('/count?token=1'))).status).toBe(503)
+      await vi.waitFor(() => expect(logged).toHaveBeenCalledTimes(1))
+      expect(logged.mock.calls[0]).toEqual(['frasco: the session GET /count created stays in the store: its reply became a 5xx and the store failed to remove it: ECONNRESET'])
+    } finally {
+      logged.mockRestore()
+    }
+  })
+
+  it('a hijacked reply (reply.hijack()) whose session changed: nothing saved, ChangedAfterCommit reported', async () => {
+    const env = storeEnv()
+    const app = fastifyApp(env)
+    app.get('/raw', async (request, reply) => {
+      ;(request.session as unknown as Session<AppData>).set('count', 1)
+      reply.hijack()
+      reply.raw.writeHead(200, { 'content-type': 'text/plain' })
+      reply.raw.end('raw')
+    })
+    const response = await fetch((await serve(app)).url('/raw'))
+    expect(await response.text()).toBe('raw')
+    await vi.waitFor(() => expect(env.errors).toHaveLength(1))
+    expect((env.errors[0] as { code?: string }).code).toBe('ERR_SESSION_CHANGED_AFTER_COMMIT')
+    expect(env.spies.save).not.toHaveBeenCalled()
   })
 
   it('request.session in a hook that runs before the plugin loaded it: a TypeError that says where to read it', async () => {

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
+import { Readable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest'
@@ -203,30 +204,87 @@ describe('Fastify 5 with sessionPlugin', () => {
     expect(setCookies(big).map((cookie) => cookie.name)).not.toContain('session')
   })
 
-  it('commits once when a later onSend hook fails and Fastify sends the error reply through onSend again', async () => {
+  // [case, what makes the reply a 5xx after the plugin's onSend hook committed it as a 200, the status]
+  const LATE_5XX: Array<[string, (app: FastifyInstance) => void, number]> = [
+    [
+      'an onSend hook registered after the plugin throws (Fastify sends its error reply through onSend again)',
+      (app) => {
+        app.addHook('onSend', async (request, _reply, payload) => {
+          if (request.headers['x-late'] === '1') throw new Error('compression failed')
+          return payload
+        })
+      },
+      500,
+    ],
+    [
+      'an onSend hook registered after the plugin sets a 503',
+      (app) => {
+        app.addHook('onSend', async (request, reply, payload) => {
+          if (request.headers['x-late'] === '1') reply.code(503)
+          return payload
+        })
+      },
+      503,
+    ],
+    [
+      'an onSend hook registered after the plugin sets a 500 on a stream payload (headers set on reply.raw, written implicitly)',
+      (app) => {
+        app.addHook('onSend', async (request, reply, payload) => {
+          if (request.headers['x-late'] !== '1') return payload
+          reply.code(500)
+          return Readable.from(['streamed'])
+        })
+      },
+      500,
+    ],
+    [
+      "the handler's payload is a Response whose 502 Fastify applies after the onSend hooks",
+      (app) => {
+        app.addHook('preHandler', async (request, reply) => {
+          if (request.headers['x-late'] === '1') return reply.send(new Response('bad gateway', { status: 502 }))
+        })
+      },
+      502,
+    ],
+  ]
+
+  it.each(LATE_5XX)("no session cookie on a reply that becomes a 5xx after the commit: %s; the app's own cookie still goes", async (_name, late, status) => {
     const sessions = createSessions<LoginData>({ secrets })
     const app = createApp(sessions)
-    const errors: unknown[] = []
-    app.addHook('onSend', async (request, _reply, payload) => {
-      if (request.url === '/late' && errors.length === 0) throw new Error('late failure')
+    app.addHook('onRequest', async (request, reply) => {
+      request.session.username = 'set before the reply failed' // read and changed before the route
+      reply.header('set-cookie', 'theme=dark; Path=/')
+    })
+    late(app)
+    app.setErrorHandler(async (_error, _request, reply) => reply.code(500).send('error page'))
+    app.get('/late', async () => 'ok')
+    const origin = await listen(app)
+
+    // Without the late failure, the same request commits: what the 5xx must take back.
+    const ok = await fetch(`${origin}/late`)
+    expect(ok.status).toBe(200)
+    expect(setCookies(ok).map((cookie) => cookie.name)).toEqual(['theme', 'session'])
+
+    const failed = await fetch(`${origin}/late`, { headers: { 'x-late': '1' } })
+    expect(failed.status).toBe(status)
+    await failed.text()
+    expect(setCookies(failed).map((cookie) => cookie.name)).toEqual(['theme'])
+  })
+
+  it('a reply a later onSend hook turns into a 4xx keeps the session cookie: only a 5xx takes it back', async () => {
+    const sessions = createSessions<LoginData>({ secrets })
+    const app = createApp(sessions)
+    app.addHook('onSend', async (_request, reply, payload) => {
+      reply.code(429)
       return payload
     })
-    app.setErrorHandler(async (error, _request, reply) => {
-      errors.push(error)
-      return reply.code(500).send('handled')
-    })
-    app.get('/late', async (request) => {
+    app.get('/limited', async (request) => {
       request.session.username = 'admin'
       return 'ok'
     })
-    const origin = await listen(app)
-    const response = await fetch(`${origin}/late`)
-    expect(response.status).toBe(500)
-    expect(await response.text()).toBe('handled')
-    expect(errors).toHaveLength(1)
-    // Committed while the reply was a 200, before the failing hook: once, not again for the 500.
+    const response = await fetch(`${await listen(app)}/limited`)
+    expect(response.status).toBe(429)
     expect(setCookies(response).map((cookie) => cookie.name)).toEqual(['session'])
-    expect(varyOf(response)).toEqual(['cookie'])
   })
 
   it("keeps a Set-Cookie the app put on reply.raw, which Fastify's writeHead would otherwise replace", async () => {
@@ -475,6 +533,29 @@ describe('Fastify 5 with sessionPlugin', () => {
       expect(errors[0]?.[0]).toBeInstanceOf(ChangedAfterCommit)
     })
 
+    it('a change to the session of a hijacked reply (reply.hijack(), then reply.raw written by the app) is reported as ChangedAfterCommit', async () => {
+      const errors: Array<[unknown, string]> = []
+      const sessions = createSessions<LoginData>({ secrets })
+      const app = pluginApp({ sessions, onError: (error, request) => errors.push([error, request.url]) })
+      app.get<{ Querystring: { change?: string } }>('/raw', async (request, reply) => {
+        if (request.query.change === '1') request.session.username = 'ada'
+        else void request.session.username // read, not changed: nothing lost
+        reply.hijack()
+        reply.raw.writeHead(200, { 'content-type': 'text/plain' })
+        reply.raw.end('raw')
+      })
+      const origin = await listen(app)
+
+      const unchanged = await fetch(`${origin}/raw`)
+      expect(await unchanged.text()).toBe('raw')
+      const changed = await fetch(`${origin}/raw?change=1`)
+      expect(await changed.text()).toBe('raw')
+      expect(changed.headers.getSetCookie()).toEqual([]) // Fastify's onSend never ran: the change is lost
+      await vi.waitFor(() => expect(errors).toHaveLength(1))
+      expect(errors[0]?.[0]).toBeInstanceOf(ChangedAfterCommit)
+      expect(errors[0]?.[1]).toBe('/raw?change=1')
+    })
+
     it('a late change with the default onError: one console.error line, no session value', async () => {
       const error = vi.spyOn(console, 'error').mockImplementation(() => {})
       const app = pluginApp({ sessions: createSessions<LoginData>({ secrets }) })
@@ -618,24 +699,29 @@ describe('Fastify 5 with sessionPlugin', () => {
       expect(shop.verify(jar.get('session') as string)).toMatchObject({ ok: true, value: { username: 'ada' } })
     })
 
-    it('a scope with its own manager inside an app with one: request.session is the scope\'s there, the root\'s elsewhere', async () => {
+    it("refuses a scope with its own manager inside (or around) a context that has one: the outer hooks would check the inner scope's requests against the outer session", async () => {
       const site = createSessions<LoginData>({ secrets })
       const admin = createSessions<LoginData>({ secrets, cookie: { name: 'admin_session' } })
-      const app = Fastify()
-      app.register(sessionPlugin, { sessions: site })
-      sessionRoutes(app, '')
-      app.register(async (scope) => {
+      const inside = Fastify()
+      inside.register(sessionPlugin, { sessions: site, csrf: true })
+      inside.register(async (scope) => {
+        await scope.register(sessionPlugin, { sessions: admin, csrf: true })
+        scope.get('/admin/form', async (request) => csrfToken(request.session))
+      })
+      const nested = await readyError(inside)
+      expect(nested).toBeInstanceOf(TypeError)
+      expect(nested.message).toMatch(/^sessionPlugin is already registered in a parent context: its hooks run on this scope's requests too .*register each manager in a scope of its own, side by side/)
+
+      // The scope registered first: the root's hooks, registered after it, still run on its requests.
+      const around = Fastify()
+      around.register(async (scope) => {
         await scope.register(sessionPlugin, { sessions: admin })
         sessionRoutes(scope, '/admin')
       })
-      const origin = await listen(app)
-      const jar = new CookieJar()
-      await jar.fetch(`${origin}/login/ada`)
-      const adminLogin = await jar.fetch(`${origin}/admin/login/root`)
-      expect(setCookies(adminLogin).map((cookie) => cookie.name)).toEqual(['admin_session'])
-      expect(varyOf(adminLogin)).toEqual(['cookie'])
-      expect(await (await jar.fetch(`${origin}/whoami`)).text()).toBe('ada')
-      expect(await (await jar.fetch(`${origin}/admin/whoami`)).text()).toBe('root')
+      around.register(sessionPlugin, { sessions: site })
+      const outer = await readyError(around)
+      expect(outer).toBeInstanceOf(TypeError)
+      expect(outer.message).toMatch(/^sessionPlugin is already registered in a scope inside this context: .*register each manager in a scope of its own, side by side/)
     })
 
     it('refuses a second registration in one context, the same manager again in a child scope, and two managers with one cookie name', async () => {
@@ -645,7 +731,7 @@ describe('Fastify 5 with sessionPlugin', () => {
       twice.register(sessionPlugin, { sessions: createSessions<LoginData>({ secrets, cookie: { name: 'other' } }) })
       const first = await readyError(twice)
       expect(first).toBeInstanceOf(TypeError)
-      expect(first.message).toMatch(/^sessionPlugin is already registered in this context: register it once; for a second session manager \(with its own cookie name\), register it inside a scope/)
+      expect(first.message).toMatch(/^sessionPlugin is already registered in this context: register it once; for a second session manager \(with its own cookie name\), register each manager in a scope of its own/)
 
       const again = Fastify()
       again.register(sessionPlugin, { sessions })

@@ -1,7 +1,8 @@
 import { Buffer } from 'node:buffer'
-import { randomBytes } from 'node:crypto'
-import { describe, expect, it } from 'vitest'
+import { hkdfSync, randomBytes } from 'node:crypto'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createKeyring, deriveKeyId, deriveSubkey, isKeyring, secretsFromEnv } from '../src/keyring.js'
+import vectors from './vectors/signer.json' with { type: 'json' }
 
 const strong = () => randomBytes(32).toString('base64url')
 
@@ -62,6 +63,46 @@ describe('createKeyring', () => {
   ])('rejects %s with a TypeError that says how to fix it', (_, input, message) => {
     expect(() => createKeyring(input as never)).toThrow(TypeError)
     expect(() => createKeyring(input as never)).toThrow(message)
+  })
+
+  // The weak-secret thresholds, at their edges: 32 bytes pass and 31 do not (counted in UTF-8
+  // bytes, not characters); 10 distinct byte values pass and 9 do not.
+  const distinct = (count: number, length = 32) => Buffer.from(Array.from({ length }, (_, i) => 0x41 + (i % count)))
+  it.each([
+    ['32 bytes', distinct(20, 32)],
+    ['32 bytes of text', distinct(20, 32).toString('latin1')],
+    ['16 characters, 32 bytes in UTF-8', 'αβγδεζηθικλμνξοπ'],
+    ['10 distinct byte values', distinct(10, 40)],
+    ['a 1-character key id', [{ id: 'a', secret: strong() }]],
+    ['a 32-character key id', [{ id: `${'Az09_-'.repeat(5)}xy`, secret: strong() }]],
+  ])('accepts %s', (_, input) => {
+    expect(createKeyring(input as never).keys).toHaveLength(1)
+  })
+
+  it.each([
+    ['31 bytes', distinct(20, 31), 'option secrets is invalid: a secret must have at least 32 bytes, this one has 31; generate one with `npx frasco keygen` (32 random bytes, base64url)'],
+    ['15 characters, 30 bytes in UTF-8', 'αβγδεζηθικλμνξο', 'option secrets is invalid: a secret must have at least 32 bytes, this one has 30; generate one with `npx frasco keygen` (32 random bytes, base64url)'],
+    ['9 distinct byte values', distinct(9, 40), 'option secrets is invalid: the secret is too repetitive to be random; generate one with `npx frasco keygen` (32 random bytes, base64url)'],
+    ['no secrets at all', undefined, 'option secrets is missing: give one secret or a list, newest first; generate one with `npx frasco keygen` (32 random bytes, base64url)'],
+    ['an empty list', [], 'option secrets is invalid: give at least one secret; generate one with `npx frasco keygen` (32 random bytes, base64url)'],
+    ['null', null, 'option secrets is invalid: a secret must be a string or a Uint8Array; generate one with `npx frasco keygen` (32 random bytes, base64url)'],
+    ['null in a list', [strong(), null], 'option secrets[1] is invalid: a secret must be a string or a Uint8Array; generate one with `npx frasco keygen` (32 random bytes, base64url)'],
+    ['an object without a secret', [{ key: strong() }], 'option secrets[0] is invalid: a secret must be a string or a Uint8Array; generate one with `npx frasco keygen` (32 random bytes, base64url)'],
+    ['an entry with an unknown key', { secret: strong(), kid: 'a' }, /^option secrets\.kid is unknown/],
+    ['a numeric key id', [{ id: 7, secret: strong() }], 'option secrets[0].id is invalid: use 1 to 32 characters from A-Z a-z 0-9 - _'],
+    ['an empty key id', { id: '', secret: strong() }, 'option secrets.id is invalid: use 1 to 32 characters from A-Z a-z 0-9 - _'],
+    ['a key id with a dot', { id: 'a.b', secret: strong() }, 'option secrets.id is invalid: use 1 to 32 characters from A-Z a-z 0-9 - _'],
+    ['a key id with a leading space', { id: ' a', secret: strong() }, 'option secrets.id is invalid: use 1 to 32 characters from A-Z a-z 0-9 - _'],
+    ['a key id with a trailing newline', { id: 'a\n', secret: strong() }, 'option secrets.id is invalid: use 1 to 32 characters from A-Z a-z 0-9 - _'],
+    ['a non-ASCII key id', { id: 'clé', secret: strong() }, 'option secrets.id is invalid: use 1 to 32 characters from A-Z a-z 0-9 - _'],
+  ])('rejects %s with the exact message', (_, input, message) => {
+    expect(() => createKeyring(input as never)).toThrow(TypeError)
+    expect(() => createKeyring(input as never)).toThrow(message)
+  })
+
+  it('names the later secret and the id in a duplicate', () => {
+    const s = strong()
+    expect(() => createKeyring([strong(), s, s])).toThrow(`option secrets[2] is invalid: key id '${deriveKeyId(s)}' is already used by an earlier secret (the same secret twice?)`)
   })
 
   it('rejects the same secret twice (same derived id)', () => {
@@ -130,7 +171,33 @@ describe('keys hide their secret', () => {
   })
 })
 
+describe('golden key ids and subkeys (independent Python reference, test/vectors/make-signer-vectors.py)', () => {
+  // The key id is HMAC-SHA256(secret, "frasco/v1/key-id")[:6] in base64url; the subkey is
+  // HKDF-SHA256(secret, salt = "", info = "frasco/v1/<use>" NUL purpose, 32 bytes).
+  const secret = vectors.secret
+
+  it('derives the key ids of the vectors', () => {
+    expect(deriveKeyId(secret)).toBe(vectors.keyId)
+    expect(deriveKeyId(Buffer.from(secret, 'utf8'))).toBe(vectors.keyId)
+    expect(createKeyring([secret, vectors.oldSecret]).keys.map((key) => key.id)).toEqual([vectors.keyId, vectors.oldKeyId])
+  })
+
+  it.each([
+    ['sign', 'test'],
+    ['sign', 'password-reset'],
+    ['encrypt', 'test'],
+    ['encrypt', 'olá'],
+  ] as const)('derives the %s subkey for purpose %s as RFC 5869 HKDF does', (use, purpose) => {
+    const expected = Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), Buffer.from(`frasco/v1/${use}\0${purpose}`, 'utf8'), 32))
+    expect(deriveSubkey(createKeyring(secret).current, use, purpose)).toEqual(expected)
+  })
+})
+
 describe('deriveSubkey', () => {
+  it('refuses a key that no keyring made, saying where keys come from', () => {
+    expect(() => deriveSubkey({ id: 'forged', index: 0 }, 'sign', 'p')).toThrow(new TypeError('key is invalid: use a key of a keyring made by createKeyring'))
+  })
+
   it('separates purposes and uses, and caches', () => {
     const secret = strong()
     const key = createKeyring(secret).current
@@ -148,6 +215,23 @@ describe('secretsFromEnv', () => {
     const [a, b] = [strong(), strong()]
     expect(secretsFromEnv('FRASCO_SECRETS', { FRASCO_SECRETS: ` ${a} , ${b},` })).toEqual([a, b])
     expect(secretsFromEnv('MY_KEYS', { MY_KEYS: a })).toEqual([a])
+  })
+
+  afterEach(() => {
+    vi.unstubAllEnvs()
+  })
+
+  it('reads FRASCO_SECRETS from process.env by default', () => {
+    const [a, b] = [strong(), strong()]
+    vi.stubEnv('FRASCO_SECRETS', `${a},${b}`)
+    expect(secretsFromEnv()).toEqual([a, b])
+    expect(secretsFromEnv('FRASCO_SECRETS')).toEqual([a, b])
+  })
+
+  it('says which variable is missing and how to make a secret', () => {
+    expect(() => secretsFromEnv('APP_SECRETS', {})).toThrow(
+      new TypeError('option secrets is invalid: environment variable APP_SECRETS is not set; generate one with `npx frasco keygen` (32 random bytes, base64url) and set APP_SECRETS'),
+    )
   })
 
   it.each([

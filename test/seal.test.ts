@@ -151,6 +151,26 @@ describe('encrypted serializer', () => {
   })
 })
 
+describe('e1 tokens cut short', () => {
+  // An e1 body is nonce (12) | ciphertext | tag (16): shorter than 28 bytes it is not even that
+  // shape (malformed); from 28 bytes on it is one GCM refuses (a signature that does not match).
+  const vector = vectors.sealed[2] as (typeof vectors.sealed)[number]
+  const reader = createSerializer({ secrets: vectors.secret, purpose: vector.purpose, encrypt: true })
+  const [, kid, body] = vector.token.split('.') as [string, string, string]
+  const bytes = Buffer.from(body, 'base64url')
+
+  it('reads the whole token', () => {
+    expect(codeOf(reader.verify(vector.token, { now: IAT_MS }))).toBe('ok')
+  })
+
+  it('refuses every shorter body: malformed below nonce and tag, unauthentic from there on', () => {
+    for (let end = 0; end < bytes.length; end++) {
+      const result = reader.verify(`e1.${kid}.${bytes.subarray(0, end).toString('base64url')}`, { now: IAT_MS })
+      expect(codeOf(result), `${end} bytes`).toBe(end < NONCE_BYTES + 16 ? 'ERR_SESSION_MALFORMED' : 'ERR_SESSION_SIGNATURE_INVALID')
+    }
+  })
+})
+
 describe('nonce pool', () => {
   it('never hands out the same nonce twice over a large sample', () => {
     const next = createNoncePool(64)
@@ -162,6 +182,40 @@ describe('nonce pool', () => {
       seen.add(target.toString('latin1'))
     }
     expect(seen.size).toBe(N)
+  })
+
+  // A pool starts empty and fills on its first call: a first nonce that were left unfilled would
+  // be all zeros, the same in every process.
+  it.each([1, 2, 256])('a pool of %i hands out a random nonce from its first call on', (size) => {
+    const next = createNoncePool(size)
+    const zeros = Buffer.alloc(NONCE_BYTES)
+    const drawn: string[] = []
+    for (let i = 0; i < 2 * size + 1; i++) {
+      const target = Buffer.alloc(NONCE_BYTES)
+      next(target, 0)
+      expect(target.equals(zeros), `nonce ${i}`).toBe(false)
+      drawn.push(target.toString('hex'))
+    }
+    expect(new Set(drawn).size).toBe(drawn.length)
+  })
+
+  it('writes the nonce at the offset it is given and nowhere else', () => {
+    const target = Buffer.alloc(NONCE_BYTES + 8, 0xee)
+    createNoncePool()(target, 4)
+    expect(target.subarray(0, 4)).toEqual(Buffer.alloc(4, 0xee))
+    expect(target.subarray(4 + NONCE_BYTES)).toEqual(Buffer.alloc(4, 0xee))
+    expect(target.subarray(4, 4 + NONCE_BYTES).equals(Buffer.alloc(NONCE_BYTES, 0xee))).toBe(false)
+  })
+
+  it.each([
+    ['e1 (a SealedCore with its own pool)', () => {
+      const core = new SealedCore(createKeyring(strong()), { purpose: 'n', clockTolerance: 60, maxTokenLength: 65_536 })
+      return core.seal(0, 1, undefined, 'x')
+    }, NONCE_BYTES],
+    ['x1 (a fresh encrypted serializer)', () => createSerializer({ secrets: strong(), purpose: 'n', encrypt: true }).sign({}), 24],
+  ])('the first token of %s carries a random nonce, both halves of it', (_, first, length) => {
+    const nonce = Buffer.from(first().split('.')[2] as string, 'base64url').subarray(0, length)
+    for (let at = 0; at < length; at += NONCE_BYTES) expect(nonce.subarray(at, at + NONCE_BYTES).equals(Buffer.alloc(NONCE_BYTES)), `bytes ${at}+`).toBe(false)
   })
 
   it('draws distinct nonces in sealed tokens', () => {

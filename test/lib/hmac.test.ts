@@ -34,6 +34,14 @@ describe('HmacSha256', () => {
       )
     })
 
+    // RFC 2104 §2: a key longer than the 64-byte block is hashed first; one of exactly 64 bytes
+    // is used as it is. Random key lengths rarely land on the boundary, so it is listed.
+    it.each([0, 1, 32, 63, 64, 65, 128, 131])('a key of %i bytes gives the HMAC createHmac gives', (length) => {
+      const key = Buffer.from(Array.from({ length }, (_, i) => (i * 37 + 11) & 0xff))
+      const mac = new HmacSha256(key, { useOneShot })
+      for (const message of ['', 'message', Buffer.from([0, 255, 128])]) expect(mac.digest(message)).toBe(reference(key, message))
+    })
+
     it('grows for long messages and keeps the key block when it does', () => {
       const key = Buffer.from('a key of 32 bytes, give or take.')
       const mac = new HmacSha256(key, { useOneShot })

@@ -16,6 +16,7 @@ export const NOT_MUTATION_TESTS = [
   'test/package.test.ts',
   'test/layout.test.ts',
   'test/globals.test.ts',
+  'test/frameworks/*-types.test.ts',
   'test/docs/**',
   'test/examples/**',
   'test/next/**',

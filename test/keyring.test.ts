@@ -25,6 +25,12 @@ describe('createKeyring', () => {
     expect(ring.get('2026-10')?.index).toBe(1)
   })
 
+  it.each([42, undefined, { secret: 'x'.repeat(32) }])('deriveKeyId refuses %o, naming its argument', (input) => {
+    expect(() => deriveKeyId(input as never)).toThrow(
+      new TypeError('option secret is invalid: a secret must be a string or a Uint8Array; generate one with `npx frasco keygen` (32 random bytes, base64url)'),
+    )
+  })
+
   it('derives stable 8-character key ids from the secret', () => {
     const secret = strong()
     expect(deriveKeyId(secret)).toMatch(/^[A-Za-z0-9_-]{8}$/)

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer'
 import { createHmac } from 'node:crypto'
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { HAS_ONE_SHOT_HASH, HmacSha256 } from '../../src/lib/hmac.js'
 import rfc4231 from '../vectors/rfc4231.json' with { type: 'json' }
 
@@ -59,5 +59,41 @@ describe('HmacSha256', () => {
       expect(mac.digest('message')).toBe(before)
       expect(before).toBe(reference(Buffer.alloc(32, 7), 'message'))
     })
+  })
+})
+
+describe('key blocks in memory', () => {
+  // K' ⊕ ipad heads the buffer the inner hash reads. Buffers come and go as messages grow (one
+  // kept up to SCRATCH_LIMIT, one per call beyond it); whichever the HMAC uses, the key block may
+  // be in one of them only, never left behind in a buffer it has dropped.
+  it('is held by one buffer at a time, however long the messages', async () => {
+    const read = new Map<ArrayBufferLike, Buffer>()
+    vi.resetModules()
+    vi.doMock('node:crypto', async (importOriginal) => {
+      const actual = await importOriginal<typeof import('node:crypto')>()
+      const oneShot = actual.hash as (algorithm: string, data: Buffer, encoding: 'latin1' | 'base64url') => string
+      const hash = (algorithm: string, data: Buffer, encoding: 'latin1' | 'base64url'): string => {
+        read.set(data.buffer, Buffer.from(data.buffer, data.byteOffset, 64))
+        return oneShot(algorithm, data, encoding)
+      }
+      return { ...actual, hash: hash as typeof actual.hash }
+    })
+    try {
+      const { HmacSha256: Fresh } = await import('../../src/lib/hmac.js')
+      const key = Buffer.from('a key of 32 bytes, give or take.')
+      const ipadBlock = Buffer.alloc(64, 0x36)
+      for (let i = 0; i < key.length; i++) ipadBlock[i] = (key[i] as number) ^ 0x36
+      const mac = new Fresh(key, { useOneShot: true })
+      for (const length of [1, 400, 1000, 30_000, 5, 100_000, 2000]) {
+        const message = 'é'.repeat(length)
+        expect(mac.digest(message)).toBe(reference(key, message))
+        const holding = [...read.values()].filter((block) => block.equals(ipadBlock))
+        expect(holding.length, `after a message of ${length} characters`).toBe(1)
+      }
+      expect(read.size).toBeGreaterThan(3)
+    } finally {
+      vi.doUnmock('node:crypto')
+      vi.resetModules()
+    }
   })
 })

@@ -81,6 +81,75 @@ describe('an authentic token whose body is not one Frasco writes', () => {
   })
 })
 
+describe('tokens that are not f1 tokens of this keyring', () => {
+  const signer = createSigner({ secrets: secret, purpose: PURPOSE })
+  const serializer = createSerializer({ secrets: secret, purpose: PURPOSE })
+  const kid = deriveKeyId(secret)
+  const [, , validBody, validTag] = signer.sign('x', { now: NOW_MS }).split('.') as [string, string, string, string]
+  const fields = { code: 'ERR_SESSION_MALFORMED', message: 'token does not have 4 fields' }
+
+  it.each<[string, unknown, unknown]>([
+    ['a number', 42, { code: 'ERR_SESSION_MALFORMED', message: 'token is not a string' }],
+    ['undefined', undefined, { code: 'ERR_SESSION_MALFORMED', message: 'token is not a string' }],
+    ['text without a dot', 'f1', { code: 'ERR_SESSION_MALFORMED', message: 'token has no version field' }],
+    ['another version', `f2.${kid}.${validBody}.${validTag}`, { code: 'ERR_SESSION_UNSUPPORTED_VERSION', message: 'token is not a f1 token' }],
+    ['a version with a suffix', `f11.${kid}.${validBody}.${validTag}`, { code: 'ERR_SESSION_UNSUPPORTED_VERSION', message: 'token is not a f1 token' }],
+    ['three fields of this key', `f1.${kid}.${validTag}`, fields],
+    ['two fields of this key', `f1.${kid}`, fields],
+    ['five fields of this key', `f1.${kid}.${validBody}.${validTag}.${validTag}`, fields],
+    ['a key id no key has', `f1.nobody.${validBody}.${validTag}`, { code: 'ERR_SESSION_UNKNOWN_KEY', message: 'token was signed with a key that is not in the keyring' }],
+    ['a tag one character short', `f1.${kid}.${validBody}.${validTag.slice(1)}`, { code: 'ERR_SESSION_SIGNATURE_INVALID', message: 'signature does not match' }],
+  ])('%s: the code and the reason', (_, token, expected) => {
+    expect(outcome(signer.verify(token as string, { now: NOW_MS }))).toEqual(expected)
+    expect(outcome(serializer.verify(token as string, { now: NOW_MS }))).toEqual(expected)
+  })
+
+  it('reads a token exactly maxTokenLength characters long, and refuses one character more', () => {
+    const token = signer.sign('x'.repeat(100), { now: NOW_MS })
+    const exact = createSigner({ secrets: secret, purpose: PURPOSE, maxTokenLength: token.length })
+    expect(outcome(exact.verify(token, { now: NOW_MS }))).toEqual({ ok: true, value: 'x'.repeat(100) })
+    const shorter = createSigner({ secrets: secret, purpose: PURPOSE, maxTokenLength: token.length - 1 })
+    expect(outcome(shorter.verify(token, { now: NOW_MS }))).toEqual({
+      code: 'ERR_SESSION_PAYLOAD_TOO_LARGE',
+      message: `payload of ${token.length} bytes exceeds the limit of ${token.length - 1}`,
+    })
+  })
+})
+
+describe('token factory options, at their edges', () => {
+  const create = (extra: object) => createSerializer({ secrets: secret, purpose: PURPOSE, ...extra })
+
+  it.each<[string, number]>([
+    ['maxTokenLength', 64],
+    ['maxBytes', 1],
+    ['maxBytes', 2 ** 31 - 1],
+  ])('takes %s: %i', (name, value) => {
+    expect(() => create({ [name]: value })).not.toThrow()
+  })
+
+  it.each<[string, number, string]>([
+    ['maxTokenLength', 63, 'option maxTokenLength is invalid: give a whole number of characters, at least 64'],
+    ['maxTokenLength', 64.5, 'option maxTokenLength is invalid: give a whole number of characters, at least 64'],
+    ['maxBytes', 0, 'option maxBytes is invalid: give a positive whole number of bytes'],
+    ['maxBytes', 2 ** 31, 'option maxBytes is invalid: give a positive whole number of bytes'],
+    ['maxBytes', 1.5, 'option maxBytes is invalid: give a positive whole number of bytes'],
+  ])('refuses %s: %d', (name, value, message) => {
+    expect(() => create({ [name]: value })).toThrow(new TypeError(message))
+  })
+
+  // Short values skip the encoder's size check on their way to the token; that shortcut must not
+  // skip maxBytes when compression is off.
+  it.each<[string, object]>([
+    ['compression off', { compress: false }],
+    ['a compression threshold above maxBytes', { compress: { threshold: 1000 } }],
+    ['encrypted', { encrypt: true }],
+  ])('refuses to write a value over maxBytes, %s', (_, extra) => {
+    const serializer = create({ maxBytes: 20, ...extra })
+    expect(serializer.sign({ a: 'x'.repeat(10) })).toMatch(/^[fx]1\./)
+    expect(() => serializer.sign({ a: 'x'.repeat(20) })).toThrow('value of 28 bytes (as JSON) exceeds maxBytes (20), the most a reader accepts')
+  })
+})
+
 describe('times, at the edges, with a clock tolerance of 5 s', () => {
   const tolerance = 5
   const signer = createSigner({ secrets: secret, purpose: PURPOSE, clockTolerance: tolerance })
@@ -132,6 +201,13 @@ describe('times, at the edges, with a clock tolerance of 5 s', () => {
 
 describe('the instant of a call', () => {
   const INVALID = 'option now is invalid: give a Date or a number of milliseconds since the epoch'
+
+  it('is the current second when no time is given', () => {
+    const before = Math.floor(Date.now() / 1000)
+    const seconds = toSeconds(undefined)
+    expect(seconds).toBeGreaterThanOrEqual(before)
+    expect(seconds).toBeLessThanOrEqual(Math.floor(Date.now() / 1000))
+  })
 
   it.each([
     ['0 (the epoch)', 0, 0],

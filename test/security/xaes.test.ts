@@ -58,8 +58,13 @@ describe('XAES-256-GCM (C2SP test vectors)', () => {
     expect(hash.digest('hex')).toBe(vectors.accumulated['10000'])
   })
 
-  it('refuses a key that is not 32 bytes', () => {
-    expect(() => new XaesKey(Buffer.alloc(16))).toThrow(RangeError)
+  it.each([16, 31, 33, 64])('refuses a key of %i bytes, saying how long it must be', (length) => {
+    expect(() => new XaesKey(Buffer.alloc(length, 1))).toThrow(new RangeError('XAES-256-GCM key is invalid: give 32 bytes'))
+  })
+
+  it.each([0, 1, 15, 16])('does not open %i bytes: shorter than a tag, or a tag over nothing that does not match', (length) => {
+    const key = new XaesKey(hex(vectors.c2sp[0]!.key))
+    expect(key.open(Buffer.alloc(XAES_NONCE_BYTES), Buffer.alloc(length, 7), Buffer.alloc(0))).toBeUndefined()
   })
 })
 
@@ -175,8 +180,12 @@ describe('x1 tokens are rejected when altered or out of context', () => {
     for (let end = 0; end < token.length; end++) expect(sealed.verify(token.slice(0, end), { now: IAT_MS }).ok).toBe(false)
     for (let end = 0; end < bytes.length; end++) {
       const cut = `x1.${kid}.${bytes.subarray(0, end).toString('base64url')}`
-      const code = codeOf(sealed.verify(cut, { now: IAT_MS }))
-      expect(code).toBe(end < XAES_NONCE_BYTES + 16 ? 'ERR_SESSION_MALFORMED' : 'ERR_SESSION_SIGNATURE_INVALID')
+      const result = sealed.verify(cut, { now: IAT_MS })
+      expect(result.ok ? 'ok' : { code: result.error.code, message: result.error.message }, `${end} bytes`).toEqual(
+        end < XAES_NONCE_BYTES + 16
+          ? { code: 'ERR_SESSION_MALFORMED', message: 'token body is not valid' }
+          : { code: 'ERR_SESSION_SIGNATURE_INVALID', message: 'authentication tag does not match' },
+      )
     }
     expect(sealed.verify(token + 'A', { now: IAT_MS }).ok).toBe(false)
     expect(sealed.verify(`x1.${kid}.${Buffer.concat([bytes, Buffer.of(0)]).toString('base64url')}`, { now: IAT_MS }).ok).toBe(false)
@@ -220,6 +229,10 @@ describe('x1 tokens are rejected when altered or out of context', () => {
     expect(a.verify(fromA).ok).toBe(true)
     expect(b.verify(fromA)).toMatchObject({ ok: false, error: { code: 'ERR_SESSION_SIGNATURE_INVALID' } })
     expect(b.read(`b=${fromA}`).get('user')).toBeUndefined()
+  })
+
+  it.each([undefined, null, 42, {}, ['x1'], new String(token)])('refuses %o, which is not a token at all, without throwing', (input) => {
+    expect(sealed.verify(input as never)).toMatchObject({ ok: false, error: { code: 'ERR_SESSION_MALFORMED', message: 'token is not a string' } })
   })
 
   it('never verifies as f1, nor f1 as x1', () => {

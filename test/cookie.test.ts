@@ -213,6 +213,16 @@ describe('getCookie', () => {
     ['b=xa; a=2', 'a', '2'],
     ['b=x; a=2', 'x; a', undefined],
     ['x=1; \ta=2; a=3', 'a', '2'],
+    // The name inside another pair's name or value: the fast path must not take it for a pair of
+    // its own (it needs "; " right before the name, or the header's start).
+    ['a=1;Xsession=evil', 'session', undefined],
+    ['a=1;Xsession=evil; session=good', 'session', 'good'],
+    ['a=1, session=evil', 'session', undefined],
+    ['a=1,;session=ok', 'session', 'ok'],
+    ['a=1 ;session=ok', 'session', 'ok'],
+    ['xsession=evil', 'session', undefined],
+    ['a=session=evil; session=good', 'session', 'good'],
+    ['session ; session=good', 'session', 'good'],
   ])('getCookie(%o, %o) is %o', (header, name, expected) => {
     expect(getCookie(header, name)).toBe(expected)
     expect(getCookie(header, name)).toBe(parseCookie(header)[name])

@@ -87,6 +87,16 @@ describe('encodeFlaskJson / decodeFlaskJson', () => {
     expect(specOf(decoded)).toEqual(specOf(value))
   })
 
+  // Every month and every weekday, against ECMA-262's own IMF-fixdate (Date#toUTCString), which is
+  // what werkzeug's http_date writes for years 1000 to 9999.
+  const everyMonth = Array.from({ length: 12 }, (_, month) => new Date(Date.UTC(2026, month, 1 + 2 * month, month, 7 + month, 59 - month)))
+  const everyDay = Array.from({ length: 7 }, (_, day) => new Date(Date.UTC(2027, 8, 5 + day, 23, 59, 58)))
+  it.each([...everyMonth, ...everyDay].map((date) => [date.toUTCString(), date] as const))('writes and reads %s', (text, date) => {
+    const json = `{"d":{" d":"${text}"}}`
+    expect(encodeFlaskJson({ d: date })).toBe(json)
+    expect(decodeFlaskJson(json)).toEqual({ d: date })
+  })
+
   it('marks decoded tuples, so they are written back as tuples', () => {
     const value = decodeFlaskJson('{"f":[{" t":["message","Hi"]}],"l":["message","Hi"]}') as Record<string, unknown[]>
     expect(isTuple(value.f?.[0])).toBe(true)
@@ -111,6 +121,14 @@ describe('encodeFlaskJson / decodeFlaskJson', () => {
     ['uuid, short', '{" u":"abc"}'],
     ['uuid of a number', '{" u":5}'],
     ['date, other format', '{" d":"2024-01-01T00:00:00Z"}'],
+    ['date, text before it', '{" d":"xMon, 01 Jan 2024 00:00:00 GMT"}'],
+    ['date, text after it', '{" d":"Mon, 01 Jan 2024 00:00:00 GMTx"}'],
+    ['date, an unknown month', '{" d":"Mon, 01 Foo 2024 00:00:00 GMT"}'],
+    ['date, of a number', '{" d":1700000000}'],
+    ['uuid with text before it', '{" u":"x1b4e28ba2fa111d2883f0016d3cca427"}'],
+    ['uuid with text after it', '{" u":"1b4e28ba2fa111d2883f0016d3cca427x"}'],
+    ['uuid, 33 hex digits', '{" u":"1b4e28ba2fa111d2883f0016d3cca4270"}'],
+    ['uuid, dashed with text around it', '{" u":"{1b4e28ba-2fa1-11d2-883f-0016d3cca427}"}'],
     ['date, impossible day', '{" d":"Fri, 30 Feb 2024 00:00:00 GMT"}'],
     ['date, hour 24', '{" d":"Mon, 01 Jan 2024 24:00:00 GMT"}'],
     ['di of a string', '{" di":"x"}'],
@@ -152,6 +170,9 @@ describe('Markup, UUID, tuple', () => {
     expect(JSON.stringify({ id })).toBe('{"id":"1b4e28ba-2fa1-11d2-883f-0016d3cca427"}')
     expect(id.equals(new UUID('1B4E28BA-2FA1-11D2-883F-0016D3CCA427'))).toBe(true)
     expect(() => new UUID('1b4e28ba-2fa1-11d2-883f')).toThrow(TypeError)
+    for (const text of ['x1b4e28ba2fa111d2883f0016d3cca427', '1b4e28ba2fa111d2883f0016d3cca427x', '1b4e28ba-2fa1-11d2-883f-0016d3cca427x', 'x1b4e28ba-2fa1-11d2-883f-0016d3cca427', '1b4e28ba2fa111d2883f0016d3cca42g']) {
+      expect(() => new UUID(text), text).toThrow(new TypeError('value is invalid: give a UUID as 32 hex digits or in the 8-4-4-4-12 form'))
+    }
     expect(() => new UUID(5 as unknown as string)).toThrow(TypeError)
   })
 

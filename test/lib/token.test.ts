@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest'
 import type { SessionError } from '../../src/errors.js'
 import { deriveKeyId } from '../../src/keyring.js'
 import { FLAG_DEFLATE, FLAG_EXPIRES, FLAG_OBJECT, FLAG_PERSISTENT, MAX_SECONDS, assertPurpose, peekToken, toSeconds } from '../../src/lib/token.js'
+import { createSessions } from '../../src/sessions.js'
 import { createSerializer, createSigner, type VerifyResult } from '../../src/signer.js'
 
 const secret = randomBytes(32).toString('base64url')
@@ -231,6 +232,16 @@ describe('the instant of a call', () => {
     const signer = createSigner({ secrets: secret, purpose: PURPOSE })
     expect(() => signer.sign('x', { now: now as never })).toThrow(new TypeError(INVALID))
     expect(() => signer.verify(signer.sign('x'), { now: now as never })).toThrow(new TypeError(INVALID))
+  })
+
+  it('refuses to write a time past what a token holds, naming it, rather than wrap it around', () => {
+    // A clock at the last second a token holds: the session's expiry falls a lifetime beyond.
+    const sessions = createSessions<{ a: number }>({ secrets: secret, clock: () => MAX_SECONDS * 1000, lifetime: 60 })
+    const session = sessions.read(undefined)
+    session.set('a', 1)
+    expect(() => sessions.commit(session)).toThrow(
+      new RangeError(`time ${MAX_SECONDS + 60} is outside what a token holds: whole seconds from 0 to ${MAX_SECONDS}`),
+    )
   })
 
   it('blames a bad time from the clock on the clock option', () => {

@@ -41,13 +41,13 @@
 // server's CPU per request includes its Redis client, and Redis's own CPU is reported beside it.
 // docs/performance.md says how to read the numbers.
 
-import { execFileSync, fork, spawn } from 'node:child_process'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { once } from 'node:events'
 import { get } from 'node:http'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { median, quantile } from './lib/measure.mjs'
+import { pinCpus, startLoadGenerator } from './lib/machine.mjs'
 
 const ALL = ['node', 'express', 'fastify', 'koa', 'hono', 'store']
 const FRAMEWORK_NAMES = { node: 'node:http', express: 'Express 5', fastify: 'Fastify 5', koa: 'Koa 3', hono: 'Hono 4', store: 'Express 5 + Redis' }
@@ -77,26 +77,8 @@ function parseArgs(argv) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The machine: pinning and the load generator (as bench/http.mjs)
+// The machine: pinning and the load generator are bench/lib/machine.mjs
 
-function pinCpus() {
-  if (process.platform !== 'linux' || os.cpus().length < 2) return undefined
-  try {
-    const current = execFileSync('taskset', ['-a', '-c', '-p', String(process.pid)], { encoding: 'utf8' })
-    const previous = current.slice(current.lastIndexOf(':') + 1).trim()
-    execFileSync('taskset', ['-a', '-c', '-p', '0', String(process.pid)], { stdio: 'ignore' })
-    return { server: 0, load: 1, restore: () => execFileSync('taskset', ['-a', '-c', '-p', previous, String(process.pid)], { stdio: 'ignore' }) }
-  } catch {
-    return undefined
-  }
-}
-
-function startLoadGenerator(pinned) {
-  const script = new URL('./lib/load.mjs', import.meta.url).pathname
-  const stdio = ['ignore', 'inherit', 'inherit', 'ipc']
-  if (pinned === undefined) return fork(script, { stdio })
-  return spawn('taskset', ['-c', String(pinned.load), process.execPath, script], { stdio })
-}
 
 // ---------------------------------------------------------------------------------------------
 // Checking that a side really reads and writes its session

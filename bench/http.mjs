@@ -3,12 +3,11 @@
 // (the cookie verified and parsed with raw node:crypto). A load generator (bench/lib/load.mjs) runs
 // in a child process over loopback keep-alive connections; the sides take turns.
 
-import { execFileSync, fork, spawn } from 'node:child_process'
-import os from 'node:os'
 import { once } from 'node:events'
 import { createServer, get } from 'node:http'
 import { median } from './lib/measure.mjs'
 import { withSessions } from '../dist/adapters/node.js'
+import { pinCpus, startLoadGenerator } from './lib/machine.mjs'
 
 // The GET / branch of examples/login.ts, same behaviour: parse the URL, escape the user name,
 // write the same page. Every server runs it; only where `username` comes from differs.
@@ -30,28 +29,6 @@ function home(req, res, username) {
     return page(res, '<p>You are not logged in</p><p><a href="/login">Log in</a></p>')
   }
   return page(res, '<p>Not found</p>', 404)
-}
-
-// On Linux with 2+ CPUs, the server (this process, all its threads) is pinned to one CPU and the
-// load generator to another, so they never take turns on the same core, which otherwise makes the
-// no-session server's rate jump between two modes from one run to the next. Restored afterwards.
-function pinCpus() {
-  if (process.platform !== 'linux' || os.cpus().length < 2) return undefined
-  try {
-    const current = execFileSync('taskset', ['-a', '-c', '-p', String(process.pid)], { encoding: 'utf8' })
-    const previous = current.slice(current.lastIndexOf(':') + 1).trim()
-    execFileSync('taskset', ['-a', '-c', '-p', '0', String(process.pid)], { stdio: 'ignore' })
-    return { server: 0, load: 1, restore: () => execFileSync('taskset', ['-a', '-c', '-p', previous, String(process.pid)], { stdio: 'ignore' }) }
-  } catch {
-    return undefined
-  }
-}
-
-function startLoadGenerator(pinned) {
-  const script = new URL('./lib/load.mjs', import.meta.url).pathname
-  const stdio = ['ignore', 'inherit', 'inherit', 'ipc']
-  if (pinned === undefined) return fork(script, { stdio })
-  return spawn('taskset', ['-c', String(pinned.load), process.execPath, script], { stdio })
 }
 
 async function listen(handler) {

@@ -41,7 +41,7 @@ export default {
   incremental: true,
   incrementalFile: 'reports/stryker-incremental.json',
   // Nothing under these is read by the tests that run against mutants.
-  ignorePatterns: ['dist', 'build', '.next', '.vitest-cache', 'bench/results', '*.tgz'],
+  ignorePatterns: ['dist', 'build', '.next', '.vitest-cache', 'bench/results', '*.tgz', 'reports', '.stryker-tmp*'],
   reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },

@@ -89,6 +89,13 @@ function xorEqual(a, b) {
 
 // ---------------------------------------------------------------------------------------------
 // AES-256-GCM: token = base64url(nonce[12] | ciphertext | tag[16])
+//
+// The floor of the encrypted figures (2a–2f), both formats: encode is JSON.stringify, a pooled
+// nonce, createCipheriv with a KeyObject made once, update + final + getAuthTag, one
+// Buffer.concat and base64url; decode is base64url, a length check, createDecipheriv with the
+// tag length pinned, setAuthTag, update + final (a wrong tag is `undefined`, not a throw) and
+// JSON.parse; the round trip finds the cookie, decodes, changes one key, encodes and writes the
+// Set-Cookie. No AAD, no key ids, no times, no canonical-spelling check: what Frasco adds.
 
 /** 96-bit nonces from a buffer refilled by randomFillSync every `size` nonces. */
 export function createNoncePool(size = 256) {

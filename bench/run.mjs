@@ -2,13 +2,19 @@
 // Frasco's benchmark (issue 6): Frasco side by side with a "floor" written on raw node:crypto, in
 // one process, printing ratios to the floor. Run after `npm run build`:
 //
-//   node --expose-gc bench/run.mjs [--quick] [--skip-http] [--skip-heap] [--only=TEXT] [--no-write | --write] [--check] [--json=FILE]
+//   node --expose-gc bench/run.mjs [--quick] [--skip-http] [--skip-heap] [--skip-size] [--only=TEXT] [--clock=cpu] [--no-write | --write] [--check] [--json=FILE]
 //
 // A full run rewrites docs/performance.svg and the results block of docs/performance.md; partial
 // runs (--quick, --skip-*, --only) write nothing unless --write is given. --only=REGEXP measures
 // only the micro figures whose id matches (no HTTP, no heap): --only='^(encrypted|x1|e1)' gives
-// the encrypted ones. --check exits with status 1 when
-// a target is missed or the heap grows.
+// the encrypted ones. --clock=cpu times the micro figures' rounds in this process's CPU time
+// instead of the wall clock (steadier on a machine busy with other work). --check exits with
+// status 1 when a ratio target is missed or the heap grows.
+//
+// Size (issue 17, item 3): bench/size.mjs's measurement (esbuild, minified + gzip) of the typical
+// app's import, of 'frasco' and each subpath, beside iron-session and cookie-session, against the
+// 12 KB budget; reported, never enforced (not part of --check). esbuild and the peers live in
+// bench/peers: when they are not installed the run says how to install them and goes on.
 //
 // docs/performance.md explains the method and the figures.
 
@@ -36,7 +42,7 @@ const quick = args.has('--quick')
 const onlyArg = process.argv.find((a) => a.startsWith('--only='))
 const only = onlyArg === undefined ? undefined : new RegExp(onlyArg.slice('--only='.length))
 const picked = (c) => only === undefined || only.test(c.id)
-const partial = quick || args.has('--skip-http') || args.has('--skip-heap') || only !== undefined
+const partial = quick || args.has('--skip-http') || args.has('--skip-heap') || args.has('--skip-size') || only !== undefined
 const write = args.has('--write') || (!args.has('--no-write') && !partial)
 const jsonArg = process.argv.find((a) => a.startsWith('--json='))
 const docs = new URL('../docs/', import.meta.url)
@@ -50,6 +56,12 @@ if (typeof globalThis.gc !== 'function') {
 const settings = quick
   ? { rounds: 7, roundMs: 20, warmupMs: 150, http: { ms: 1000, rounds: 2, warmupMs: 300 }, heapTotal: 100_000 }
   : { rounds: 21, roundMs: 30, warmupMs: 400, http: { ms: 1500, rounds: 5, warmupMs: 800 }, heapTotal: 1_000_000 }
+const clockArg = process.argv.find((a) => a.startsWith('--clock='))?.slice('--clock='.length)
+if (clockArg !== undefined && clockArg !== 'cpu' && clockArg !== 'wall') {
+  console.error(`bench: --clock=${clockArg} is unknown; give --clock=cpu or --clock=wall`)
+  process.exit(2)
+}
+settings.clock = clockArg ?? 'wall'
 
 const cpus = os.cpus()
 const machine = `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${os.platform()} ${os.arch()}, Node ${process.version}`
@@ -64,7 +76,7 @@ const extras = built.extras.filter(picked)
 console.log(`payload: ${JSON.stringify(payload).length} bytes of JSON, ${JSON.stringify({ ...payload, csrf: '<32 hex>', createdAt: '<ms>' })}`)
 console.log(
   `method: per figure, ${settings.rounds} rounds of ~${settings.roundMs} ms per side after ${settings.warmupMs} ms of warm-up, ` +
-    'sides alternating (ABBA); ratio = median of the per-round ratios Frasco/floor (IQR in brackets); best rounds = fastest Frasco round / fastest floor round\n',
+    `sides alternating (ABBA), ${settings.clock === 'cpu' ? 'CPU time of this process' : 'wall clock'}; ratio = median of the per-round ratios Frasco/floor (IQR in brackets); best rounds = fastest Frasco round / fastest floor round\n`,
 )
 
 const rows = []
@@ -80,7 +92,19 @@ function print(row) {
   )
 }
 
-const numbers = { 'signed-encode': '1a', 'signed-decode': '1b', 'signed-roundtrip': '1c', 'encrypted-roundtrip': 2, 'flask-roundtrip': 3, 'keyring-16': 4 }
+const numbers = {
+  'signed-encode': '1a',
+  'signed-decode': '1b',
+  'signed-roundtrip': '1c',
+  'encrypted-encode': '2a',
+  'encrypted-decode': '2b',
+  'encrypted-roundtrip': '2c',
+  'e1-encode': '2d',
+  'e1-decode': '2e',
+  'e1-roundtrip': '2f',
+  'flask-roundtrip': 3,
+  'keyring-16': 4,
+}
 for (const c of cases) {
   const r = compare(c.frasco, c.floor, settings)
   const row = {
@@ -162,13 +186,44 @@ if (!args.has('--skip-heap') && only === undefined) {
   )
 }
 
+let size
+if (!args.has('--skip-size') && only === undefined) {
+  const { BUDGET, INSTALL_HINT, esbuildInstalled, measureSizes, sizeSummary, sizeTable } = await import('./size.mjs')
+  if (!esbuildInstalled()) {
+    console.log(`7  size: not measured, esbuild is not installed; for the size figures run ${INSTALL_HINT}`)
+  } else {
+    try {
+      const results = await measureSizes()
+      const typical = results.find((r) => r.id === 'typical')
+      size = {
+        budget: BUDGET,
+        met: typical.gzipped <= BUDGET,
+        summary: sizeSummary(results),
+        table: sizeTable(results),
+        // The largest modules of the typical app's bundle; the other entries' lists are left out.
+        results: results.map(({ modules, ...r }) => (r.id === 'typical' ? { ...r, modules: modules.slice(0, 15) } : r)),
+      }
+      console.log(`7  size: ${size.summary}`)
+      for (const r of results) console.log(`     ${(r.version === undefined ? r.label : `${r.label} ${r.version}`).padEnd(78)}${`${(r.gzipped / 1000).toFixed(1)} KB`.padStart(9)} min+gzip (${(r.minified / 1000).toFixed(1)} KB minified)`)
+    } catch (error) {
+      // Never fail the run for the size: a peer missing from bench/peers, say.
+      console.log(`7  size: not measured (${error.message}); ${INSTALL_HINT} installs what it needs`)
+    }
+  }
+}
+
 const notes = [
   `Payload: \`${JSON.stringify({ ...payload, csrf: '<32 hex>', createdAt: '<ms>' })}\` (${JSON.stringify(payload).length} bytes of JSON).`,
-  `Micro figures: ${settings.rounds} interleaved rounds of ~${settings.roundMs} ms per side; the ratio is the median of per-round ratios, IQR in brackets.`,
+  `Micro figures: ${settings.rounds} interleaved rounds of ~${settings.roundMs} ms per side${settings.clock === 'cpu' ? ', timed in CPU time (--clock=cpu)' : ''}; the ratio is the median of per-round ratios, IQR in brackets.`,
   `Figure 5: the server (this process) and the load generator (a child process, 8 keep-alive connections) share the machine's ${cpus.length} cores over loopback${http?.pinned === undefined ? '' : ` (server pinned to CPU ${http.pinned.server}, load generator to CPU ${http.pinned.load})`}; ratio = requests/s with withSessions ÷ without sessions, median over ${settings.http.rounds} rounds of ${settings.http.ms / 1000} s per side, sides rotating (min–max in brackets).` +
     (http === undefined
       ? ''
       : ` A hand-written floor session (raw node:crypto verify + JSON.parse + Vary) reaches ${http.floorRatio.toFixed(2)}× of the no-session server; withSessions reaches ${http.versusFloor.toFixed(2)}× of that floor. Server CPU per request: ${http.cpuPerRequest.plain.toFixed(1)} µs without sessions, ${http.cpuPerRequest.floor.toFixed(1)} µs with the floor, ${http.cpuPerRequest.frasco.toFixed(1)} µs with withSessions.`),
+  ...(rows.some((row) => row.id === 'e1-encode')
+    ? [
+        'Figures 2a–2c: x1 (XAES-256-GCM, what `encrypt: true` writes) through `createSerializer` and the session round trip; 2d–2f: e1 (AES-256-GCM, read but no longer written) through the old core, its round trip at the codec level (decode, change, encode) against the floor doing the same; all against one AES-256-GCM floor.',
+      ]
+    : []),
   'Figure 4 compares Frasco with itself: a 16-secret keyring against a 1-secret keyring.',
   ...context.map((c) =>
     c.note === undefined
@@ -177,9 +232,12 @@ const notes = [
   ),
 ]
 const seconds = ((Date.now() - started) / 1000).toFixed(0)
-console.log(`\n${rows.filter(verdict).length} of ${rows.length} ratio targets met${heap === undefined ? '' : `; heap ${heap.stable ? 'stable' : 'growing'}`}; ${seconds} s`)
+console.log(
+  `\n${rows.filter(verdict).length} of ${rows.length} ratio targets met${heap === undefined ? '' : `; heap ${heap.stable ? 'stable' : 'growing'}`}` +
+    `${size === undefined ? '' : `; size budget ${size.met ? 'met' : 'not met'}`}; ${seconds} s`,
+)
 
-const result = { date, machine, settings, rows, context, http, heap, notes }
+const result = { date, machine, settings, rows, context, http, heap, size, notes }
 if (jsonArg !== undefined) writeFileSync(jsonArg.slice('--json='.length), JSON.stringify(result, null, 2) + '\n')
 if (write) {
   writeFileSync(new URL('performance.svg', docs), renderSvg(rows, { title: 'Frasco vs a raw node:crypto floor', subtitle: `${date} · ${machine}` }))

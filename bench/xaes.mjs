@@ -1,44 +1,121 @@
 #!/usr/bin/env node
-// What XAES-256-GCM adds per token (docs/performance.md, "x1 against e1"): the key derivation
-// alone, and an XAES-256-GCM seal against an AES-256-GCM seal with a fixed KeyObject, 150 bytes.
-// Each figure is the fastest of 5 runs of 100,000 calls. Run after `npm run build`:
+// Where the encrypted formats' time goes beyond the AES-256-GCM floor (docs/performance.md,
+// "Encrypted encode, decode and round trip"): the whole operations (x1, e1, the floor, the signed
+// round trip for scale) and the pieces x1 adds, each timed alone, all in one process in
+// alternating rounds (the order reversing every round). Per piece: ns per call, the median round
+// and the fastest (on a busy machine the fastest is the less disturbed). Run after
+// `npx tsc -p tsconfig.build.json` (or `npm run build`):
 //
-//   node bench/xaes.mjs
+//   node --expose-gc bench/xaes.mjs [--rounds=N]      # about 40 s with the default 31 rounds
 
-import { createCipheriv, createSecretKey, randomBytes } from 'node:crypto'
-import { XaesKey } from '../dist/lib/xaes.js'
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto'
+import os from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { MAX_AGE, createGcmFloor } from './floors.mjs'
+import { cookieHeader, typicalPayload } from './cases.mjs'
 
-const key = randomBytes(32)
-const keyObject = createSecretKey(key)
+const { createKeyring, createSerializer, createSessions } = await import('../dist/index.js')
+const { XaesKey } = await import('../dist/lib/xaes.js')
+const { SealedCore } = await import('../dist/lib/seal.js')
+const { ObjectCodec } = await import('../dist/lib/codec.js')
+const { decodeField } = await import('../dist/lib/token.js')
+
+const roundsArg = process.argv.find((a) => a.startsWith('--rounds='))
+const rounds = roundsArg === undefined ? 31 : Number(roundsArg.slice('--rounds='.length))
+if (!(Number.isInteger(rounds) && rounds > 0)) throw new TypeError('usage: node --expose-gc bench/xaes.mjs [--rounds=N]')
+
+const payload = typicalPayload()
+const secrets = [randomBytes(32).toString('base64url')]
+const purpose = 'session:session'
+const serializer = createSerializer({ secrets, purpose, encrypt: true })
+const token = serializer.sign(payload, { expiresIn: MAX_AGE })
+const sessions = createSessions({ secrets, lifetime: MAX_AGE, persistent: true, encrypt: true })
+const header = cookieHeader(sessions.sign(payload))
+const signed = createSessions({ secrets, lifetime: MAX_AGE, persistent: true })
+const signedHeader = cookieHeader(signed.sign(payload))
+const e1 = new ObjectCodec(new SealedCore(createKeyring(secrets), { purpose, clockTolerance: 60, maxTokenLength: 65_536 }), Number.POSITIVE_INFINITY, 131_072)
+const now = () => Math.floor(Date.now() / 1000)
+const e1Token = e1.encode(payload, now(), now() + MAX_AGE)
+const floor = createGcmFloor({ nonces: 'pool' })
+const floorToken = floor.encode(payload)
+const floorHeader = cookieHeader(floorToken)
+const xaes = new XaesKey(randomBytes(32))
 const nonce = randomBytes(24)
-const plaintext = randomBytes(150)
-const aad = randomBytes(20)
-const xaes = new XaesKey(key)
+const nonces = randomBytes(128 * 24)
+const keyObject = createSecretKey(randomBytes(32))
+const keyBytes = randomBytes(32)
+const iv = randomBytes(12)
+const aad = Buffer.from(`x1.${createKeyring(secrets).current.id}\0${purpose}`, 'latin1')
+const field = token.slice(token.lastIndexOf('.') + 1)
+const ecb = createCipheriv('aes-256-ecb', keyObject, null).setAutoPadding(false)
+const blocks = randomBytes(32)
+if (!token.startsWith('x1.') || serializer.unsign(token).csrf !== payload.csrf || !e1Token.startsWith('e1.')) throw new Error('bench/xaes: fixtures are broken')
 
-function gcmSeal() {
-  const cipher = createCipheriv('aes-256-gcm', keyObject, nonce.subarray(12))
-  cipher.setAAD(aad)
-  const first = cipher.update(plaintext)
-  const last = cipher.final()
-  return Buffer.concat([first, last, cipher.getAuthTag()])
+const pieces = {
+  'floor: encode': () => floor.encode(payload),
+  'x1: encode (createSerializer sign)': () => serializer.sign(payload, { expiresIn: MAX_AGE }),
+  'e1: encode (the old core)': () => {
+    const at = now()
+    return e1.encode(payload, at, at + MAX_AGE)
+  },
+  'floor: decode': () => floor.decode(floorToken),
+  'x1: decode (createSerializer unsign)': () => serializer.unsign(token),
+  'e1: decode (the old core)': () => e1.decode(e1Token, now(), undefined),
+  'floor: round trip': () => floor.roundTrip(floorHeader, 'userId', 43),
+  'x1: round trip (sessions)': () => {
+    const session = sessions.read(header)
+    session.set('userId', 43)
+    return sessions.commit(session).setCookie[0]
+  },
+  'signed: round trip (sessions)': () => {
+    const session = signed.read(signedHeader)
+    session.set('userId', 43)
+    return signed.commit(session).setCookie[0]
+  },
+  'XAES key derivation, one (open)': () => xaes.deriveKey(nonce),
+  'XAES key derivation, per key of 128 (seal)': () => xaes.deriveKeys(nonces, 128),
+  'AES-256-ECB update of 32 bytes': () => ecb.update(blocks),
+  'GCM decipher, KeyObject key': () => createDecipheriv('aes-256-gcm', keyObject, iv, { authTagLength: 16 }),
+  'GCM decipher, Buffer key (x1)': () => createDecipheriv('aes-256-gcm', keyBytes, iv, { authTagLength: 16 }),
+  'GCM cipher': () => createCipheriv('aes-256-gcm', keyObject, iv),
+  'GCM cipher + setAAD': () => createCipheriv('aes-256-gcm', keyObject, iv).setAAD(aad),
+  'token field, canonical decode': () => decodeField(field, true),
+  'token field, lenient decode': () => decodeField(field),
 }
+// Per call, not per batch of 128.
+const perCall = { 'XAES key derivation, per key of 128 (seal)': 128 }
 
-const figures = [
-  ['XAES key derivation (deriveKey)', () => xaes.deriveKey(nonce)],
-  ['XAES-256-GCM seal, 150 bytes', () => xaes.seal(nonce, plaintext, aad)],
-  ['AES-256-GCM seal, 150 bytes', gcmSeal],
-]
-
-function nsPerCall(fn, n = 100_000) {
-  for (let i = 0; i < 10_000; i++) fn()
-  const started = process.hrtime.bigint()
-  for (let i = 0; i < n; i++) fn()
-  return Number(process.hrtime.bigint() - started) / n
+const names = Object.keys(pieces)
+const counts = {}
+let kept = 0
+for (const name of names) {
+  const fn = pieces[name]
+  for (let i = 0; i < 5000; i++) kept ^= fn() === undefined ? 0 : 1
+  // Calls per round so that a round lasts about 8 ms.
+  for (let n = 16; ; n *= 2) {
+    const start = performance.now()
+    for (let i = 0; i < n; i++) kept ^= fn() === undefined ? 0 : 1
+    const ms = performance.now() - start
+    if (ms > 2) {
+      counts[name] = Math.max(1, Math.round((n * 8) / ms))
+      break
+    }
+  }
 }
-
-const best = new Map()
-for (let run = 0; run < 5; run++) {
-  for (const [name, fn] of figures) best.set(name, Math.min(best.get(name) ?? Infinity, nsPerCall(fn)))
-  globalThis.gc?.()
+const loadBefore = os.loadavg()[0]
+const samples = Object.fromEntries(names.map((name) => [name, []]))
+for (let r = 0; r < rounds; r++) {
+  for (const name of r % 2 === 0 ? names : [...names].reverse()) {
+    const fn = pieces[name]
+    const n = counts[name]
+    const start = process.hrtime.bigint()
+    for (let i = 0; i < n; i++) kept ^= fn() === undefined ? 0 : 1
+    samples[name].push(Number(process.hrtime.bigint() - start) / n / (perCall[name] ?? 1))
+  }
 }
-for (const [name, ns] of best) console.log(`${name.padEnd(34)}${(ns / 1000).toFixed(2).padStart(8)} µs`)
+const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1]
+console.log(`${rounds} rounds of ~8 ms per piece, alternating; load average ${loadBefore.toFixed(1)} → ${os.loadavg()[0].toFixed(1)}; ns per call`)
+console.log(`${'piece'.padEnd(44)}${'median'.padStart(8)}${'fastest'.padStart(9)}`)
+for (const name of names) console.log(`${name.padEnd(44)}${String(Math.round(median(samples[name]))).padStart(8)}${String(Math.round(Math.min(...samples[name]))).padStart(9)}`)
+// Read once, so that no call above can be left out as unused.
+if (kept === -1) console.log(kept)

@@ -91,8 +91,17 @@ export function markdownBlock(result) {
     const h = result.heap
     lines.push(`| 6 | heap, ${h.total.toLocaleString('en')} round trips | ${h.samples.map((s) => `${formatMb(s.bytes)} MB`).join(' → ')} | | growth ${formatMb(h.growth)} MB | | < 1 MB | ${h.stable ? 'yes' : '**no**'} |`)
   }
+  if (result.size !== undefined) {
+    const typical = result.size.results.find((r) => r.id === 'typical')
+    const kb = (bytes) => `${(bytes / 1000).toFixed(1)} KB`
+    lines.push(`| 7 | size: typical app's import, min+gzip | ${kb(typical.gzipped)} | | | | ≤ ${kb(result.size.budget)} | ${result.size.met ? 'yes' : '**no**'} |`)
+  }
   lines.push('')
   lines.push(...result.notes.map((note) => `- ${note}`))
+  if (result.size !== undefined) {
+    lines.push('', `**Size** (7; \`bench/size.mjs\`: esbuild, minified, gzip level 9, 1 KB = 1,000 bytes; the peers with their dependencies): ${result.size.summary}.`, '')
+    lines.push(result.size.table)
+  }
   lines.push('', END)
   return lines.join('\n')
 }

@@ -30,20 +30,21 @@ export type NonceSource = (target: Buffer, offset: number) => void
 const POOL_NONCES = 256
 
 /**
- * Hands out 96-bit nonces from a buffer refilled with `randomFillSync`. Each slot is used once and
- * the whole buffer is refilled before any slot is read again, so no nonce is ever handed out twice
- * (except by the 2⁻⁹⁶-per-pair chance of the random generator itself).
+ * Hands out nonces of `bytes` bytes (96 bits unless told) from a buffer refilled with
+ * `randomFillSync`. Each slot is used once and the whole buffer is refilled before any slot is
+ * read again, so no nonce is ever handed out twice (except by the 2⁻⁹⁶-per-pair chance of the
+ * random generator itself).
  */
-export function createNoncePool(size = POOL_NONCES): NonceSource {
-  const pool = Buffer.allocUnsafe(size * NONCE_BYTES)
+export function createNoncePool(size = POOL_NONCES, bytes = NONCE_BYTES): NonceSource {
+  const pool = Buffer.allocUnsafe(size * bytes)
   let next = pool.length
   return (target, offset) => {
     if (next === pool.length) {
       randomFillSync(pool)
       next = 0
     }
-    pool.copy(target, offset, next, next + NONCE_BYTES)
-    next += NONCE_BYTES
+    pool.copy(target, offset, next, next + bytes)
+    next += bytes
   }
 }
 

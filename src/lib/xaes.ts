@@ -30,7 +30,8 @@ const KDF_NONCE_BYTES = 12
 
 /**
  * One XAES-256-GCM key. The CMAC subkey K1 (steps 1 and 2 of the C2SP algorithm) is computed once
- * here; each message then costs one AES-256 call over two blocks for its key, and AES-256-GCM.
+ * here; each message then costs two AES-256 blocks for its key (one call, or a share of one call
+ * for many nonces: `deriveKeys`), and AES-256-GCM.
  */
 export class XaesKey {
   /**
@@ -40,7 +41,7 @@ export class XaesKey {
    */
   readonly #ecb: Cipher
   readonly #k1: Buffer
-  /** M1 ⊕ K1 ‖ M2 ⊕ K1, assembled per message and zeroed after. Never pooled: it holds K1. */
+  /** M1 ⊕ K1 ‖ M2 ⊕ K1 of one nonce, assembled per message and zeroed after. Never pooled: with M, it gives K1. */
   readonly #blocks = Buffer.alloc(2 * BLOCK_BYTES)
 
   constructor(key: Uint8Array) {
@@ -60,22 +61,53 @@ export class XaesKey {
    * A new buffer: the caller zeroes it once the GCM cipher has taken its copy.
    */
   deriveKey(nonce: Uint8Array): Buffer {
-    const blocks = this.#blocks
+    return this.#derive(nonce, 0, 1)
+  }
+
+  /**
+   * Kₓ for each of `count` nonces laid out one after another in `nonces` (24 bytes each), in one
+   * AES call: the key of nonce i is at bytes 32i … 32i + 32 of the result, a new buffer the caller
+   * zeroes as it uses the keys.
+   */
+  deriveKeys(nonces: Uint8Array, count: number): Buffer {
+    return this.#derive(nonces, 0, count)
+  }
+
+  /**
+   * Kₓ for the `count` nonces from `source[at]` on. The blocks are written byte by byte: a
+   * `subarray` of the nonce, `set` and `copyWithin` cost more in call overhead than the loop.
+   */
+  #derive(source: Uint8Array, at: number, count: number): Buffer {
+    // Two blocks per key; memory of its own beyond one key (Buffer.alloc is never pooled): M ⊕ K1
+    // with M known gives K1.
+    const blocks = count === 1 ? this.#blocks : Buffer.alloc(count * 2 * BLOCK_BYTES)
     const k1 = this.#k1
-    // 3., 4. Mi = 0x00 ‖ i ‖ "X" ‖ 0x00 ‖ N[:12], the counter-mode KDF input for i = 1, 2.
-    blocks[0] = 0x00
-    blocks[1] = 0x01
-    blocks[2] = 0x58
-    blocks[3] = 0x00
-    blocks.set(nonce.subarray(0, KDF_NONCE_BYTES), 4)
-    blocks.copyWithin(BLOCK_BYTES, 0, BLOCK_BYTES)
-    blocks[BLOCK_BYTES + 1] = 0x02
-    for (let i = 0; i < BLOCK_BYTES; i++) {
-      const k = k1[i] as number
-      blocks[i] = (blocks[i] as number) ^ k
-      blocks[BLOCK_BYTES + i] = (blocks[BLOCK_BYTES + i] as number) ^ k
+    // 3., 4. Mi = 0x00 ‖ i ‖ "X" ‖ 0x00 ‖ N[:12], the counter-mode KDF input for i = 1, 2, each
+    // xored with K1: a complete block is CMAC's only block.
+    const k0 = k1[0] as number
+    const k11 = (k1[1] as number) ^ 0x01
+    const k12 = (k1[1] as number) ^ 0x02
+    const k2 = (k1[2] as number) ^ 0x58
+    const k3 = k1[3] as number
+    for (let n = 0; n < count; n++) {
+      const m1 = 2 * BLOCK_BYTES * n
+      const m2 = m1 + BLOCK_BYTES
+      const nonce = at + XAES_NONCE_BYTES * n - 4
+      blocks[m1] = k0
+      blocks[m1 + 1] = k11
+      blocks[m1 + 2] = k2
+      blocks[m1 + 3] = k3
+      blocks[m2] = k0
+      blocks[m2 + 1] = k12
+      blocks[m2 + 2] = k2
+      blocks[m2 + 3] = k3
+      for (let i = 4; i < BLOCK_BYTES; i++) {
+        const byte = (source[nonce + i] as number) ^ (k1[i] as number)
+        blocks[m1 + i] = byte
+        blocks[m2 + i] = byte
+      }
     }
-    // 5. Kₓ = AES-256_K(M1 ⊕ K1) ‖ AES-256_K(M2 ⊕ K1): a complete block is CMAC's only block.
+    // 5. Kₓ = AES-256_K(M1 ⊕ K1) ‖ AES-256_K(M2 ⊕ K1).
     const derived = this.#ecb.update(blocks)
     blocks.fill(0)
     return derived
@@ -83,17 +115,17 @@ export class XaesKey {
 
   /** An AES-256-GCM cipher under Kₓ and Nₓ for this 24-byte nonce; Kₓ is zeroed once the cipher holds its copy. */
   createCipher(nonce: Uint8Array): CipherGCM {
-    const derived = this.deriveKey(nonce)
+    const derived = this.#derive(nonce, 0, 1)
     // GCM's tag is 16 bytes unless asked otherwise; the decipher pins the length it accepts.
     const cipher = createCipheriv('aes-256-gcm', derived, nonce.subarray(KDF_NONCE_BYTES, XAES_NONCE_BYTES))
     derived.fill(0)
     return cipher
   }
 
-  /** The decrypting twin of {@link XaesKey.createCipher}. */
-  createDecipher(nonce: Uint8Array): DecipherGCM {
-    const derived = this.deriveKey(nonce)
-    const decipher = createDecipheriv('aes-256-gcm', derived, nonce.subarray(KDF_NONCE_BYTES, XAES_NONCE_BYTES), { authTagLength: XAES_TAG_BYTES })
+  /** The decrypting twin of {@link XaesKey.createCipher}, for the nonce at `source[at … at + 24]`. */
+  createDecipher(source: Uint8Array, at = 0): DecipherGCM {
+    const derived = this.#derive(source, at, 1)
+    const decipher = createDecipheriv('aes-256-gcm', derived, source.subarray(at + KDF_NONCE_BYTES, at + XAES_NONCE_BYTES), { authTagLength: XAES_TAG_BYTES })
     derived.fill(0)
     return decipher
   }
@@ -110,10 +142,24 @@ export class XaesKey {
   /** Decrypts ciphertext ‖ tag; `undefined` when the tag does not match (or the input is shorter than a tag). */
   open(nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buffer | undefined {
     if (sealed.length < XAES_TAG_BYTES) return undefined
-    const decipher = this.createDecipher(nonce)
+    return this.#open(this.createDecipher(nonce), sealed, 0, aad)
+  }
+
+  /**
+   * Decrypts nonce[24] ‖ ciphertext ‖ tag[16], the layout of an x1 token's last field, without a
+   * view of the nonce and of the rest; `undefined` when the tag does not match. The caller has
+   * checked that `sealed` holds at least a nonce and a tag.
+   */
+  openJoined(sealed: Uint8Array, aad: Uint8Array): Buffer | undefined {
+    return this.#open(this.createDecipher(sealed, 0), sealed, XAES_NONCE_BYTES, aad)
+  }
+
+  /** Decrypts `sealed[start …]`, ciphertext ‖ tag, with a decipher made for its nonce. */
+  #open(decipher: DecipherGCM, sealed: Uint8Array, start: number, aad: Uint8Array): Buffer | undefined {
+    const tagAt = sealed.length - XAES_TAG_BYTES
     decipher.setAAD(aad)
-    decipher.setAuthTag(sealed.subarray(sealed.length - XAES_TAG_BYTES))
-    const first = decipher.update(sealed.subarray(0, sealed.length - XAES_TAG_BYTES))
+    decipher.setAuthTag(sealed.subarray(tagAt))
+    const first = decipher.update(sealed.subarray(start, tagAt))
     try {
       const last = decipher.final()
       if (last.length === 0) return first
@@ -138,14 +184,78 @@ const SEALED_PREFIX = `${SEALED_VERSION}.`
 export type ExtendedNonceSource = (target: Buffer) => void
 
 /**
- * 192-bit nonces from e1's pool of random bytes, two 96-bit slots each: every slot is handed out
- * once before the pool is refilled, so the randomness stays one `randomFillSync` per 128 nonces.
+ * 192-bit nonces from a pool of random bytes like e1's (one `randomFillSync` per 128 nonces, the
+ * same bytes of randomness per call as e1's 256 nonces of 96 bits), each drawn in one copy.
  */
 export function createExtendedNoncePool(): ExtendedNonceSource {
-  const pool = createNoncePool(2 * 128)
-  return (target) => {
-    pool(target, 0)
-    pool(target, KDF_NONCE_BYTES)
+  const pool = createNoncePool(128, XAES_NONCE_BYTES)
+  return (target) => pool(target, 0)
+}
+
+/** Nonces drawn, and their keys derived, this many at a time. */
+const BATCH = 128
+
+/** One nonce of a batch and the memory of its key: views made once, reused by every batch. */
+interface Slot {
+  readonly nonce: Buffer
+  /** The nonce's second half. */
+  readonly gcmNonce: Buffer
+  readonly key: Buffer
+}
+
+/**
+ * The nonces of an x1 sealing key, each with an AES-256-GCM cipher made under its XAES key.
+ * Nonces are drawn and their keys derived `BATCH` at a time, the keys in one AES-256-ECB update:
+ * the native call is most of what a derivation costs, so a batch takes a fraction of a call per
+ * key (docs/performance.md). Each slot is handed out once before the batch is drawn again; a key
+ * is zeroed as soon as its cipher holds a copy. The keys waiting in a batch are in memory of their
+ * own, never pooled, like the key they come from.
+ */
+class NonceCiphers {
+  readonly #xaes: XaesKey
+  readonly #draw: ExtendedNonceSource
+  readonly #nonces = Buffer.alloc(BATCH * XAES_NONCE_BYTES)
+  readonly #keys = Buffer.alloc(BATCH * XAES_KEY_BYTES)
+  /** Made at the first seal: a core that only opens tokens never needs them. */
+  #slots: readonly Slot[] | undefined
+  #next = BATCH
+
+  constructor(xaes: XaesKey, draw: ExtendedNonceSource) {
+    this.#xaes = xaes
+    this.#draw = draw
+  }
+
+  /** Seals `plaintext` (zeroed after) under the next nonce: `prefix` base64url(nonce | ciphertext | tag). */
+  seal(plaintext: Buffer, aad: Buffer, prefix: string): string {
+    if (this.#next === BATCH) this.#refill()
+    const { nonce, gcmNonce, key } = (this.#slots as readonly Slot[])[this.#next++] as Slot
+    const cipher = createCipheriv('aes-256-gcm', key, gcmNonce)
+    key.fill(0)
+    cipher.setAAD(aad)
+    return sealWith(cipher, nonce, plaintext, prefix)
+  }
+
+  #refill(): void {
+    const slots = (this.#slots ??= this.#makeSlots())
+    for (const slot of slots) this.#draw(slot.nonce)
+    const derived = this.#xaes.deriveKeys(this.#nonces, BATCH)
+    derived.copy(this.#keys)
+    derived.fill(0)
+    this.#next = 0
+  }
+
+  // A subarray per token would cost about as much as a key derivation in a batch.
+  #makeSlots(): Slot[] {
+    const slots: Slot[] = []
+    for (let i = 0; i < BATCH; i++) {
+      const at = i * XAES_NONCE_BYTES
+      slots.push({
+        nonce: this.#nonces.subarray(at, at + XAES_NONCE_BYTES),
+        gcmNonce: this.#nonces.subarray(at + KDF_NONCE_BYTES, at + XAES_NONCE_BYTES),
+        key: this.#keys.subarray(i * XAES_KEY_BYTES, (i + 1) * XAES_KEY_BYTES),
+      })
+    }
+    return slots
   }
 }
 
@@ -176,9 +286,7 @@ export class ExtendedCore implements TokenFormat {
   readonly #legacy: SealedCore
   readonly #clockTolerance: number
   readonly #maxTokenLength: number
-  readonly #nonces: ExtendedNonceSource
-  /** Where each nonce is drawn into; concatenated into the token, so one buffer serves all. */
-  readonly #nonce = Buffer.alloc(XAES_NONCE_BYTES)
+  readonly #sealing: NonceCiphers
 
   constructor(keyring: Keyring, options: ExtendedCoreOptions) {
     const { nonces, ...core } = options
@@ -194,17 +302,12 @@ export class ExtendedCore implements TokenFormat {
     this.#legacy = new SealedCore(keyring, core)
     this.#clockTolerance = core.clockTolerance
     this.#maxTokenLength = core.maxTokenLength
-    this.#nonces = nonces ?? createExtendedNoncePool()
+    this.#sealing = new NonceCiphers(this.#current.xaes, nonces ?? createExtendedNoncePool())
   }
 
   seal(flags: number, issuedAt: number, expiresAt: number | undefined, payload: Uint8Array | string): string {
-    const plaintext = writeBody(flags, issuedAt, expiresAt, payload)
-    const nonce = this.#nonce
-    this.#nonces(nonce)
-    const { xaes, aad, prefix } = this.#current
-    const cipher = xaes.createCipher(nonce)
-    cipher.setAAD(aad)
-    return sealWith(cipher, nonce, plaintext, prefix)
+    const { aad, prefix } = this.#current
+    return this.#sealing.seal(writeBody(flags, issuedAt, expiresAt, payload), aad, prefix)
   }
 
   open(token: string, now: number, maxAge: number | undefined): OpenedToken | SessionError {
@@ -217,7 +320,7 @@ export class ExtendedCore implements TokenFormat {
     // the same bytes would be a different token that GCM accepts.
     const sealed = decodeField(token.slice(located.lastDot + 1), true)
     if (sealed === undefined || sealed.length < XAES_NONCE_BYTES + XAES_TAG_BYTES) return new PayloadMalformed('token body is not valid')
-    const plaintext = sealing.xaes.open(sealed.subarray(0, XAES_NONCE_BYTES), sealed.subarray(XAES_NONCE_BYTES), sealing.aad)
+    const plaintext = sealing.xaes.openJoined(sealed, sealing.aad)
     // GCM's tag did not match: tampered, another purpose or cookie name, or another secret.
     if (plaintext === undefined) return new SignatureInvalid('authentication tag does not match')
     return readBody(plaintext, sealing.key, now, maxAge, this.#clockTolerance)

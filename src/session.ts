@@ -422,6 +422,17 @@ export interface SessionHolder {
   sessionReplaced(next: Session<SessionData>): void
 }
 
+/**
+ * Where a lazy session (see {@link openLazySession}) gets its state on first use: the node
+ * adapter's per-request state, which reads the request's cookie through the session manager.
+ *
+ * @internal
+ */
+export interface SessionSource {
+  /** The session as the manager reads it; called once, on the lazy session's first use. */
+  openSession(): Session<SessionData>
+}
+
 /** Options of {@link createSession}. @internal */
 export interface CreateSessionOptions {
   /** Data read from the cookie; copied into the session without marking it modified or accessed. */
@@ -453,7 +464,7 @@ class State implements SessionState {
   destroyed = false
   regenerated = false
   persistent: boolean
-  readonly meta: Record<string, unknown>
+  meta: Record<string, unknown>
   /** Told (once) of the next modification; see {@link watchSession}. */
   watcher: SessionWatcher | undefined = undefined
   /** See {@link SessionState.changedKeys}; allocated on the first change. */
@@ -464,7 +475,12 @@ class State implements SessionState {
   /** Set once regenerate() handed the holder a new session: this one is a read-only leftover. */
   replaced = false
   /** What `persistent` returns to on regenerate() and destroy(): the manager's default. */
-  readonly defaultPersistent: boolean
+  defaultPersistent: boolean
+  /**
+   * Set while the session is lazy and not read yet (see {@link openLazySession}): the first use
+   * takes the state from here. Until then the fields above are placeholders.
+   */
+  source: SessionSource | undefined = undefined
 
   get changedKeys(): ReadonlySet<string> | undefined {
     if (this.allChanged) return undefined
@@ -813,6 +829,9 @@ class SessionTarget implements SessionMethods<SessionData> {
   /** For console.log: the flags and the data, without marking the session accessed. */
   [INSPECT](depth: number, options: { depth?: number | null }, inspect: Inspect): string {
     if (depth < 0) return '[Session]'
+    // console.log(req) must not read the cookie on a request that never used its session.
+    const pending = (this as Partial<SessionTarget>)[STATE]
+    if (pending instanceof State && pending.source !== undefined) return 'Session [not read yet]'
     const state = stateOf(this)
     const view = {
       isNew: state.isNew,
@@ -851,7 +870,35 @@ function stateOf(self: unknown): State {
   if (!(state instanceof State)) {
     throw new TypeError('Session methods must be called on the session, e.g. session.get(key)')
   }
+  if (state.source !== undefined) load(state, state.source)
   return state
+}
+
+/** The state of a view whose trap is running: a lazy session is read on its first use. */
+function liveState(target: SessionTarget): State {
+  const state = target[STATE]
+  if (state.source !== undefined) load(state, state.source)
+  return state
+}
+
+/**
+ * The first use of a lazy session: the source reads the session, and this state takes over what
+ * the read found. The watcher and the holder set meanwhile stay; nothing else was touched, since
+ * every member and trap loads first.
+ */
+function load(state: State, source: SessionSource): void {
+  const read = (source.openSession() as unknown as Partial<SessionTarget> | null | undefined)?.[STATE]
+  if (!(read instanceof State) || read.source !== undefined) {
+    throw new TypeError('a lazy session\'s source must return a session read by the manager')
+  }
+  // Only once it succeeded: a source that throws (a store that is not loaded) throws again next time.
+  state.source = undefined
+  state.data = read.data
+  state.isNew = read.isNew
+  state.meta = read.meta
+  state.persistent = read.persistent
+  state.defaultPersistent = read.defaultPersistent
+  state.allChanged = read.allChanged
 }
 
 function remove(state: State, key: string): boolean {
@@ -886,7 +933,7 @@ function memberAssignment(key: string): TypeError {
 const handler: ProxyHandler<SessionTarget> = {
   get(target, key) {
     if (typeof key === 'symbol' || MEMBERS.has(key)) return Reflect.get(target, key)
-    const state = target[STATE]
+    const state = liveState(target)
     state.accessed = true
     return state.data[key]
   },
@@ -910,7 +957,7 @@ const handler: ProxyHandler<SessionTarget> = {
     return true
   },
   ownKeys(target) {
-    const state = target[STATE]
+    const state = liveState(target)
     state.accessed = true
     // A data key shadowed by a member is not an own property of the view (session.get is the
     // method), so spreads and Object.entries never mix a method into data: use toJSON() for a copy.
@@ -919,7 +966,7 @@ const handler: ProxyHandler<SessionTarget> = {
   getOwnPropertyDescriptor(target, key) {
     if (typeof key === 'symbol') return Reflect.getOwnPropertyDescriptor(target, key)
     if (MEMBERS.has(key)) return undefined
-    const state = target[STATE]
+    const state = liveState(target)
     state.accessed = true
     if (!(key in state.data)) return undefined
     return { value: state.data[key], writable: true, enumerable: true, configurable: true }
@@ -1011,7 +1058,8 @@ export function isSession(value: unknown): value is Session {
 
 /**
  * The state the manager commits: flags, the live store and the `meta` bag. O(1): a symbol slot
- * the proxy forwards to its target. Reading it does not mark the session accessed.
+ * the proxy forwards to its target (a lazy session from {@link openLazySession} is read on the
+ * first call). Reading it does not mark the session accessed.
  *
  * @internal Used by the session manager; not part of the public API.
  * @example
@@ -1023,7 +1071,14 @@ export function isSession(value: unknown): value is Session {
  * ```
  */
 export function getSessionState<T extends object>(session: Session<T>): SessionState {
-  const state = (session as unknown as Partial<SessionTarget> | null | undefined)?.[STATE]
+  const state = rawState(session)
+  if (state.source !== undefined) load(state, state.source)
+  return state
+}
+
+/** The state behind a session, as it is: a lazy session stays unread. */
+function rawState(session: unknown): State {
+  const state = (session as Partial<SessionTarget> | null | undefined)?.[STATE]
   if (!(state instanceof State)) {
     throw new TypeError('getSessionState expects a session, as read() and the adapters hand out')
   }
@@ -1041,7 +1096,8 @@ export function getSessionState<T extends object>(session: Session<T>): SessionS
  * ```
  */
 export function watchSession<T extends object>(session: Session<T>, watcher: SessionWatcher | undefined): void {
-  ;(getSessionState(session) as State).watcher = watcher
+  // A lazy session stays unread: its first use keeps the watcher.
+  rawState(session).watcher = watcher
 }
 
 /**
@@ -1055,5 +1111,48 @@ export function watchSession<T extends object>(session: Session<T>, watcher: Ses
  * ```
  */
 export function holdSession<T extends object>(session: Session<T>, holder: SessionHolder): void {
-  ;(getSessionState(session) as State).holder = holder
+  rawState(session).holder = holder
+}
+
+/** Placeholders of a lazy session's state until its first use; never read, never written. */
+const PENDING_DATA: SessionData = Object.freeze(emptyStore())
+const PENDING_META: Record<string, unknown> = Object.freeze({})
+
+/**
+ * A session that reads itself on first use: the first member called, key read or written, or
+ * {@link getSessionState} asks `source` for the session (`sessions.read(cookie)` of the manager)
+ * and carries on with what it read. Until then nothing is verified, so a request that never
+ * touches its session costs no HMAC. {@link isSession}, {@link watchSession},
+ * {@link holdSession}, {@link isSessionUnread} and `console.log` leave it unread.
+ *
+ * The node adapter puts one on `req.session` as a plain property: an accessor defined per request
+ * would cost more than the read it saves (docs/performance.md).
+ *
+ * @internal Used by the node adapter; not part of the public API.
+ * @example
+ * ```ts
+ * const session = openLazySession({ openSession: () => sessions.read(req.headers.cookie) })
+ * isSessionUnread(session) // true: no cookie verified yet
+ * session.get('user')      // reads and verifies the cookie now
+ * ```
+ */
+export function openLazySession<T extends object = SessionData>(source: SessionSource, holder?: SessionHolder): Session<T> {
+  const state = new State(PENDING_DATA, true, PENDING_META, false, false)
+  state.source = source
+  state.holder = holder
+  return new Proxy(new SessionTarget(state), handler) as unknown as Session<T>
+}
+
+/**
+ * True while a session from {@link openLazySession} was never used: nothing was read, so there is
+ * nothing to commit (no cookie, no `Vary: Cookie`).
+ *
+ * @internal Used by the node adapter; not part of the public API.
+ * @example
+ * ```ts
+ * if (!isSessionUnread(session)) commit(session)
+ * ```
+ */
+export function isSessionUnread<T extends object>(session: Session<T>): boolean {
+  return rawState(session).source !== undefined
 }

@@ -3,8 +3,12 @@ import { describe, it, expect, expectTypeOf, vi } from 'vitest'
 import {
   createSession,
   getSessionState,
+  holdSession,
   isSession,
+  isSessionUnread,
+  openLazySession,
   openSession,
+  watchSession,
   type FlashMessage,
   type Session,
   type SessionData,
@@ -931,5 +935,127 @@ describe('changedKeys: what a store that writes only changed keys is told', () =
     session.set('a', 2)
     expect(keys(session)).toBeUndefined()
     expect(keys(createSession())).toBeUndefined()
+  })
+})
+
+describe('lazy sessions (openLazySession)', () => {
+  /** A lazy session over `data` (persistent as the cookie says), and how often it was read. */
+  function lazy(data: SessionData = { a: 1, b: 'two' }, trackChanges = false) {
+    const reads = { count: 0 }
+    const meta = { from: 'the cookie' }
+    const session = openLazySession({
+      openSession: () => {
+        reads.count++
+        return openSession(data, false, meta, true, false, trackChanges)
+      },
+    })
+    return { session, reads, meta }
+  }
+
+  it.each<[string, (session: Session) => unknown]>([
+    ['isSession', (session) => isSession(session)],
+    ['isSessionUnread', (session) => isSessionUnread(session)],
+    ['watchSession', (session) => watchSession(session, { sessionChanged: () => {} })],
+    ['holdSession', (session) => holdSession(session, { sessionReplaced: () => {} })],
+    ['inspect', (session) => inspect(session)],
+    ['a symbol', (session) => (session as unknown as Record<symbol, unknown>)[Symbol.toStringTag]],
+  ])('%s leaves it unread', (_, act) => {
+    const { session, reads } = lazy()
+    act(session)
+    expect(reads.count).toBe(0)
+    expect(isSessionUnread(session)).toBe(true)
+    expect(inspect(session)).toBe('Session [not read yet]')
+  })
+
+  it.each<[string, (session: Session) => unknown, unknown]>([
+    ['get', (session) => session.get('a'), 1],
+    ['a property', (session) => (session as Record<string, unknown>).b, 'two'],
+    ['has', (session) => session.has('a'), true],
+    ['the in operator', (session) => 'a' in session, true],
+    ['keys', (session) => session.keys(), ['a', 'b']],
+    ['spread', (session) => ({ ...session }), { a: 1, b: 'two' }],
+    ['Object.keys', (session) => Object.keys(session), ['a', 'b']],
+    ['isNew', (session) => session.isNew, false],
+    ['persistent', (session) => session.persistent, true],
+    ['set', (session) => session.set('c', 3).get('c'), 3],
+    ['destroy', (session) => (session.destroy(), session.destroyed), true],
+    ['getSessionState', (session) => getSessionState(session).data, { a: 1, b: 'two' }],
+  ])('%s reads it, once, and sees what the source read', (_, act, expected) => {
+    const { session, reads } = lazy()
+    expect(act(session)).toEqual(expected)
+    expect(reads.count).toBe(1)
+    expect(isSessionUnread(session)).toBe(false)
+    session.get('a')
+    getSessionState(session)
+    expect(reads.count).toBe(1)
+  })
+
+  it('takes over the read state: its meta bag, its default persistence and its change tracking', () => {
+    const { session, meta } = lazy({ a: 1 }, true)
+    session.set('a', 2)
+    session.regenerate()
+    const state = getSessionState(session)
+    expect(state.meta).toBe(meta)
+    // regenerate() resets persistent to the manager default the read carried (false here).
+    expect(state.persistent).toBe(false)
+    expect(state.regenerated).toBe(true)
+    expect(state.changedKeys).toBeUndefined()
+    const tracked = lazy({ a: 1 }, true).session
+    tracked.set('b', 2)
+    expect(getSessionState(tracked).changedKeys).toEqual(new Set(['b']))
+  })
+
+  it('starts untouched: reading it is an access, not a modification', () => {
+    const { session } = lazy()
+    expect(flags(session)).toEqual({ modified: false, accessed: false })
+    session.get('a')
+    expect(flags(session)).toEqual({ modified: false, accessed: true })
+  })
+
+  it('keeps a watcher set while unread: the first change after the read is reported', () => {
+    const { session } = lazy()
+    const changed = vi.fn()
+    watchSession(session, { sessionChanged: changed })
+    session.get('a')
+    expect(changed).not.toHaveBeenCalled()
+    session.set('a', 2)
+    expect(changed).toHaveBeenCalledTimes(1)
+  })
+
+  it('keeps a holder given at creation: regenerate(callback) hands it a new session', async () => {
+    const replaced: Session[] = []
+    const session = openLazySession(
+      { openSession: () => openSession({ user: 'ada' }, false, {}, false, false) },
+      { sessionReplaced: (next) => void replaced.push(next) },
+    )
+    await new Promise<void>((resolve) => session.regenerate(() => resolve()))
+    expect(replaced).toHaveLength(1)
+    expect(replaced[0]?.size).toBe(0)
+    expect(session.get('user')).toBe('ada')
+    expect(() => session.set('user', 'eve')).toThrow(/read req\.session again/)
+  })
+
+  it('a source that throws throws on every use, until one succeeds', () => {
+    let ready = false
+    const session = openLazySession({
+      openSession: () => {
+        if (!ready) throw new TypeError('not loaded yet')
+        return openSession({ a: 1 }, false, {}, false, false)
+      },
+    })
+    expect(() => session.get('a')).toThrow(/not loaded yet/)
+    expect(() => session.size).toThrow(/not loaded yet/)
+    expect(isSessionUnread(session)).toBe(true)
+    ready = true
+    expect(session.get('a')).toBe(1)
+  })
+
+  it.each<[string, () => unknown]>([
+    ['a plain object', () => ({ a: 1 })],
+    ['another lazy session', () => openLazySession({ openSession: () => createSession() })],
+  ])('a source that returns %s is refused with a TypeError', (_, result) => {
+    const session = openLazySession({ openSession: result as () => Session })
+    expect(() => session.get('a')).toThrow(TypeError)
+    expect(() => session.get('a')).toThrow(/must return a session read by the manager/)
   })
 })

@@ -28,7 +28,7 @@ import { checkHeaders, checkToken, csrfOption, isSafeMethod, NEEDS_TOKEN, type C
 import { ChangedAfterCommit, CsrfRefused } from '../errors.js'
 import { assertKnownKeys, type Hints } from '../lib/options.js'
 import { createReporter, describeTarget, report, type Reporter } from '../lib/report.js'
-import { insecureCookieWarning } from '../lib/vary.js'
+import { insecureCookieWarning, writesSecure } from '../lib/vary.js'
 import { getSessionState, watchSession, type Session, type SessionData, type SessionWatcher } from '../session.js'
 import { isStoredSessions, type CommitContext, type SessionCommit, type Sessions, type StoredSessions } from '../sessions.js'
 
@@ -263,7 +263,9 @@ class Plugin {
     if (setCookie.length > 0) {
       appendSetCookie(reply, setCookie)
       const { headers } = request
-      const warning = insecureCookieWarning(this.sessions, setCookie, request.protocol === 'https', headers['x-forwarded-proto'], headers.forwarded, request.host)
+      const direct = request.protocol === 'https'
+      const secure = writesSecure(this.sessions, this.sessions.secureAuto && direct, setCookie)
+      const warning = insecureCookieWarning(this.sessions, secure, direct, headers['x-forwarded-proto'], headers.forwarded, request.host)
       if (warning !== undefined) report(this.onError, warning, request)
     }
     if (vary !== undefined) reply.header('vary', vary)

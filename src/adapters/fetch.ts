@@ -7,7 +7,7 @@
 import { checkToken, csrfOption, NEEDS_TOKEN, type CsrfOptions } from '../csrf.js'
 import { ChangedAfterCommit, CsrfRefused } from '../errors.js'
 import { report, type Reporter } from '../lib/report.js'
-import { assertTrustProxy, insecureCookieWarning } from '../lib/vary.js'
+import { assertTrustProxy, insecureCookieWarning, writesSecure } from '../lib/vary.js'
 import { watchSession, type Session, type SessionData, type SessionWatcher } from '../session.js'
 import { isStoredSessions, type SessionCommit, type Sessions, type StoredSessions } from '../sessions.js'
 import { checkRequestHeaders, defaultOnError, isSecure, refuse, requestToken } from './request.js'
@@ -149,12 +149,13 @@ function commitTo<T extends object, R extends Headers | Response>(
   const secure = sessions.secureAuto && isSecure(request, trustProxy)
   const vary = headers.get('vary')
   const context = status === undefined ? { secure, vary } : { secure, vary, status }
-  if (isStoredSessions(sessions)) return sessions.save(session, context).then((result) => finish(sessions, request, target, result, onError))
-  return finish(sessions, request, target, sessions.commit(session, context), onError)
+  if (isStoredSessions(sessions)) return sessions.save(session, context).then((result) => finish(sessions, request, target, result, onError, secure))
+  return finish(sessions, request, target, sessions.commit(session, context), onError, secure)
 }
 
-function finish<R extends Headers | Response>(sessions: object, request: Request, target: R, result: SessionCommit, onError: Reporter<Request>): R {
-  if (result.setCookie.length > 0) warnIfInsecure(sessions, request, result.setCookie, onError)
+/** `secure`: what the commit was asked for (see writesSecure). */
+function finish<R extends Headers | Response>(sessions: { readonly secureAuto: boolean }, request: Request, target: R, result: SessionCommit, onError: Reporter<Request>, secure: boolean): R {
+  if (result.setCookie.length > 0 && writesSecure(sessions, secure, result.setCookie)) warnIfInsecure(sessions, request, onError)
   return writeTo(target, result.setCookie, result.vary)
 }
 
@@ -182,8 +183,8 @@ function write(headers: Headers, cookies: readonly string[], vary: string | unde
   if (vary !== undefined) headers.set('vary', vary)
 }
 
-/** Reports a Secure session cookie set on a request that did not arrive over https (once per manager). */
-function warnIfInsecure(sessions: object, request: Request, setCookie: readonly string[], onError: Reporter<Request>): void {
+/** Reports the Secure session cookie just set, when the request did not arrive over https (once per manager). */
+function warnIfInsecure(sessions: object, request: Request, onError: Reporter<Request>): void {
   let host = ''
   try {
     host = new URL(request.url).host
@@ -191,7 +192,7 @@ function warnIfInsecure(sessions: object, request: Request, setCookie: readonly 
     // A Request always has an absolute URL; a look-alike might not.
   }
   const { headers } = request
-  const warning = insecureCookieWarning(sessions, setCookie, request.url.startsWith('https:'), headers.get('x-forwarded-proto'), headers.get('forwarded'), host)
+  const warning = insecureCookieWarning(sessions, true, request.url.startsWith('https:'), headers.get('x-forwarded-proto'), headers.get('forwarded'), host)
   if (warning !== undefined) report(onError, warning, request)
 }
 

@@ -28,7 +28,7 @@ import { checkHeaders, checkToken, csrfOption, isSafeMethod, NEEDS_TOKEN, type C
 import { ChangedAfterCommit, CsrfRefused } from '../errors.js'
 import { assertKnownKeys, type Hints } from '../lib/options.js'
 import { createReporter, report, type Reporter } from '../lib/report.js'
-import { insecureCookieWarning } from '../lib/vary.js'
+import { insecureCookieWarning, writesSecure } from '../lib/vary.js'
 import { getSessionState, holdSession, watchSession, type Session, type SessionData, type SessionHolder, type SessionWatcher } from '../session.js'
 import { isStoredSessions, type CommitContext, type SessionCommit, type Sessions, type StoredSessions } from '../sessions.js'
 
@@ -362,7 +362,9 @@ function write(layer: Layer, { setCookie, vary }: SessionCommit): void {
   if (setCookie.length > 0) {
     const { headers, socket } = ctx.req
     const direct = (socket as TLSSocket | null | undefined)?.encrypted === true
-    const warning = insecureCookieWarning(layer.sessions, setCookie, direct, headers['x-forwarded-proto'], headers.forwarded, headers.host)
+    // The commit context's secure is ctx.secure (see commit below), which 'auto' follows.
+    const secure = writesSecure(layer.sessions, ctx.secure, setCookie)
+    const warning = insecureCookieWarning(layer.sessions, secure, direct, headers['x-forwarded-proto'], headers.forwarded, headers.host)
     if (warning !== undefined) report(layer.onError, warning, ctx)
     ctx.append('Set-Cookie', setCookie)
   }

@@ -9,13 +9,16 @@ import { format } from 'node:util'
 import { checkHeaders, checkToken, csrfOption, FRASCO_CSRF, isSafeMethod, NEEDS_TOKEN, type CsrfConfig, type CsrfOptions } from '../csrf.js'
 import { ChangedAfterCommit, isSessionError, type CsrfRefused } from '../errors.js'
 import { createReporter, describeTarget, type Reporter } from '../lib/report.js'
-import { assertTrustProxy, insecureCookieWarning, isSecureRequest } from '../lib/vary.js'
+import { assertTrustProxy, insecureCookieWarning, isSecureRequest, writesSecure } from '../lib/vary.js'
 import {
   holdSession,
+  isSessionUnread,
+  openLazySession,
   watchSession,
   type Session,
   type SessionData,
   type SessionHolder,
+  type SessionSource,
   type SessionWatcher,
 } from '../session.js'
 import { commitOf, planSaveOf, type SavePlan } from '../manager/stored.js'
@@ -129,10 +132,12 @@ export interface RequestCsrfToken {
 }
 
 /**
- * A request carrying its session, as the middleware leaves it: `req.session` reads the session
- * (lazily), `req.session = null` ends it, `req.flash` is connect-flash's and `req.csrfToken()`
- * csurf's. To type `req` this way for Express, Connect and every `IncomingMessage` at once,
- * import `frasco/node/globals` (docs/guide.md, Typing req.session).
+ * A request carrying its session, as the middleware leaves it: `req.session` is the session (its
+ * cookie verified on first use), `req.session = null` ends it, `req.flash` is connect-flash's and
+ * `req.csrfToken()` csurf's. `req.session` is a plain property: after `req.session = null` it
+ * reads `null`, and replacing it with anything else turns the response into a 500 (see
+ * {@link sessionMiddleware}). To type `req` this way for Express, Connect and every
+ * `IncomingMessage` at once, import `frasco/node/globals` (docs/guide.md, Typing req.session).
  *
  * @example
  * ```ts
@@ -181,15 +186,26 @@ const ATTACHMENT: unique symbol = Symbol('frasco.node.attachment')
 
 type Carrier = { [ATTACHMENT]?: Attachment }
 
+/** `req.session`, as the app may have left it. */
+type SessionSlot = { session?: unknown }
+
 const INSPECT = Symbol.for('nodejs.util.inspect.custom')
 
 /**
  * Everything one attached manager needs for one request. One class, so every request has the
- * same shape, and the accessor and the writeHead hook below are shared functions that find their
- * state here instead of closures made per request (which gave each request its own hidden class).
+ * same shape, and req.flash, req.csrfToken and the writeHead hook below are shared functions that
+ * find their state here instead of closures made per request (which gave each request its own
+ * hidden class); the attachment is also the lazy session's source and its holder.
  */
-class Attachment implements SessionWatcher, SessionHolder {
+class Attachment implements SessionWatcher, SessionHolder, SessionSource {
+  /**
+   * What this layer put on `req.session`: a lazy session (read on first use) as soon as it is
+   * attached, or with a store, the loaded session once it is loaded. `req.session` is a plain
+   * property: what the app assigns to it is seen by {@link settle}.
+   */
   session: Session<SessionData> | undefined = undefined
+  /** Set once {@link settle} found `req.session` set to null or undefined and ended the session. */
+  ended = false
   /**
    * Set once the hook has run, once commitSession committed this manager's session by hand, or
    * once withSessions answered 500: never commit after that.
@@ -206,7 +222,11 @@ class Attachment implements SessionWatcher, SessionHolder {
   pending: Promise<unknown> | undefined = undefined
   /** With a store: the headers of a save done before the headers went out (see {@link endWithSession}). */
   result: SessionCommit | undefined = undefined
-  /** With a store: a save that failed before the headers went out (any value, undefined too); the response becomes a 500. */
+  /**
+   * A save that failed before the headers went out (with a store), or a replacement of
+   * `req.session` found when another manager took it over (see handOver): the response becomes a
+   * 500 and `failure` (any value, undefined too) goes to onError.
+   */
   failed = false
   failure: unknown = undefined
   /** With a store: the `end` this layer replaced, and whether it is being called. */
@@ -228,7 +248,7 @@ class Attachment implements SessionWatcher, SessionHolder {
 
   /**
    * Marks the layer committed and, from now on, reports the session's next change: it can no
-   * longer reach the client. (A session first read after this is watched by {@link readAttached}.)
+   * longer reach the client (a lazy session keeps the watcher when it is first read).
    */
   seal(): void {
     this.committed = true
@@ -239,10 +259,19 @@ class Attachment implements SessionWatcher, SessionHolder {
     report(this.onError, new ChangedAfterCommit(), this.req, 'late')
   }
 
-  /** `req.session.regenerate()`: from now on `req.session` is the new session. */
+  /** `req.session.regenerate(callback)`: from now on `req.session` is the new session. */
   sessionReplaced(next: Session<SessionData>): void {
     this.session = next
+    if ((this.req as Carrier)[ATTACHMENT] === this) (this.req as SessionSlot).session = next
     if (this.committed) watchSession(next, this)
+  }
+
+  /** The first use of the lazy `req.session`: the manager reads the request's cookie. */
+  openSession(): Session<SessionData> {
+    const sessions = this.sessions
+    // A store-backed session is loaded (asynchronously) before the handler runs; see preload().
+    if (isStoredSessions(sessions)) throw new TypeError('req.session is not loaded yet: with a store, sessionMiddleware and withSessions load it before calling the next handler')
+    return sessions.read(this.req.headers.cookie)
   }
 
   /** `console.log(req)` shows no session internals. */
@@ -341,6 +370,8 @@ export function commitSession<T extends object>(
   if (attached?.committedByHand === true) {
     throw new TypeError('commitSession: this session was already committed on this response; commit once, after the last change')
   }
+  // On a request the middleware saw: req.session = null ends its session, a replacement throws.
+  if (attached !== undefined) settle(attached)
   const onError = attached?.onError ?? defaultOnError
   // On a request the middleware saw, this is the commit: the hook must not write a second
   // Set-Cookie for the same cookie, and a later change is reported rather than lost.
@@ -359,7 +390,7 @@ export function commitSession<T extends object>(
   const secure = sessions.secureAuto && isSecure(req, trustProxy)
   return sessions.save(session, { secure, vary: res.getHeader('Vary') as string | string[] | number | undefined }).then((result) => {
     if (res.headersSent) throw new Error('commitSession: the response headers were sent while the session was being saved; await commitSession before answering')
-    write(sessions, req, res, undefined, result, onError)
+    write(sessions, req, res, undefined, result, onError, secure)
     done()
   })
 }
@@ -381,7 +412,7 @@ function apply<T extends object>(
   // Throws before anything is changed, so a failed commit leaves the response as it was.
   const secure = sessions.secureAuto && isSecure(req, trustProxy)
   const context = status === undefined ? { secure, vary: current } : { secure, vary: current, status }
-  write(sessions, req, res, headers, sessions.commit(session, context), onError)
+  write(sessions, req, res, headers, sessions.commit(session, context), onError, secure)
 }
 
 /** The save planned as the headers go out, for a store-backed manager: its store write is awaited by `end`. */
@@ -391,7 +422,7 @@ function applyPlanned(layer: Attachment, res: ServerResponse, headers: OutgoingH
   const secure = layer.sessions.secureAuto && isSecure(layer.req, layer.trustProxy)
   const context = status === undefined ? { secure, vary: current } : { secure, vary: current, status }
   const plan = planSaveOf(layer.sessions, layer.session as Session<SessionData>, context)
-  write(layer.sessions, layer.req, res, headers, commitOf(plan, true), layer.onError)
+  write(layer.sessions, layer.req, res, headers, commitOf(plan, true), layer.onError, secure)
   // Started now, not at end(): a streamed response may never end (the client went away), and the
   // store must still get a logout's destroy. A failure can only be reported: the headers are out.
   layer.pending = plan.persist().catch((error: unknown) => report(layer.onError, error, layer.req, 'store'))
@@ -399,18 +430,20 @@ function applyPlanned(layer: Attachment, res: ServerResponse, headers: OutgoingH
 
 /** Writes a commit's headers: appends its cookies, merges its Vary (into writeHead's headers when given). */
 function write(
-  sessions: object,
+  sessions: { readonly secureAuto: boolean },
   req: IncomingMessage,
   res: ServerResponse,
   headers: OutgoingHttpHeaders | undefined,
   { setCookie: cookies, vary }: SessionCommit,
   onError: ErrorReporter,
+  /** The `secure` the commit was asked for. */
+  secure: boolean,
 ): void {
   const varyKey = headers === undefined ? undefined : findKey(headers, 'vary')
   if (cookies.length > 0) {
     const warning = insecureCookieWarning(
       sessions,
-      cookies,
+      writesSecure(sessions, secure, cookies),
       (req.socket as TLSSocket | undefined)?.encrypted === true,
       req.headers['x-forwarded-proto'],
       req.headers.forwarded,
@@ -437,36 +470,52 @@ function attachmentOf(self: unknown): Attachment {
   return attachment
 }
 
-function readAttached(attachment: Attachment): Session<SessionData> {
-  if (attachment.session === undefined) {
-    const sessions = attachment.sessions
-    // A store-backed session is loaded (asynchronously) before the handler runs; see attach().
-    if (isStoredSessions(sessions)) throw new TypeError('req.session is not loaded yet: with a store, sessionMiddleware and withSessions load it before calling the next handler')
-    attachment.session = sessions.read(attachment.req.headers.cookie)
-    // req.session.regenerate() hands out a new session, as express-session does.
-    holdSession(attachment.session, attachment)
-    // First read after the headers went out: any change to it is already too late.
-    if (attachment.committed) watchSession(attachment.session, attachment)
+const REPLACED = 'req.session cannot be replaced: set its keys, call req.session.regenerate() for a new session, or assign null to end it'
+
+/**
+ * The layer's session, brought in line with what the app left on `req.session`: null or undefined
+ * ends the session (once: it is destroyed, so its cookie is deleted), and any other value than the
+ * session the layer handed out is refused. `req.session` is a plain property, because an accessor
+ * defined on every request costs more than the cookie check it defers (docs/performance.md), so
+ * an assignment is seen here: when req.flash, req.csrfToken or commitSession runs, and when the
+ * session is committed.
+ *
+ * @throws {TypeError} when the app put something else on `req.session`.
+ */
+function settle(layer: Attachment): Session<SessionData> | undefined {
+  const session = layer.session
+  // With two managers on one request, req.session belongs to the one attached last.
+  if (session === undefined || (layer.req as Carrier)[ATTACHMENT] !== layer) return session
+  const value = (layer.req as SessionSlot).session
+  if (value === session) return session
+  if (value !== null && value !== undefined) throw new TypeError(REPLACED)
+  // cookie-session's idiom: `req.session = null` ends the session.
+  if (!layer.ended) {
+    layer.ended = true
+    session.destroy()
   }
-  return attachment.session
+  return session
 }
 
-// Read lazily: a request that never touches req.session costs no HMAC. One descriptor (the same
-// getter and setter functions) for every request, so requests share their hidden classes.
-const SESSION_PROPERTY: PropertyDescriptor = {
-  configurable: true,
-  enumerable: true,
-  get(this: unknown) {
-    return readAttached(attachmentOf(this))
-  },
-  set(this: unknown, value: unknown) {
-    // cookie-session's idiom: `req.session = null` ends the session.
-    if (value === null || value === undefined) {
-      readAttached(attachmentOf(this)).destroy()
-      return
-    }
-    throw new TypeError('req.session cannot be replaced; use req.session.regenerate() or set its keys')
-  },
+/**
+ * Settles a layer whose `req.session` another manager's layer is about to take over. A
+ * replacement cannot throw here (out of a middleware, or a server's request listener): the
+ * layer's commit then turns the response into a 500 and reports it, as for a failed save.
+ */
+function handOver(layer: Attachment): void {
+  try {
+    settle(layer)
+  } catch (error) {
+    layer.failed = true
+    layer.failure = error
+  }
+}
+
+/** The request's session for req.flash, req.csrfToken and the CSRF check. */
+function sessionOf(layer: Attachment): Session<SessionData> {
+  const session = settle(layer)
+  if (session === undefined) throw new TypeError('req.session is not loaded yet: with a store, sessionMiddleware and withSessions load it before calling the next handler')
+  return session
 }
 
 /**
@@ -474,7 +523,7 @@ const SESSION_PROPERTY: PropertyDescriptor = {
  * One function for every request: the request is `this`.
  */
 function requestFlash(this: unknown, ...args: unknown[]): Record<string, string[]> | string[] | number {
-  const session = readAttached(attachmentOf(this))
+  const session = sessionOf(attachmentOf(this))
   const [type, message] = args
   if (type === undefined) {
     // A null prototype: a type named __proto__ stays a plain key.
@@ -495,7 +544,7 @@ function requestFlash(this: unknown, ...args: unknown[]): Record<string, string[
 /** csurf's `req.csrfToken()` (see {@link RequestCsrfToken}); one function for every request. */
 function requestCsrfToken(this: unknown): string {
   const layer = attachmentOf(this)
-  return (layer.csrf?.token ?? FRASCO_CSRF).issue(readAttached(layer))
+  return (layer.csrf?.token ?? FRASCO_CSRF).issue(sessionOf(layer))
 }
 
 /**
@@ -519,8 +568,18 @@ function writeHeadWithSession(this: ServerResponse, ...args: unknown[]): ServerR
     // the layer was sealed when end() planned it.
     const saved = layer.result !== undefined || layer.failed
     if (!layer.committed || saved) {
+      // Before seal(): ending the session on req.session = null is no late change.
+      let session: Session<SessionData> | undefined
+      try {
+        session = settle(layer)
+      } catch (error) {
+        failure = error
+        failed = true
+      }
       layer.seal()
-      if (layer.session !== undefined) {
+      if (failed) failResponse(args, prepareHeaders(this, args))
+      // A lazy session never used has nothing to commit: no cookie, no Vary.
+      else if (session !== undefined && (saved || !isSessionUnread(session))) {
         const headers = prepareHeaders(this, args)
         // commit writes no cookie on a 5xx (a failed request, often an error page for a handler
         // that threw halfway). The status as Node converts it (writeHead('500') is a 500); one
@@ -536,10 +595,10 @@ function writeHeadWithSession(this: ServerResponse, ...args: unknown[]): ServerR
             throw layer.failure
           }
           if (layer.result !== undefined) {
-            write(sessions, layer.req, this, headers, layer.result, layer.onError)
+            write(sessions, layer.req, this, headers, layer.result, layer.onError, sessions.secureAuto && isSecure(layer.req, layer.trustProxy))
             layer.result = undefined
           } else if (isStoredSessions(sessions)) applyPlanned(layer, this, headers, status)
-          else apply(sessions, layer.req, this, layer.session, layer.trustProxy, headers, status, layer.onError)
+          else apply(sessions, layer.req, this, session, layer.trustProxy, headers, status, layer.onError)
         } catch (error) {
           // Thrown here, the error would escape from res.end() or a stream's pipe, often on a path
           // nobody awaits, and crash the process. Answer 500 instead, with the app's headers but
@@ -612,10 +671,15 @@ function attach<T extends object>(
   onError: ErrorReporter,
   csrf: CsrfConfig | undefined,
 ): void {
+  // Another manager's layer owns req.session until now: it takes what the app left there first.
+  const previous = (req as Carrier)[ATTACHMENT]
+  if (previous !== undefined && previous.sessions !== (sessions as unknown as Sessions<SessionData>)) handOver(previous)
   // Mounted twice (on the app and on a router, say): keep the first layer. A second one would
   // read the cookie again and commit a second Set-Cookie of the same name over the first.
   for (let layer = (res as Carrier)[ATTACHMENT]; layer !== undefined; layer = layer.outer) {
     if (layer.sessions === (sessions as unknown as Sessions<SessionData>)) {
+      // Mounted again after another manager: req.session is this layer's session again.
+      if (previous !== layer && layer.session !== undefined) (req as SessionSlot).session = layer.ended ? null : layer.session
       ;(req as Carrier)[ATTACHMENT] = layer
       return
     }
@@ -631,7 +695,9 @@ function attach<T extends object>(
   )
   ;(req as Carrier)[ATTACHMENT] = attachment
   ;(res as Carrier)[ATTACHMENT] = attachment
-  Object.defineProperty(req, 'session', SESSION_PROPERTY)
+  // With a store, req.session is set once the session is loaded (see preload()). Held by the
+  // attachment: req.session.regenerate(callback) hands out a new session, as express-session does.
+  if (!isStoredSessions(sessions)) (req as SessionSlot).session = attachment.session = openLazySession(attachment, attachment)
   ;(req as { flash?: unknown }).flash = requestFlash
   ;(req as { csrfToken?: unknown }).csrfToken = requestCsrfToken
   res.writeHead = writeHeadWithSession as unknown as ServerResponse['writeHead']
@@ -657,6 +723,7 @@ function preload(req: IncomingMessage, then: () => void, fail: (error: unknown) 
     if (layer.session === undefined) {
       layer.session = session
       holdSession(session, layer)
+      if ((req as Carrier)[ATTACHMENT] === layer) (req as SessionSlot).session = session
     }
     then()
   }, fail).catch((error: unknown) => report(layer.onError, error, req, 'handler'))
@@ -728,7 +795,7 @@ function protect(req: IncomingMessage, res: ServerResponse, config: CsrfConfig, 
   preload(req, () => {
     let refused: CsrfRefused | undefined
     try {
-      refused = checkToken(requestToken(req, config), readAttached(layer), config)
+      refused = checkToken(requestToken(req, config), sessionOf(layer), config)
     } catch (error) {
       fail(error)
       return
@@ -761,7 +828,19 @@ function endWithSession(this: ServerResponse, ...args: unknown[]): ServerRespons
       report(current.onError, error, current.req, 'store')
     }
   }
-  const { session, sessions } = current
+  const { sessions } = current
+  let session: Session<SessionData> | undefined
+  try {
+    session = settle(current)
+  } catch (error) {
+    // Before the headers: the 500 of a failed commit. After: the app's mistake, reported.
+    if (current.committed || this.headersSent) report(current.onError, error, current.req, 'handler')
+    else {
+      current.failed = true
+      current.failure = error
+    }
+    return end.apply(this, args)
+  }
   if (session === undefined || !isStoredSessions(sessions)) return end.apply(this, args)
   if (!current.committed && !this.headersSent) {
     let plan: SavePlan
@@ -814,6 +893,13 @@ function endWithSession(this: ServerResponse, ...args: unknown[]): ServerRespons
  * A session that cannot be committed then (`CookieTooLarge`, a value that cannot be stored) never
  * throws out of `res.end()`: the response goes out as a 500 with the app's headers and body but
  * without the session cookie, and the error goes to `options.onError`.
+ *
+ * `req.session` is a plain property holding a session that verifies the cookie on first use, so
+ * a request that never touches it costs no HMAC. `req.session = null` (or `undefined`) ends the
+ * session: its cookie is deleted when the response is committed, and `req.session` reads what was
+ * assigned. Any other value is refused when it is seen: `req.flash`, `req.csrfToken()` and
+ * {@link commitSession} throw a `TypeError` naming `req.session`, and at the commit the response
+ * becomes a 500 without the session cookie and the `TypeError` goes to `options.onError`.
  *
  * A 5xx response (Express's error page for a route that threw, or any status 500 to 599) writes
  * no session cookie: the client keeps the session it had, so a handler that changed the session

@@ -87,8 +87,33 @@ export function assertTrustProxy(options: unknown, caller: string, known: Readon
 /** The session managers already warned about a Secure cookie over plain http: once each. */
 const warnedInsecure = new WeakSet<object>()
 
+/** Per manager with a fixed `cookie.secure` (true or false): whether its cookies carry Secure. */
+const fixedSecure = new WeakMap<object, boolean>()
+
 // Our own Set-Cookie writer joins attributes with '; ' and a cookie value never holds ';'.
 const SECURE_ATTRIBUTE = /;[ \t]*Secure[ \t]*(?:;|$)/i
+
+/**
+ * Whether the cookies a manager just wrote carry `Secure`, for {@link insecureCookieWarning}. With
+ * `cookie.secure: 'auto'` it is what the adapter asked for (`secure` of the commit context, which
+ * the manager follows). With `true` or `false` it is the same for every cookie of the manager; as
+ * a manager does not say which, its first cookie tells, once per manager, never per request.
+ *
+ * @example
+ * ```ts
+ * const secure = writesSecure(sessions, context.secure, result.setCookie)
+ * ```
+ */
+export function writesSecure(manager: { readonly secureAuto: boolean }, asked: boolean | undefined, setCookie: readonly string[]): boolean {
+  if (manager.secureAuto) return asked === true
+  let secure = fixedSecure.get(manager)
+  if (secure === undefined) {
+    if (setCookie.length === 0) return false
+    secure = SECURE_ATTRIBUTE.test(setCookie[0] as string)
+    fixedSecure.set(manager, secure)
+  }
+  return secure
+}
 
 // Hosts a browser treats as potentially trustworthy over plain http: it keeps Secure cookies for
 // them (localhost, *.localhost, the loopback addresses).
@@ -111,28 +136,30 @@ function forwardedProtocol(forwardedProto: string | readonly string[] | null | u
 const FORWARDED_PROTO = /(?:^|[;,])[ \t]*proto="?([A-Za-z][A-Za-z0-9+.-]*)"?[ \t]*(?=[;,]|$)/i
 
 /**
- * The warning to report when a manager just wrote a `Secure` cookie for a request that did not
- * arrive over TLS, to a host a browser does not exempt: the browser drops the cookie and the user
- * is logged out without a trace. `undefined` when all is well, or when this manager was already
- * warned (once per manager, never per request). A proxy's `X-Forwarded-Proto: https` or
- * `Forwarded: proto=https` counts even without `trustProxy`: the browser saw https, so the cookie
- * works, and only `cookie.secure: 'auto'` depends on trusting the header.
+ * The warning to report when a manager just wrote a `Secure` cookie (`secure`, see
+ * {@link writesSecure}) for a request that did not arrive over TLS, to a host a browser does not
+ * exempt: the browser drops the cookie and the user is logged out without a trace. `undefined`
+ * when all is well, or when this manager was already warned (once per manager, never per
+ * request). A proxy's `X-Forwarded-Proto: https` or `Forwarded: proto=https` counts even without
+ * `trustProxy`: the browser saw https, so the cookie works, and only `cookie.secure: 'auto'`
+ * depends on trusting the header. The cheap tests come first: on most requests the cookie is not
+ * Secure, or the request came over TLS.
  *
  * @example
  * ```ts
- * const warning = insecureCookieWarning(sessions, setCookie, false, null, null, 'example.com')
+ * const warning = insecureCookieWarning(sessions, true, false, null, null, 'example.com')
  * if (warning !== undefined) onError(warning)
  * ```
  */
 export function insecureCookieWarning(
   manager: object,
-  setCookie: readonly string[],
+  secure: boolean,
   direct: boolean,
   forwardedProto: string | readonly string[] | null | undefined,
   forwarded: string | readonly string[] | null | undefined,
   host: string | null | undefined,
 ): SecureCookieOverHttp | undefined {
-  if (direct || warnedInsecure.has(manager) || !setCookie.some((cookie) => SECURE_ATTRIBUTE.test(cookie))) return undefined
+  if (!secure || direct || warnedInsecure.has(manager)) return undefined
   if (forwardedProtocol(forwardedProto, forwarded) === 'https') return undefined
   const hostname = (host ?? '').replace(/:\d+$/, '')
   if (LOOPBACK_HOST.test(hostname)) return undefined

@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import { join } from 'node:path'
+import { inspect } from 'node:util'
 import { describe, it, expect, expectTypeOf, vi } from 'vitest'
 import { commitSession as fetchCommit, type FetchSessionOptions } from '../../src/adapters/fetch.js'
-import { commitSession, readSession, sessionMiddleware, withSessions, type NodeSessionOptions, type SessionRequest } from '../../src/adapters/node.js'
+import { commitSession, readSession, sessionMiddleware, withSessions, type NodeSessionOptions, type SessionMiddlewareOptions, type SessionRequest } from '../../src/adapters/node.js'
 import { MAX_COOKIE_BYTES } from '../../src/cookie/cookie.js'
 import { CookieTooLarge, type SessionError, type SessionErrorCode } from '../../src/errors.js'
 import { deriveKeyId } from '../../src/keyring.js'
-import type { Session } from '../../src/session.js'
+import { isSession, type Session } from '../../src/session.js'
 import { createSessions, type Sessions, type SessionsOptions, type StoredSessions } from '../../src/sessions.js'
 import { createSerializer, createSigner } from '../../src/signer.js'
+import { createMemoryStore } from '../../src/stores/memory.js'
 import {
   CookieJar,
   formPost,
@@ -795,9 +797,14 @@ describe('sessionMiddleware: chunked sessions', () => {
   const blobApp: Handler = (req, res) => {
     const { pathname, searchParams } = new URL(req.url ?? '/', 'http://x')
     if (pathname === '/set') req.session.set('blob', searchParams.get('size') === 'small' ? 'small' : incompressible(Number(searchParams.get('size'))))
-    if (pathname === '/null') req.session = null as unknown as Session<AppData>
+    if (pathname === '/null') {
+      req.session = null
+      // A plain property: it reads what was assigned, and the session ends when it is committed.
+      res.end(`gone, req.session: ${String(req.session)}`)
+      return
+    }
     if (pathname === '/destroy') req.session.destroy()
-    res.end(pathname === '/null' || pathname === '/destroy' ? `gone, destroyed: ${String(req.session.destroyed)}` : (req.session.get('blob') ?? ''))
+    res.end(pathname === '/destroy' ? `gone, destroyed: ${String(req.session.destroyed)}` : (req.session.get('blob') ?? ''))
   }
 
   function names(response: Response): Array<[string, boolean]> {
@@ -842,14 +849,17 @@ describe('sessionMiddleware: chunked sessions', () => {
     expect(invalid).toEqual([])
   })
 
-  it.each(['/null', '/destroy'])('%s deletes the cookie and every chunk', async (path) => {
+  it.each([
+    ['/null', 'gone, req.session: null'],
+    ['/destroy', 'gone, destroyed: true'],
+  ])('%s deletes the cookie and every chunk', async (path, answer) => {
     const { sessions } = manager()
     const server = await startServer(withSessions(sessions, blobApp))
     const jar = new CookieJar()
     await jar.fetch(server.url('/set?size=10000'))
     expect(jar.names()).toEqual(['session.0', 'session.1', 'session.2'])
     const gone = await jar.fetch(server.url(path))
-    expect(await gone.text()).toBe('gone, destroyed: true')
+    expect(await gone.text()).toBe(answer)
     expect(names(gone)).toEqual([
       ['session.0', true],
       ['session.1', true],
@@ -880,21 +890,6 @@ describe('sessionMiddleware: chunked sessions', () => {
       ['session.2', true],
     ])
     expect(jar.names()).toEqual([])
-  })
-
-  it('req.session cannot be replaced by another object', async () => {
-    const { sessions } = manager()
-    const server = await startServer(
-      withSessions(sessions, (req, res) => {
-        try {
-          req.session = {} as Session<AppData>
-          res.end('replaced')
-        } catch (error) {
-          res.end(String(error))
-        }
-      }),
-    )
-    expect(await (await fetch(server.url('/'))).text()).toMatch(/^TypeError: req\.session cannot be replaced/)
   })
 
   it('the explicit API throws CookieTooLarge for a session over 3 chunks, and nothing is sent', async () => {
@@ -1128,25 +1123,6 @@ describe('withSessions: a handler that fails', () => {
 })
 
 describe('node adapter: per-request state', () => {
-  it('gives every request the same session accessor and writeHead (one hidden class), not closures per request', async () => {
-    const { sessions } = manager()
-    const seen: Array<{ get: unknown; set: unknown; writeHead: unknown }> = []
-    const server = await startServer(
-      chain([sessionMiddleware(sessions)], (req, res) => {
-        const descriptor = Object.getOwnPropertyDescriptor(req, 'session') as PropertyDescriptor
-        seen.push({ get: descriptor.get, set: descriptor.set, writeHead: res.writeHead })
-        res.end(String(req.session.get('username')))
-      }),
-    )
-    await fetch(server.url('/'))
-    await fetch(server.url('/'))
-    expect(seen).toHaveLength(2)
-    expect(typeof seen[0]?.get).toBe('function')
-    expect(seen[1]?.get).toBe(seen[0]?.get)
-    expect(seen[1]?.set).toBe(seen[0]?.set)
-    expect(seen[1]?.writeHead).toBe(seen[0]?.writeHead)
-  })
-
   it('two managers on one response both commit, also with another writeHead wrapper between them', async () => {
     const a = createSessions<AppData>({ secrets: SECRET, cookie: { name: 'a' } })
     const b = createSessions<AppData>({ secrets: SECRET, cookie: { name: 'b' } })
@@ -1186,20 +1162,278 @@ describe('node adapter: per-request state', () => {
     }
   })
 
-  it('req.session.destroy() and req.session = null go through the shared accessor', async () => {
-    const { sessions } = manager()
+})
+
+describe('node adapter: req.session is a plain property', () => {
+  type Mount = (sessions: Sessions<AppData> | StoredSessions<AppData>, handler: Handler, options: SessionMiddlewareOptions) => RequestListener
+  const MOUNTS: Array<[string, Mount]> = [
+    ['withSessions', (sessions, handler, options) => withSessions(sessions, handler, options)],
+    ['sessionMiddleware', (sessions, handler, options) => chain([sessionMiddleware(sessions, options)], handler)],
+  ]
+  const REPLACED = /^req\.session cannot be replaced: set its keys, call req\.session\.regenerate\(\) for a new session, or assign null to end it$/
+
+  /** A server logged in as alice; what onError receives lands in `reports`. */
+  async function loggedIn(mount: Mount, handler: Handler, sessions: Sessions<AppData> | StoredSessions<AppData> = manager().sessions) {
+    const reports: unknown[] = []
     const server = await startServer(
-      chain([sessionMiddleware(sessions)], (req, res) => {
-        if (req.url === '/login') req.session.set('username', 'alice')
-        else (req as unknown as { session: null }).session = null
-        res.end(String(req.session.destroyed))
-      }),
+      mount(sessions, (req, res) => {
+        if (req.url === '/login') {
+          req.session.set('username', 'alice')
+          res.end('ok')
+          return undefined
+        }
+        return handler(req, res)
+      }, { onError: (error) => void reports.push(error) }),
     )
     const jar = new CookieJar()
     await jar.fetch(server.url('/login'))
+    return { server, jar, reports, cookie: jar.header() }
+  }
+
+  it.each(MOUNTS)('%s: req.session is an own writable data property, and every request shares flash, csrfToken and writeHead', async (_, mount) => {
+    const { sessions } = manager()
+    const seen: Array<{ descriptor: PropertyDescriptor | undefined; flash: unknown; csrfToken: unknown; writeHead: unknown }> = []
+    const server = await startServer(
+      mount(sessions, (req, res) => {
+        seen.push({ descriptor: Object.getOwnPropertyDescriptor(req, 'session'), flash: req.flash, csrfToken: req.csrfToken, writeHead: res.writeHead })
+        res.end(String(req.session.get('username')))
+      }, {}),
+    )
+    await fetch(server.url('/'))
+    await fetch(server.url('/'))
+    expect(seen).toHaveLength(2)
+    for (const { descriptor } of seen) {
+      expect(descriptor).toMatchObject({ writable: true, enumerable: true, configurable: true })
+      expect(descriptor?.get).toBeUndefined()
+      expect(isSession(descriptor?.value)).toBe(true)
+    }
+    expect(seen[1]?.descriptor?.value).not.toBe(seen[0]?.descriptor?.value)
+    expect(typeof seen[0]?.flash).toBe('function')
+    expect(seen[1]?.flash).toBe(seen[0]?.flash)
+    expect(seen[1]?.csrfToken).toBe(seen[0]?.csrfToken)
+    expect(seen[1]?.writeHead).toBe(seen[0]?.writeHead)
+  })
+
+  it.each(MOUNTS)('%s: a request that never uses req.session verifies nothing, and inspecting req reads nothing', async (_, mount) => {
+    const { sessions, invalid } = manager()
+    const shown: string[] = []
+    const server = await startServer(
+      mount(sessions, (req, res) => {
+        shown.push(inspect(req.session), inspect(req, { depth: 0 }))
+        if (req.url === '/read') req.session.get('username')
+        res.end('static')
+      }, {}),
+    )
+    const tampered = `session=${sessions.sign({ username: 'alice' }).slice(0, -2)}xx`
+    const untouched = await fetch(server.url('/'), { headers: { cookie: tampered } })
+    expect(untouched.headers.get('vary')).toBeNull()
+    expect(untouched.headers.getSetCookie()).toEqual([])
+    expect(invalid).toEqual([])
+    expect(shown[0]).toBe('Session [not read yet]')
+    // The first use verifies: the tampered cookie is rejected and deleted.
+    const read = await fetch(server.url('/read'), { headers: { cookie: tampered } })
+    expect(invalid.map((error) => error.code)).toEqual(['ERR_SESSION_SIGNATURE_INVALID'])
+    expect(read.headers.get('vary')).toBe('Cookie')
+    expect(read.headers.getSetCookie().map((cookie) => isDeletion(parseSetCookie(cookie)))).toEqual([true])
+  })
+
+  it.each(MOUNTS.flatMap(([name, mount]) => [[name, null, mount], [name, undefined, mount]] as const))(
+    '%s: req.session = %s ends the session; req.session then reads what was assigned, and the cookie is deleted',
+    async (_, value, mount) => {
+      const { server, jar, reports } = await loggedIn(mount, (req, res) => {
+        const before = req.session.get('username')
+        req.session = value
+        res.end(`${String(before)} ${String(req.session)}`)
+      })
+      const out = await jar.fetch(server.url('/logout'))
+      expect(out.status).toBe(200)
+      expect(await out.text()).toBe(`alice ${String(value)}`)
+      expect(out.headers.getSetCookie().map((cookie) => isDeletion(parseSetCookie(cookie)))).toEqual([true])
+      expect(jar.names()).toEqual([])
+      expect(reports).toEqual([])
+    },
+  )
+
+  it.each(MOUNTS)('%s: req.session = null on a session never read still deletes the cookie; without a cookie nothing is sent', async (_, mount) => {
+    const { server, jar } = await loggedIn(mount, (req, res) => {
+      req.session = null
+      res.end('bye')
+    })
     const out = await jar.fetch(server.url('/logout'))
+    expect(out.headers.getSetCookie().map((cookie) => isDeletion(parseSetCookie(cookie)))).toEqual([true])
+    const again = await jar.fetch(server.url('/logout'))
+    expect(again.headers.getSetCookie()).toEqual([])
+  })
+
+  const REPLACEMENTS: Array<[string, () => unknown]> = [
+    ['a plain object', () => ({ username: 'mallory' })],
+    ['another session', () => createSessions<AppData>({ secrets: SECRET }).read(undefined)],
+    ['a string', () => 'mallory'],
+  ]
+  it.each(MOUNTS.flatMap(([name, mount]) => REPLACEMENTS.map(([kind, replacement]) => [name, kind, mount, replacement] as const)))('%s: replacing req.session by %s is a 500 without the session cookie, reported to onError', async (_, _kind, mount, replacement) => {
+    const { server, jar, reports, cookie } = await loggedIn(mount, (req, res) => {
+      req.session.set('username', 'mallory')
+      req.session = replacement() as unknown as Session<AppData>
+      res.setHeader('Set-Cookie', 'theme=dark; Path=/')
+      res.end('body')
+    })
+    const out = await jar.fetch(server.url('/'))
+    expect(out.status).toBe(500)
+    // The app's own cookie goes out; the session's does not, and the client keeps its session.
+    expect(out.headers.getSetCookie()).toEqual(['theme=dark; Path=/'])
+    expect(jar.header()).toBe(`${cookie}; theme=dark`)
+    expect(reports).toHaveLength(1)
+    expect(reports[0]).toBeInstanceOf(TypeError)
+    expect((reports[0] as TypeError).message).toMatch(REPLACED)
+  })
+
+  it.each(MOUNTS)('%s: after a replacement, req.flash, req.csrfToken and commitSession throw the TypeError at once', async (_, mount) => {
+    const { sessions } = manager()
+    const thrown: string[] = []
+    const { server, jar, reports } = await loggedIn(mount, (req, res) => {
+      req.session = {} as Session<AppData>
+      for (const call of [() => req.flash('info', 'x'), () => req.flash(), () => req.csrfToken(), () => commitSession(sessions, req as unknown as IncomingMessage, res, req.session)]) {
+        try {
+          call()
+          thrown.push('nothing')
+        } catch (error) {
+          thrown.push(error instanceof TypeError ? error.message : String(error))
+        }
+      }
+      res.end('body')
+    }, sessions)
+    const out = await jar.fetch(server.url('/'))
+    expect(thrown).toHaveLength(4)
+    for (const message of thrown) expect(message).toMatch(REPLACED)
+    expect(out.status).toBe(500)
+    expect(out.headers.getSetCookie()).toEqual([])
+    expect(reports).toHaveLength(1)
+  })
+
+  it('the default onError prints one console.error line naming req.session and the fix, never the session', async () => {
+    const { sessions } = manager()
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      const server = await startServer(
+        withSessions(sessions, (req, res) => {
+          req.session.set('username', 'secret-name')
+          req.session = { username: 'mallory' } as unknown as Session<AppData>
+          res.end('body')
+        }),
+      )
+      const out = await fetch(server.url('/replace?token=abc'))
+      expect(out.status).toBe(500)
+      expect(errors).toHaveBeenCalledTimes(1)
+      const line = String(errors.mock.calls[0]?.[0])
+      expect(line).toMatch(/^frasco: the session of GET \/replace could not be committed; sent a 500 without it: TypeError: req\.session cannot be replaced: set its keys, call req\.session\.regenerate\(\)/)
+      expect(line).not.toMatch(/secret-name|mallory|token/)
+    } finally {
+      errors.mockRestore()
+    }
+  })
+
+  it('req.session = req.session, and reading it again, change nothing', async () => {
+    const { server, jar, reports } = await loggedIn(withSessions, (req, res) => {
+      const session = req.session
+      req.session = session
+      req.session.set('visits', 1)
+      res.end(String(req.session === session))
+    })
+    const out = await jar.fetch(server.url('/'))
     expect(await out.text()).toBe('true')
+    expect(out.status).toBe(200)
+    expect(reports).toEqual([])
+  })
+
+  it('with two managers, what the app left on req.session goes to the manager whose session it was', async () => {
+    const a = createSessions<AppData>({ secrets: SECRET, cookie: { name: 'a' } })
+    const b = createSessions<AppData>({ secrets: SECRET, cookie: { name: 'b' } })
+    const reports: unknown[] = []
+    const options = { onError: (error: unknown) => void reports.push(error) }
+    const app: Middleware = (req, _res, next) => {
+      const request = req as unknown as AppRequest
+      if (req.url === '/login') request.session.set('username', 'in a')
+      if (req.url === '/logout') request.session = null
+      if (req.url === '/replace') request.session = {} as Session<AppData>
+      next()
+    }
+    // a, then b (on a router, say), then a mounted again: req.session is a's session again.
+    const server = await startServer(
+      chain([sessionMiddleware(a, options), app, sessionMiddleware(b, options), sessionMiddleware(a, options)], (req, res) => {
+        res.end(String((req.session as Session<AppData> | null)?.get('username')))
+      }),
+    )
+    const jar = new CookieJar()
+    const login = await jar.fetch(server.url('/login'))
+    expect(await login.text()).toBe('in a')
+    expect(jar.names()).toEqual(['a'])
+    const replaced = await jar.fetch(server.url('/replace'))
+    expect(replaced.status).toBe(500)
+    expect(replaced.headers.getSetCookie()).toEqual([])
+    expect(reports).toHaveLength(1)
+    expect((reports[0] as TypeError).message).toMatch(REPLACED)
+    const logout = await jar.fetch(server.url('/logout'))
+    expect(await logout.text()).toBe('undefined')
+    expect(logout.headers.getSetCookie().map((cookie) => [parseSetCookie(cookie).name, isDeletion(parseSetCookie(cookie))])).toEqual([['a', true]])
     expect(jar.names()).toEqual([])
+    expect(reports).toHaveLength(1)
+  })
+
+  describe('with a store', () => {
+    function stored(): StoredSessions<AppData> {
+      return createSessions<AppData>({ secrets: SECRET, store: createMemoryStore() })
+    }
+
+    it.each(MOUNTS)('%s: req.session is the loaded session; null ends it, in the store too', async (_, mount) => {
+      const sessions = stored()
+      const { server, jar, reports, cookie } = await loggedIn(mount, (req, res) => {
+        const descriptor = Object.getOwnPropertyDescriptor(req, 'session')
+        const loaded = isSession(descriptor?.value) && descriptor?.get === undefined && !inspect(req.session).includes('not read yet')
+        req.session = null
+        res.end(String(loaded))
+      }, sessions)
+      const out = await jar.fetch(server.url('/logout'))
+      expect(await out.text()).toBe('true')
+      expect(out.headers.getSetCookie().map((c) => isDeletion(parseSetCookie(c)))).toEqual([true])
+      // The store no longer knows the old cookie's session.
+      const replayed = await fetch(server.url('/who'), { headers: { cookie: cookie as string } })
+      expect(replayed.headers.getSetCookie().map((c) => isDeletion(parseSetCookie(c)))).toEqual([true])
+      expect(reports).toEqual([])
+    })
+
+    it.each(MOUNTS)('%s: a replacement is a 500 without the cookie, and nothing is saved', async (_, mount) => {
+      const sessions = stored()
+      const { server, jar, reports, cookie } = await loggedIn(mount, (req, res) => {
+        if (req.url === '/who') {
+          res.end(String(req.session.get('username')))
+          return
+        }
+        req.session.set('username', 'mallory')
+        req.session = {} as Session<AppData>
+        res.end('body')
+      }, sessions)
+      const out = await jar.fetch(server.url('/'))
+      expect(out.status).toBe(500)
+      expect(out.headers.getSetCookie()).toEqual([])
+      expect(reports).toHaveLength(1)
+      expect((reports[0] as TypeError).message).toMatch(REPLACED)
+      expect(jar.header()).toBe(cookie)
+      expect(await (await jar.fetch(server.url('/who'))).text()).toBe('alice')
+    })
+
+    it('req.session = null after the headers went out is reported as a late change', async () => {
+      const sessions = stored()
+      const { server, jar, reports } = await loggedIn(withSessions, (req, res) => {
+        req.session.get('username')
+        res.writeHead(200)
+        res.write('streamed')
+        req.session = null
+        res.end()
+      }, sessions)
+      const out = await jar.fetch(server.url('/'))
+      expect(await out.text()).toBe('streamed')
+      expect(reports.map((error) => (error as SessionError).code)).toEqual(['ERR_SESSION_CHANGED_AFTER_COMMIT'])
+    })
   })
 })
 

@@ -14,6 +14,7 @@ import { afterEach, describe, it, expect, vi } from 'vitest'
 import { commitSession as fetchCommit, readSession as fetchRead, withSessions as withFetchSessions } from '../../src/adapters/fetch.js'
 import { commitSession, readSession, sessionMiddleware, withSessions, type SessionMiddlewareOptions, type SessionRequest } from '../../src/adapters/node.js'
 import { SecureCookieOverHttp, isSessionError } from '../../src/errors.js'
+import { insecureCookieWarning, writesSecure } from '../../src/lib/vary.js'
 import type { Session } from '../../src/session.js'
 import { createSessions, type Sessions, type SessionsOptions } from '../../src/sessions.js'
 import { httpsGet, parseSetCookie, selfSignedCertificate, startHttpsServer, startServer, useTestServers, type TestServer } from '../helpers/server.js'
@@ -482,5 +483,43 @@ describe('fetch: a Secure cookie over plain http', () => {
     const { server, reports } = await middlewareApp(sessions)
     await get(server, '/write', { host: 'app.example' })
     expect(reports).toEqual([])
+  })
+})
+
+describe('the decision: from what the commit asked for, not from the Set-Cookie text', () => {
+  it.each<[boolean, string]>([
+    [true, 'session=x; Path=/'],
+    [false, 'session=x; Path=/; Secure'],
+    [false, 'session=x; Path=/'],
+  ])("with cookie.secure 'auto', a cookie is Secure when the adapter asked for it (asked %s; the text %j is not read)", (asked, text) => {
+    expect(writesSecure({ secureAuto: true }, asked, [text])).toBe(asked)
+  })
+
+  it.each<[string, NonNullable<SessionsOptions['cookie']>, boolean]>([
+    ['secure: true', { secure: true }, true],
+    ['secure: false', { secure: false }, false],
+  ])('with cookie %s, every cookie of the manager is as its first, whatever the adapter asked for', (_, cookie, expected) => {
+    const sessions = secureSessions(cookie)
+    const session = sessions.read(undefined)
+    session.set('n', 1)
+    const { setCookie } = sessions.commit(session)
+    expect(setCookie).toHaveLength(1)
+    expect(isSecureCookie(setCookie[0] as string)).toBe(expected)
+    for (const asked of [true, false, undefined]) expect(writesSecure(sessions, asked, setCookie)).toBe(expected)
+    // Decided once per manager: later calls need no cookie to look at.
+    expect(writesSecure(sessions, false, [])).toBe(expected)
+  })
+
+  it('insecureCookieWarning warns for a Secure cookie only, once per manager, and never over TLS', () => {
+    const manager = {}
+    expect(insecureCookieWarning(manager, false, false, undefined, undefined, 'app.example')).toBeUndefined()
+    expect(insecureCookieWarning(manager, true, true, undefined, undefined, 'app.example')).toBeUndefined()
+    expect(insecureCookieWarning(manager, true, false, 'https', undefined, 'app.example')).toBeUndefined()
+    expect(insecureCookieWarning(manager, true, false, undefined, 'proto=https', 'app.example')).toBeUndefined()
+    expect(insecureCookieWarning(manager, true, false, undefined, undefined, 'localhost:3000')).toBeUndefined()
+    const warning = insecureCookieWarning(manager, true, false, 'http', undefined, 'app.example:8080')
+    expect(warning).toBeInstanceOf(SecureCookieOverHttp)
+    expect(warning?.message).toContain('a request to app.example did not arrive over https')
+    expect(insecureCookieWarning(manager, true, false, 'http', undefined, 'app.example')).toBeUndefined()
   })
 })

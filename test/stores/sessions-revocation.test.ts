@@ -65,7 +65,9 @@ async function harness(mode: Mode, store: SessionStore, extra: { clock?: ManualC
             break
           }
         }
-        res.end(`${session.get('userId') ?? 'anonymous'}|${sessions.invalidReason(session)?.code ?? ''}`)
+        // After `req.session = null` the request has no session any more (it ends at the commit).
+        const current = req.session as typeof session | null
+        res.end(current === null ? 'anonymous|' : `${current.get('userId') ?? 'anonymous'}|${sessions.invalidReason(current)?.code ?? ''}`)
       },
       { onError: (error) => errors.push(error) },
     ),

@@ -8,7 +8,7 @@ import fc from 'fast-check'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { FRASCO_CSRF, checkCsrf, csrfToken, type CsrfOptions, type CsrfRequest, type CsrfTokenScheme } from '../src/csrf.js'
 import { CsrfRefused, SessionError, isSessionError, type SessionErrorCode } from '../src/errors.js'
-import { createSession, getSessionState, type Session } from '../src/session.js'
+import { createSession, getSessionState, openLazySession, type Session } from '../src/session.js'
 
 const APP = 'https://app.example'
 
@@ -63,6 +63,7 @@ describe('checkCsrf: browser headers', () => {
     ['Sec-Fetch-Site in upper case (browsers send lower case)', { 'sec-fetch-site': 'SAME-ORIGIN' }, undefined, 'ERR_SESSION_CSRF_CROSS_SITE'],
     ['Sec-Fetch-Site: cross-site from a listed origin', { 'sec-fetch-site': 'cross-site', origin: admin }, options, 'allowed'],
     ['Sec-Fetch-Site: same-site from a listed origin', { 'sec-fetch-site': 'same-site', origin: admin }, options, 'allowed'],
+    ['Sec-Fetch-Site: same-site, with options that leave sameSite out', { 'sec-fetch-site': 'same-site', origin: 'https://blog.app.example' }, options, 'ERR_SESSION_CSRF_CROSS_SITE'],
     ['Sec-Fetch-Site: cross-site from an unlisted origin', { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' }, options, 'ERR_SESSION_CSRF_CROSS_SITE'],
     ['Origin only, the app', { origin: APP }, undefined, 'allowed'],
     ['Origin only, a listed origin', { origin: admin }, options, 'allowed'],
@@ -315,6 +316,24 @@ describe('FRASCO_CSRF: the token scheme', () => {
     expect(FRASCO_CSRF.verify(session, token)).toBe(false)
   })
 
+  // A lazy session (the adapters' store mode) whose read fails throws on every use; its tokens,
+  // even one that would match, are refused, never accepted and never a throw out of verify.
+  it('verify refuses, never throws, when the session cannot be read at all', () => {
+    const { session, token } = withToken()
+    let fail = true
+    const lazy = openLazySession({
+      openSession: () => {
+        if (fail) throw new Error('the store did not load this session')
+        return session as Session<Record<string, unknown>>
+      },
+    })
+    expect(() => lazy.get('_csrf')).toThrow('the store did not load this session')
+    expect(FRASCO_CSRF.verify(lazy, token)).toBe(false)
+    expect(verdict(request('POST', {}, token), lazy)).toBe('ERR_SESSION_CSRF_TOKEN_INVALID')
+    fail = false
+    expect(FRASCO_CSRF.verify(lazy, token)).toBe(true)
+  })
+
   it('is frozen', () => {
     expect(Object.isFrozen(FRASCO_CSRF)).toBe(true)
   })
@@ -351,6 +370,12 @@ describe('CsrfOptions are strict', () => {
     ["csurf's cookie", { cookie: true }, /^option cookie is unknown: Frasco keeps the CSRF secret in the session/],
     ["csurf's ignoreMethods", { ignoreMethods: ['GET'] }, /^option ignoreMethods is unknown: GET, HEAD, OPTIONS and TRACE are never checked/],
     ["Django's trustedOrigins", { trustedOrigins: [] }, /^option trustedOrigins is unknown: did you mean `origins`\?$/],
+    ["csurf's value(req)", { value: () => '' }, /^option value is unknown: csurf's `value\(req\)`: name where the token comes from with `field` \(form\) or `header`$/],
+    ["csurf's sessionKey", { sessionKey: 'csrf' }, /^option sessionKey is unknown: the secret lives under the session key '_csrf'; give a `token` scheme to make tokens another way$/],
+    ['allowedOrigins', { allowedOrigins: [] }, /^option allowedOrigins is unknown: did you mean `origins`\?$/],
+    ['headerName', { headerName: 'x-token' }, /^option headerName is unknown: did you mean `header`\?$/],
+    ['fieldName', { fieldName: 'token' }, /^option fieldName is unknown: did you mean `field`\?$/],
+    ['sameOrigin', { sameOrigin: true }, /^option sameOrigin is unknown: same-origin requests are always allowed; `sameSite: true` also allows sibling subdomains$/],
     ['an unrelated key', { zzz: 1 }, /^option zzz is unknown: the options are `origins`, `sameSite`, `field`, `header`, `token`$/],
     ['origins not a list', { origins: 'https://a.example' }, /^option origins is invalid: give a list of origins/],
     ['an origin with a path', { origins: ['https://a.example/admin'] }, /^option origins is invalid: "https:\/\/a.example\/admin" is not an origin; .*did you mean 'https:\/\/a.example'\?$/],
@@ -362,11 +387,23 @@ describe('CsrfOptions are strict', () => {
     ['null', { origins: ['null'] }, /^option origins is invalid: "null" is not an origin/],
     ['a non-http scheme', { origins: ['file:///tmp'] }, /^option origins is invalid: "file:\/\/\/tmp" is not an origin/],
     ['a number', { origins: [443] }, /^option origins is invalid: a number is not an origin/],
+    ['undefined in the list', { origins: [undefined] }, /^option origins is invalid: a undefined is not an origin/],
+    ['null in the list', { origins: [null] }, /^option origins is invalid: a null is not an origin/],
+    // No suggestion when nothing like an origin can be made of the entry (an opaque origin is none).
+    ['a bare host, with no suggestion', { origins: ['a.example'] }, /^option origins is invalid: "a\.example" is not an origin; write each as browsers send Origin, scheme:\/\/host\[:port\] with no path or trailing slash, e\.g\. 'https:\/\/admin\.example\.com'$/],
+    ['a file: URL, with no suggestion', { origins: ['file:///tmp'] }, /^option origins is invalid: "file:\/\/\/tmp" is not an origin; .*e\.g\. 'https:\/\/admin\.example\.com'$/],
+    ['a data: URL, with no suggestion', { origins: ['data:text/plain,x'] }, /^option origins is invalid: "data:text\/plain,x" is not an origin; .*e\.g\. 'https:\/\/admin\.example\.com'$/],
     ['sameSite not a boolean', { sameSite: 'lax' }, /^option sameSite is invalid: give true or false$/],
     ['an empty field', { field: '' }, /^option field is invalid: give the name of the form field/],
+    ['a field that is not a string', { field: 42 }, /^option field is invalid: give the name of the form field that carries the token, e\.g\. '_csrf'$/],
+    ['a header that is not a string', { header: 42 }, /^option header is invalid: give a header name, e\.g\. 'x-csrf-token'$/],
+    ['a null token scheme', { token: null }, /^option token is invalid: give a CsrfTokenScheme/],
+    ['a token scheme without issue', { token: { verify: () => false } }, /^option token is invalid: give a CsrfTokenScheme/],
     ['a header with a space', { header: 'x csrf' }, /^option header is invalid: give a header name/],
     ['a token scheme without verify', { token: { issue: () => '' } }, /^option token is invalid: give a CsrfTokenScheme/],
     ['options that are not an object', 'strict', /^options are invalid: checkCsrf takes CSRF options/],
+    ['null options', null, /^options are invalid: checkCsrf takes CSRF options, an object such as \{ origins: \['https:\/\/admin\.example\.com'\] \}, or nothing$/],
+    ['a list as options', [], /^options are invalid: checkCsrf takes CSRF options/],
   ])('%s is a TypeError naming it', (_, options, message) => {
     expect(call(options)).toThrow(TypeError)
     expect(call(options)).toThrow(message)

@@ -186,8 +186,8 @@ const STORE_METHODS = ['load', 'save', 'destroy', 'destroyUser'] as const
 
 function assertStore(store: unknown, name: string): asserts store is SessionStore {
   const candidate = store as Partial<Record<string, unknown>> | null
-  const missing = typeof candidate === 'object' && candidate !== null ? STORE_METHODS.filter((method) => typeof candidate[method] !== 'function') : STORE_METHODS
-  if (missing.length > 0 && candidate !== null && (typeof candidate.sendCommand === 'function' || typeof candidate.call === 'function')) {
+  const missing = (typeof candidate === 'object' || typeof candidate === 'function') && candidate !== null ? STORE_METHODS.filter((method) => typeof candidate[method] !== 'function') : STORE_METHODS
+  if (missing.length > 0 && candidate !== null && (typeof candidate.sendCommand === 'function' || (typeof candidate === 'object' && typeof candidate.call === 'function'))) {
     throw new TypeError(`option ${name} is invalid: this looks like a Redis client; wrap it: createRedisStore(client) from frasco/stores`)
   }
   if (missing.length > 0 && candidate !== null && ['get', 'set', 'destroy'].every((method) => typeof (candidate as Record<string, unknown>)[method] === 'function')) {

@@ -30,8 +30,9 @@ export function readCookieValue(header: string | undefined, name: string, maxChu
   const value = getCookie(header, name)
   if (value !== undefined) {
     incoming.count = -1
-    // Rare: chunks left over from a larger session. Counted so the next commit deletes them.
-    if (header !== undefined && header.includes(`${name}.0=`)) incoming.strayChunks = countChunks(header, name, 0)
+    // Rare: chunks left over from a larger session. Counted so the next commit deletes them. The
+    // text test is only a shortcut: `name.0 =v` is a chunk too (countChunks parses the pairs).
+    if (header !== undefined && header.includes(`${name}.0`)) incoming.strayChunks = countChunks(header, name, 0)
     return value
   }
   if (header === undefined) return undefined

@@ -41,6 +41,12 @@ describe('chunks left over beside a single cookie', () => {
     expect(written(sessions.commit(session).setCookie)).toEqual([['session', false], ...range(0, deleted).map((i): [string, boolean] => [`session.${i}`, true])])
   })
 
+  it('deletes a stray name.0 written with a space before its = (a pair the cookie parser reads)', () => {
+    const session = sessions.read(`session=${value}; session.0 =left-over`)
+    expect(session.get('a')).toBe(1)
+    expect(written(sessions.commit(session).setCookie)).toEqual([['session', false], ['session.0', true]])
+  })
+
   it('deletes them with the session when it is emptied', () => {
     const session = sessions.read(`session=${value}; ${chunks([0, 1])}`)
     session.clear()

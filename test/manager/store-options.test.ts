@@ -54,3 +54,27 @@ describe.each(['store', 'revocation'] as const)('createSessions({ %s }): a compl
     expect(() => createSessions({ secrets: SECRET, [option]: candidate as never })).toThrow(new RegExp(`^option ${option} is invalid: ${message.source}`))
   })
 })
+
+describe.each(['store', 'revocation'] as const)('createSessions({ %s }): a store that is a function', (option) => {
+  it('is taken when the function carries the four methods, and works', async () => {
+    const memory = createMemoryStore()
+    const store = Object.assign(() => undefined, {
+      load: (id: string) => memory.load(id),
+      save: (id: string, change: Parameters<SessionStore['save']>[1]) => memory.save(id, change),
+      destroy: (id: string) => memory.destroy(id),
+      destroyUser: (user: string) => memory.destroyUser(user),
+    })
+    const sessions = createSessions<{ user: string }>(option === 'store' ? { secrets: SECRET, store } : { secrets: SECRET, revocation: store })
+    const session = await sessions.load(undefined)
+    session.set('user', 'ada')
+    const { setCookie } = await sessions.save(session)
+    const cookie = (setCookie[0] as string).split(';')[0] as string
+    expect((await sessions.load(cookie)).get('user')).toBe('ada')
+  })
+
+  it('names only the methods it lacks', () => {
+    const store = Object.assign(() => undefined, { load: noop, save: noop })
+    expect(() => createSessions({ secrets: SECRET, [option]: store })).toThrow(/lacks destroy, destroyUser/)
+  })
+})
+

@@ -106,36 +106,105 @@ describe('encodeFlaskJson / decodeFlaskJson', () => {
 
   it('maps years below 100 the way Flask reads them (email.utils: 0-68 → 20xx, 69-99 → 19xx)', () => {
     expect(decodeFlaskJson('{" d":"Mon, 01 Jan 0050 00:00:00 GMT"}')).toEqual(new Date('2050-01-01T00:00:00Z'))
+    expect(decodeFlaskJson('{" d":"Mon, 01 Jan 0068 00:00:00 GMT"}')).toEqual(new Date('2068-01-01T00:00:00Z'))
     expect(decodeFlaskJson('{" d":"Mon, 01 Jan 0069 00:00:00 GMT"}')).toEqual(new Date('1969-01-01T00:00:00Z'))
+    expect(decodeFlaskJson('{" d":"Mon, 01 Jan 0099 00:00:00 GMT"}')).toEqual(new Date('1999-01-01T00:00:00Z'))
+    expect(decodeFlaskJson('{" d":"Mon, 01 Jan 0000 00:00:00 GMT"}')).toEqual(new Date('2000-01-01T00:00:00Z'))
+    // From 100 on, the year is the year.
+    expect(decodeFlaskJson('{" d":"Fri, 01 Jan 0100 00:00:00 GMT"}')).toEqual(new Date('0100-01-01T00:00:00Z'))
     // Like Flask, the weekday is not checked.
     expect(decodeFlaskJson('{" d":"Sun, 01 Jan 2024 00:00:00 GMT"}')).toEqual(new Date('2024-01-01T00:00:00Z'))
   })
 
   it.each([
-    ['tuple of a string', '{" t":"ab"}'],
-    ['bytes, not padded', '{" b":"YWJjZA"}'],
-    ['bytes, with junk', '{" b":"YW Jj"}'],
-    ['bytes, non-canonical bits', '{" b":"YR=="}'],
-    ['bytes of a number', '{" b":5}'],
-    ['markup of a number', '{" m":1}'],
-    ['uuid, short', '{" u":"abc"}'],
-    ['uuid of a number', '{" u":5}'],
-    ['date, other format', '{" d":"2024-01-01T00:00:00Z"}'],
-    ['date, text before it', '{" d":"xMon, 01 Jan 2024 00:00:00 GMT"}'],
-    ['date, text after it', '{" d":"Mon, 01 Jan 2024 00:00:00 GMTx"}'],
-    ['date, an unknown month', '{" d":"Mon, 01 Foo 2024 00:00:00 GMT"}'],
-    ['date, of a number', '{" d":1700000000}'],
-    ['uuid with text before it', '{" u":"x1b4e28ba2fa111d2883f0016d3cca427"}'],
-    ['uuid with text after it', '{" u":"1b4e28ba2fa111d2883f0016d3cca427x"}'],
-    ['uuid, 33 hex digits', '{" u":"1b4e28ba2fa111d2883f0016d3cca4270"}'],
-    ['uuid, dashed with text around it', '{" u":"{1b4e28ba-2fa1-11d2-883f-0016d3cca427}"}'],
-    ['date, impossible day', '{" d":"Fri, 30 Feb 2024 00:00:00 GMT"}'],
-    ['date, hour 24', '{" d":"Mon, 01 Jan 2024 24:00:00 GMT"}'],
-    ['di of a string', '{" di":"x"}'],
-    ['di with two keys', '{" di":{"a__":1,"b__":2}}'],
-    ['di without the suffix', '{" di":{"ab":1}}'],
-  ])('rejects a malformed tag: %s', (_name, json) => {
+    ['tuple of a string', '{" t":"ab"}', 'payload has a malformed " t" tag: not a list'],
+    ['bytes, not padded', '{" b":"YWJjZA"}', 'payload has a malformed " b" tag: not padded base64'],
+    ['bytes, with junk', '{" b":"YW Jj"}', 'payload has a malformed " b" tag: not padded base64'],
+    ['bytes, non-canonical bits', '{" b":"YR=="}', 'payload has a malformed " b" tag: not canonical base64'],
+    ['bytes of a number', '{" b":5}', 'payload has a malformed " b" tag: not padded base64'],
+    ['markup of a number', '{" m":1}', 'payload has a malformed " m" tag: not a string'],
+    ['uuid, short', '{" u":"abc"}', 'payload has a malformed " u" tag: not a UUID'],
+    ['uuid of a number', '{" u":5}', 'payload has a malformed " u" tag: not a UUID'],
+    ['date, other format', '{" d":"2024-01-01T00:00:00Z"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, text before it', '{" d":"xMon, 01 Jan 2024 00:00:00 GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, text after it', '{" d":"Mon, 01 Jan 2024 00:00:00 GMTx"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, an unknown month', '{" d":"Mon, 01 Foo 2024 00:00:00 GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, of a number', '{" d":1700000000}', 'payload has a malformed " d" (datetime) tag'],
+    ['uuid with text before it', '{" u":"x1b4e28ba2fa111d2883f0016d3cca427"}', 'payload has a malformed " u" tag: not a UUID'],
+    ['uuid with text after it', '{" u":"1b4e28ba2fa111d2883f0016d3cca427x"}', 'payload has a malformed " u" tag: not a UUID'],
+    ['uuid, 33 hex digits', '{" u":"1b4e28ba2fa111d2883f0016d3cca4270"}', 'payload has a malformed " u" tag: not a UUID'],
+    ['uuid, dashed with text around it', '{" u":"{1b4e28ba-2fa1-11d2-883f-0016d3cca427}"}', 'payload has a malformed " u" tag: not a UUID'],
+    ['date, impossible day', '{" d":"Fri, 30 Feb 2024 00:00:00 GMT"}', 'payload has an impossible " d" (datetime) tag'],
+    ['date, hour 24', '{" d":"Mon, 01 Jan 2024 24:00:00 GMT"}', 'payload has an impossible " d" (datetime) tag'],
+    ['di of a string', '{" di":"x"}', 'payload has a malformed " di" tag: not an object'],
+    ['di with two keys', '{" di":{"a__":1,"b__":2}}', 'payload has a malformed " di" tag: not one key ending in "__"'],
+    ['di without the suffix', '{" di":{"ab":1}}', 'payload has a malformed " di" tag: not one key ending in "__"'],
+    ['date, minute 60', '{" d":"Mon, 01 Jan 2024 00:60:00 GMT"}', 'payload has an impossible " d" (datetime) tag'],
+    ['date, second 60 (no leap seconds in a datetime)', '{" d":"Sun, 31 Dec 2023 23:59:60 GMT"}', 'payload has an impossible " d" (datetime) tag'],
+    ['date, day 00', '{" d":"Mon, 00 Jan 2024 00:00:00 GMT"}', 'payload has an impossible " d" (datetime) tag'],
+    ['date, day 32', '{" d":"Tue, 32 Dec 2024 00:00:00 GMT"}', 'payload has an impossible " d" (datetime) tag'],
+    ['date, a one-digit day', '{" d":"Mon, 1 Jan 2024 00:00:00 GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, a three-digit day', '{" d":"Mon, 001 Jan 2024 00:00:00 GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, a five-digit year', '{" d":"Mon, 01 Jan 02024 00:00:00 GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, a two-digit year', '{" d":"Mon, 01 Jan 24 00:00:00 GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, a one-digit hour', '{" d":"Mon, 01 Jan 2024 0:00:00 GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, a three-digit minute', '{" d":"Mon, 01 Jan 2024 00:000:00 GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, a one-digit second', '{" d":"Mon, 01 Jan 2024 00:00:0 GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, no weekday', '{" d":"01 Jan 2024 00:00:00 GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, an unknown weekday', '{" d":"Mun, 01 Jan 2024 00:00:00 GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, a time zone other than GMT', '{" d":"Mon, 01 Jan 2024 00:00:00 UTC"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, letters for digits', '{" d":"Mon, 0a Jan 2024 00:00:00 GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['bytes, one padding character too many', '{" b":"YWI=="}', 'payload has a malformed " b" tag: not padded base64'],
+    ['bytes, URL-safe alphabet', '{" b":"-_8="}', 'payload has a malformed " b" tag: not padded base64'],
+    ['bytes, a character outside base64', '{" b":"YWJ*"}', 'payload has a malformed " b" tag: not padded base64'],
+    ['bytes, text before it', '{" b":"!YWJj"}', 'payload has a malformed " b" tag: not padded base64'],
+    ['bytes, text after it', '{" b":"YWJj!"}', 'payload has a malformed " b" tag: not padded base64'],
+    ['bytes, padding inside', '{" b":"YQ==YWJj"}', 'payload has a malformed " b" tag: not padded base64'],
+    ['bytes, three characters', '{" b":"YWJ"}', 'payload has a malformed " b" tag: not padded base64'],
+    ['uuid, dashed with text before it', '{" u":"x1b4e28ba-2fa1-11d2-883f-0016d3cca427"}', 'payload has a malformed " u" tag: not a UUID'],
+    ['uuid, dashed with text after it', '{" u":"1b4e28ba-2fa1-11d2-883f-0016d3cca427x"}', 'payload has a malformed " u" tag: not a UUID'],
+    ['uuid, dashes in the wrong places', '{" u":"1b4e28ba2-fa1-11d2-883f-0016d3cca427"}', 'payload has a malformed " u" tag: not a UUID'],
+    ['uuid, a group one digit short', '{" u":"1b4e28ba-2fa1-11d2-883f-0016d3cca42"}', 'payload has a malformed " u" tag: not a UUID'],
+    ['uuid, a non-hex digit', '{" u":"1b4e28ba-2fa1-11d2-883f-0016d3cca42g"}', 'payload has a malformed " u" tag: not a UUID'],
+    ['uuid, 31 hex digits', '{" u":"1b4e28ba2fa111d2883f0016d3cca42"}', 'payload has a malformed " u" tag: not a UUID'],
+    ['di, an array', '{" di":[1]}', 'payload has a malformed " di" tag: not an object'],
+    ['di, an empty object', '{" di":{}}', 'payload has a malformed " di" tag: not one key ending in "__"'],
+    ['di, a key of one underscore', '{" di":{"a_":1}}', 'payload has a malformed " di" tag: not one key ending in "__"'],
+    ['date, a three-digit hour', '{" d":"Mon, 01 Jan 2024 000:00:00 GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, a one-digit minute', '{" d":"Mon, 01 Jan 2024 00:0:00 GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, a three-digit second', '{" d":"Mon, 01 Jan 2024 00:00:000 GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, a three-digit year', '{" d":"Mon, 01 Jan 024 00:00:00 GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, no space before GMT', '{" d":"Mon, 01 Jan 2024 00:00:00GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, no comma after the weekday', '{" d":"Mon 01 Jan 2024 00:00:00 GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, a month in lower case', '{" d":"Mon, 01 jan 2024 00:00:00 GMT"}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, inside a list', '{" d":["Mon, 01 Jan 2024 00:00:00 GMT"]}', 'payload has a malformed " d" (datetime) tag'],
+    ['date, null', '{" d":null}', 'payload has a malformed " d" (datetime) tag'],
+    ['bytes, five characters and ==', '{" b":"YWJjZ=="}', 'payload has a malformed " b" tag: not padded base64'],
+    ['bytes, five characters and =', '{" b":"YWJjZ="}', 'payload has a malformed " b" tag: not padded base64'],
+    ['bytes, two characters and =', '{" b":"YW="}', 'payload has a malformed " b" tag: not padded base64'],
+    ['bytes, three characters and ==', '{" b":"YWJ=="}', 'payload has a malformed " b" tag: not padded base64'],
+    ['bytes, inside a list', '{" b":["YWJj"]}', 'payload has a malformed " b" tag: not padded base64'],
+    ['bytes, null', '{" b":null}', 'payload has a malformed " b" tag: not padded base64'],
+    ['uuid, dashed, inside a list', '{" u":["1b4e28ba-2fa1-11d2-883f-0016d3cca427"]}', 'payload has a malformed " u" tag: not a UUID'],
+    ['uuid, hex, inside a list', '{" u":["1b4e28ba2fa111d2883f0016d3cca427"]}', 'payload has a malformed " u" tag: not a UUID'],
+  ])('rejects a malformed tag: %s', (_name, json, message) => {
     expect(() => decodeFlaskJson(json)).toThrow(PayloadMalformed)
+    expect(() => decodeFlaskJson(json)).toThrow(new PayloadMalformed(message))
+  })
+
+  it.each([
+    ['the first second of year 100', new Date('0100-01-01T00:00:00Z'), 'Fri, 01 Jan 0100 00:00:00 GMT'],
+    ['the last second of year 9999', new Date('9999-12-31T23:59:59.999Z'), 'Fri, 31 Dec 9999 23:59:59 GMT'],
+  ])('writes and reads %s, the ends of the range Flask reads back', (_name, date, text) => {
+    expect(encodeFlaskJson({ d: date })).toBe(`{"d":{" d":"${text}"}}`)
+    expect(decodeFlaskJson(`{"d":{" d":"${text}"}}`)).toEqual({ d: new Date(Math.floor(date.getTime() / 1000) * 1000) })
+  })
+
+  it.each([
+    ['the last second of year 99', new Date('0099-12-31T23:59:59Z')],
+    ['the first second of year 10000', new Date('+010000-01-01T00:00:00Z')],
+  ])('refuses to write %s, naming where it is and why', (_name, date) => {
+    expect(() => encodeFlaskJson({ d: date }, 'session')).toThrow(/^value at session\.d is invalid: a Date must be valid and within the years 100 to 9999 to survive a trip through Flask/)
   })
 
   it.each([
@@ -174,11 +243,24 @@ describe('Markup, UUID, tuple', () => {
       expect(() => new UUID(text), text).toThrow(new TypeError('value is invalid: give a UUID as 32 hex digits or in the 8-4-4-4-12 form'))
     }
     expect(() => new UUID(5 as unknown as string)).toThrow(TypeError)
+    for (const value of [['1b4e28ba-2fa1-11d2-883f-0016d3cca427'], ['1b4e28ba2fa111d2883f0016d3cca427'], null]) {
+      expect(() => new UUID(value as unknown as string)).toThrow(new TypeError('value is invalid: give a UUID as 32 hex digits or in the 8-4-4-4-12 form'))
+    }
   })
 
   it('Markup wraps HTML without escaping it', () => {
     expect(`${new Markup('<i>x</i>')}`).toBe('<i>x</i>')
-    expect(() => new Markup(1 as unknown as string)).toThrow(TypeError)
+    expect(JSON.stringify({ m: new Markup('<i>x</i>') })).toBe('{"m":"<i>x</i>"}')
+    expect(() => new Markup(1 as unknown as string)).toThrow(new TypeError('html is invalid: give the HTML as a string'))
+  })
+
+  it('UUID equals only a UUID of the same value', () => {
+    const id = new UUID('1b4e28ba2fa111d2883f0016d3cca427')
+    expect(id.equals(new UUID('1b4e28ba-2fa1-11d2-883f-0016d3cca427'))).toBe(true)
+    expect(id.equals(new UUID('1b4e28ba2fa111d2883f0016d3cca428'))).toBe(false)
+    expect(id.equals({ hex: '1b4e28ba2fa111d2883f0016d3cca427' })).toBe(false)
+    expect(id.equals('1b4e28ba2fa111d2883f0016d3cca427')).toBe(false)
+    expect(new UUID('1B4E28BA2FA111D2883F0016D3CCA427').hex).toBe('1b4e28ba2fa111d2883f0016d3cca427')
   })
 
   it('tuple() makes ordinary arrays that remember they are tuples', () => {

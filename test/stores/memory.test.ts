@@ -60,6 +60,15 @@ describe('createMemoryStore: bounded by LRU eviction', () => {
     expect(kept.slice(50).every((session) => session !== undefined)).toBe(true)
   })
 
+  it("a create over a live session replaces it whole, its user's index entry included", async () => {
+    const store = createMemoryStore()
+    const id = newId()
+    await store.save(id, change({ create: true, set: fields([['a', '1']]), user: 'ada' }))
+    await store.save(id, change({ create: true, set: fields([['b', '2']]) }))
+    expect(await store.destroyUser('ada')).toBe(0)
+    expect(sorted(await store.load(id))).toEqual([['b', '2']])
+  })
+
   it('a load gives a copy: changing it does not change the store', async () => {
     const store = createMemoryStore()
     const id = newId()
@@ -81,6 +90,18 @@ describe('createMemoryStore: lazy expiry, no timers', () => {
     expect(await store.load(id)).toEqual({})
     await elapse(1)
     expect(await store.load(id)).toBeUndefined()
+  })
+
+  it('destroyUser counts a session up to the last millisecond of its TTL, not at its end', async () => {
+    const { clock, elapse } = fakeClock()
+    const store = createMemoryStore({ clock })
+    const [first, second] = [newId(), newId()]
+    await store.save(first, change({ create: true, ttl: 10, user: 'ada' }))
+    await elapse(9_999)
+    expect(await store.destroyUser('ada')).toBe(1)
+    await store.save(second, change({ create: true, ttl: 10, user: 'ada' }))
+    await elapse(10_000)
+    expect(await store.destroyUser('ada')).toBe(0)
   })
 
   it('expired sessions count for nothing in destroyUser, and go before a live one is evicted', async () => {
@@ -114,11 +135,16 @@ describe('createMemoryStore: strict options', () => {
     [{ maxSessions: '100' }, /^option maxSessions is invalid/],
     [{ maxSessions: Infinity }, /^option maxSessions is invalid/],
     [{ clock: 1_700_000_000_000 }, /^option clock is invalid: give a function returning milliseconds/],
-    [{ max: 100 }, /^option max is unknown: did you mean `maxSessions`\?/],
+    [{ max: 100 }, /^option max is unknown: did you mean `maxSessions`\? \(a number of sessions\)/],
     [{ maxsessions: 100 }, /^option maxsessions is unknown: did you mean `maxSessions`\?/],
-    [{ ttl: 3600 }, /^option ttl is unknown: each save carries its session's TTL/],
-    [{ checkPeriod: 60_000 }, /^option checkPeriod is unknown: the memory store has no timers/],
-    [{ now: Date.now }, /^option now is unknown: give the clock as `clock/],
+    [{ ttl: 3600 }, /^option ttl is unknown: each save carries its session's TTL; the store has no TTL of its own/],
+    [{ checkPeriod: 60_000 }, /^option checkPeriod is unknown: the memory store has no timers: an expired session is dropped when it is next touched, or evicted/],
+    [{ maxSize: 1_000_000 }, /^option maxSize is unknown: did you mean `maxSessions`\? \(a number of sessions, not bytes\)/],
+    [{ size: 100 }, /^option size is unknown: did you mean `maxSessions`\?/],
+    [{ maxAge: 3600 }, /^option maxAge is unknown: each save carries its session's TTL \(seconds\); the store has no TTL of its own/],
+    [{ stale: true }, /^option stale is unknown: an expired session is never returned/],
+    [{ dispose: () => {} }, /^option dispose is unknown: the memory store has no eviction callback/],
+    [{ now: Date.now }, /^option now is unknown: give the clock as `clock: \(\) => milliseconds` \(like Date.now\)/],
     [{ colour: 'red' }, /^option colour is unknown: the options are `maxSessions`, `clock`/],
     ['fast', /^options are invalid: createMemoryStore takes an options object/],
     [null, /^options are invalid: createMemoryStore takes an options object/],

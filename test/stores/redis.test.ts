@@ -185,9 +185,13 @@ describeRedis('createRedisStore', (server) => {
 
     it.each<[options: unknown, message: RegExp]>([
       [{ keyPrefix: 'x:' }, /^option keyPrefix is unknown: did you mean `prefix`\?/],
-      [{ ttl: 86_400 }, /^option ttl is unknown: each save carries its session's TTL/],
-      [{ client: {} }, /^option client is unknown: pass the client as the first argument/],
-      [{ prefix: 5 }, /^option prefix is invalid: give a string/],
+      [{ ttl: 86_400 }, /^option ttl is unknown: each save carries its session's TTL; the store has no TTL of its own/],
+      [{ client: {} }, /^option client is unknown: pass the client as the first argument: createRedisStore\(client, \{ prefix \}\)/],
+      [{ disableTTL: true }, /^option disableTTL is unknown: sessions always expire with their TTL/],
+      [{ disableTouch: true }, /^option disableTouch is unknown: a save always resets the TTL, and only a save does/],
+      [{ serializer: JSON }, /^option serializer is unknown: the manager encodes values; the store keeps the strings it is given/],
+      [{ scanCount: 100 }, /^option scanCount is unknown: the store never scans: a user index lists their sessions/],
+      [{ prefix: 5 }, /^option prefix is invalid: give a string put before every key, like 'frasco:'$/],
       [{ prefix: 'a\uD800' }, /^option prefix is invalid/],
       ['sess:', /^options are invalid: createRedisStore takes an options object/],
     ])('options %o are a TypeError', (options, message) => {

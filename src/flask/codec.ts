@@ -140,6 +140,8 @@ const CODEC_HINTS: Readonly<Record<string, string>> = {
   max_age: "did you mean `lifetime`? (Flask's PERMANENT_SESSION_LIFETIME, seconds)",
   PERMANENT_SESSION_LIFETIME: 'did you mean `lifetime`? (seconds)',
   expiresIn: 'a Flask cookie carries no expiry: `lifetime` limits the age of every cookie verify reads',
+  ttl: "use `lifetime` (Flask's PERMANENT_SESSION_LIFETIME, seconds)",
+  password: "did you mean `secrets`? (Flask's SECRET_KEY, newest first)",
 }
 
 /** The itsdangerous serializer under a Flask session cookie. @internal */

@@ -311,15 +311,21 @@ const SIGNER_KEYS = ['secrets', 'salt', 'digest', 'keyDerivation', 'separator', 
 const SIGNER_OPTION_KEYS = new Set(SIGNER_KEYS)
 const SERIALIZER_OPTION_KEYS = new Set([...SIGNER_KEYS, 'serializer', 'compress', 'maxBytes'])
 const SIGN_KEYS = new Set(['now'])
+// itsdangerous tokens carry no expiry, so Frasco's hints towards `expiresIn` do not apply here.
+const NO_EXPIRY = 'itsdangerous tokens carry no expiry: give verify(token, { maxAge }) an age limit instead'
 const ITSDANGEROUS_SIGN_HINTS: Readonly<Record<string, string>> = {
   ...SIGN_HINTS,
-  expiresIn: 'itsdangerous tokens carry no expiry: give verify(token, { maxAge }) an age limit instead',
+  expiresIn: NO_EXPIRY,
+  maxAge: NO_EXPIRY,
+  ttl: NO_EXPIRY,
 }
 const VERIFY_KEYS = new Set(['maxAge', 'now'])
 // itsdangerous's own names, for Python users.
 const PYTHON_NAMES: Readonly<Record<string, string>> = {
   ...TOKEN_HINTS,
-  expiresIn: 'itsdangerous tokens carry no expiry: give verify(token, { maxAge }) an age limit instead',
+  expiresIn: NO_EXPIRY,
+  ttl: NO_EXPIRY,
+  password: 'did you mean `secrets`? (newest first)',
   maxAge: 'give `maxAge` (seconds) to verify(token, { maxAge }), not to the factory',
   secret_key: 'did you mean `secrets`? (newest first)',
   digest_method: 'did you mean `digest`?',

@@ -96,6 +96,7 @@ function assertText(value: unknown, where: string): asserts value is string {
 /** What a value is, for an error message: its type, never its content (it may be a secret). */
 function kind(value: unknown): string {
   if (value === null) return 'null'
+  if (value === undefined) return 'undefined'
   if (Array.isArray(value)) return 'an array'
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }

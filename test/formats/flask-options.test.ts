@@ -185,6 +185,8 @@ describe('createFlaskCodec: clockTolerance, salt, hints', () => {
     ['PERMANENT_SESSION_LIFETIME', /^option PERMANENT_SESSION_LIFETIME is unknown: did you mean `lifetime`\? \(seconds\)/],
     ['expiresIn', /^option expiresIn is unknown: a Flask cookie carries no expiry: `lifetime` limits the age of every cookie verify reads/],
     ['maxAge', /^option maxAge is unknown: use `lifetime` \(Flask's PERMANENT_SESSION_LIFETIME, seconds\); `maxAge` is the age limit of one verify call/],
+    ['ttl', /^option ttl is unknown: use `lifetime` \(Flask's PERMANENT_SESSION_LIFETIME, seconds\)$/],
+    ['password', /^option password is unknown: did you mean `secrets`\? \(Flask's SECRET_KEY, newest first\)$/],
     ['max_age', /^option max_age is unknown: did you mean `lifetime`\? \(Flask's PERMANENT_SESSION_LIFETIME, seconds\)/],
   ])('option %s names the one to give', (name, message) => {
     expect(() => createFlaskCodec({ secrets: SECRET, [name]: 60 } as never)).toThrow(message)

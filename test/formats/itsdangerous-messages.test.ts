@@ -56,6 +56,11 @@ describe('itsdangerous: what each misuse is refused with', () => {
     ['expiresIn to sign', () => timed.sign('v', { expiresIn: 5 } as never), 'option expiresIn is unknown: itsdangerous tokens carry no expiry: give verify(token, { maxAge }) an age limit instead'],
     ['expiresIn to the factory', signer({ expiresIn: 5 }), 'option expiresIn is unknown: itsdangerous tokens carry no expiry: give verify(token, { maxAge }) an age limit instead'],
     ['maxAge to the factory', signer({ maxAge: 5 }), 'option maxAge is unknown: give `maxAge` (seconds) to verify(token, { maxAge }), not to the factory'],
+    // Frasco's own hints point at `expiresIn` and a 32-byte minimum, which itsdangerous has neither of.
+    ['maxAge to sign', () => timed.sign('v', { maxAge: 5 } as never), 'option maxAge is unknown: itsdangerous tokens carry no expiry: give verify(token, { maxAge }) an age limit instead'],
+    ['ttl to sign', () => timed.sign('v', { ttl: 5 } as never), 'option ttl is unknown: itsdangerous tokens carry no expiry: give verify(token, { maxAge }) an age limit instead'],
+    ['ttl to the factory', signer({ ttl: 5 }), 'option ttl is unknown: itsdangerous tokens carry no expiry: give verify(token, { maxAge }) an age limit instead'],
+    ['password to the factory', signer({ password: 's' }), 'option password is unknown: did you mean `secrets`? (newest first)'],
     ['key_derivation (Python)', signer({ key_derivation: 'hmac' }), 'option key_derivation is unknown: did you mean `keyDerivation`?'],
     ['sep (Python)', signer({ sep: '.' }), 'option sep is unknown: did you mean `separator`?'],
     ['secret_key (Python)', signer({ secret_key: 's' }), 'option secret_key is unknown: did you mean `secrets`? (newest first)'],

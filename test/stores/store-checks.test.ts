@@ -28,6 +28,7 @@ describe('store checks: session ids', () => {
     ['257 characters', 'i'.repeat(257), 'session id is invalid: give a non-empty string of at most 256 characters (got 257)'],
     ['a number', 42, 'session id is invalid: give a string, not a number'],
     ['a boolean', true, 'session id is invalid: give a string, not a boolean'],
+    ['undefined', undefined, 'session id is invalid: give a string, not undefined'],
     ['null', null, 'session id is invalid: give a string, not null'],
     ['an array', ['id'], 'session id is invalid: give a string, not an array'],
     ['an object', { id: 'x' }, 'session id is invalid: give a string, not an object'],

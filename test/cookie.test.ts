@@ -223,6 +223,13 @@ describe('getCookie', () => {
     ['xsession=evil', 'session', undefined],
     ['a=session=evil; session=good', 'session', 'good'],
     ['session ; session=good', 'session', 'good'],
+    // A name with OWS at either end is never a pair's name (the scan trims), even where the fast
+    // path's "; " and "=" line up around it.
+    ['x=1;  a=2', ' a', undefined],
+    ['x=1; \ta=2', '\ta', undefined],
+    ['x=1; a =2', 'a ', undefined],
+    ['x=1; a\t=2', 'a\t', undefined],
+    ['x=1; a;b=2', 'a;b', undefined],
   ])('getCookie(%o, %o) is %o', (header, name, expected) => {
     expect(getCookie(header, name)).toBe(expected)
     expect(getCookie(header, name)).toBe(parseCookie(header)[name])
@@ -754,5 +761,67 @@ describe('createTokenCookieWriter (internal: the session manager writes its own 
 
   it('is not part of the public writer', () => {
     expect('serializeToken' in createCookieWriter('session')).toBe(false)
+  })
+})
+
+// Every misuse message names the option (or what was wrong), shows the value it got (cut short,
+// never a cookie value) and says how to fix it: the whole text is documented behaviour.
+describe('misuse messages, word for word', () => {
+  const long = `a b${'x'.repeat(100)}`
+  const writer = createCookieWriter('w')
+  it.each<[string, () => unknown, string]>([
+    ['parse options that are null', () => parseCookie('a=1', null as never), 'options are invalid: expected an object, got null'],
+    ['parse options that are a number', () => getCookie('a=1', 'a', 5 as never), 'options are invalid: expected an object, got 5'],
+    ['a maxLength as text', () => parseCookie('a=1', { maxLength: '10' as never }), 'option maxLength is invalid: expected a positive integer number of characters, got "10"'],
+    ['a maxLength of 0', () => getCookie('a=1', 'a', { maxLength: 0 }), 'option maxLength is invalid: expected a positive integer number of characters, got 0'],
+    ['a decode that is text', () => parseCookie('a=1', { decode: 'x' as never }), 'option decode is invalid: expected a function (value: string) => string, got "x"'],
+    ['a misspelt parse option', () => parseCookie('a=1', { maxlength: 5 } as never), 'option maxlength is unknown: did you mean `maxLength`?'],
+    ["cookie's encode option", () => parseCookie('a=1', { encode: String } as never), 'option encode is unknown: values are written as given: encode them before (only cookie-octets are accepted)'],
+    ['a name with a space', () => stringifySetCookie('a b', 'v'), 'cookie name is invalid: "a b" is not a token (RFC 6265bis §4.1.1, RFC 9110 §5.6.2); use letters, digits and !#$%&\'*+-.^_`|~ only'],
+    ['a long name, cut short', () => stringifySetCookie(long, 'v'), `cookie name is invalid: "${long.slice(0, 64)}…" is not a token (RFC 6265bis §4.1.1, RFC 9110 §5.6.2); use letters, digits and !#$%&'*+-.^_\`|~ only`],
+    ['a name that is a number', () => stringifySetCookie(1 as never, 'v'), "cookie name is invalid: 1 is not a token (RFC 6265bis §4.1.1, RFC 9110 §5.6.2); use letters, digits and !#$%&'*+-.^_`|~ only"],
+    ['a name that is an object', () => createCookieWriter({} as never), "cookie name is invalid: object is not a token (RFC 6265bis §4.1.1, RFC 9110 §5.6.2); use letters, digits and !#$%&'*+-.^_`|~ only"],
+    ['a value with a semicolon', () => stringifySetCookie('a', 'x;y'), 'cookie value is invalid: character U+003B at index 1 is not a cookie-octet (RFC 6265bis §4.1.1); encode the value first, for example as base64url'],
+    ['a value beyond the BMP', () => stringifySetCookie('a', 'ok😀'), 'cookie value is invalid: character U+1F600 at index 2 is not a cookie-octet (RFC 6265bis §4.1.1); encode the value first, for example as base64url'],
+    ['a quoted value with a quote inside', () => writer.serialize('"a"b"'), 'cookie value is invalid: character U+0022 at index 2 is not a cookie-octet (RFC 6265bis §4.1.1); encode the value first, for example as base64url'],
+    ['a value that is a number', () => stringifySetCookie('a', 7 as never), 'cookie value is invalid: expected a string, got 7'],
+    ['a domain with a space', () => stringifySetCookie('a', 'b', { domain: 'x y' }), 'option domain is invalid: "x y" is not a host name (RFC 6265bis §4.1.2.3, RFC 1034 §3.5); use letters, digits, hyphens and dots (an optional leading dot), or omit it for a host-only cookie'],
+    ['a domain that is a Date', () => stringifySetCookie('a', 'b', { domain: new Date(0) as never }), 'option domain is invalid: 1970-01-01T00:00:00.000Z is not a host name (RFC 6265bis §4.1.2.3, RFC 1034 §3.5); use letters, digits, hyphens and dots (an optional leading dot), or omit it for a host-only cookie'],
+    ['a path without a slash', () => stringifySetCookie('a', 'b', { path: 'a' }), 'option path is invalid: "a" is not a path-value (RFC 6265bis §4.1.2.4); start it with "/" and use printable ASCII without ";", percent-encoding anything else'],
+    ['a path that is null', () => createCookieWriter('a', { path: null as never }), 'option path is invalid: null is not a path-value (RFC 6265bis §4.1.2.4); start it with "/" and use printable ASCII without ";", percent-encoding anything else'],
+    ['a path of 1025 bytes', () => stringifySetCookie('a', 'b', { path: `/${'a'.repeat(1024)}` }), 'option path is invalid: it is 1025 bytes; user agents ignore attribute values over 1024 bytes (RFC 6265bis §5.6), so shorten it'],
+    ['a flag as text', () => stringifySetCookie('a', 'b', { httpOnly: 'true' as never }), 'option httpOnly is invalid: expected a boolean, got "true"'],
+    ['a sameSite word', () => stringifySetCookie('a', 'b', { sameSite: 'bogus' as never }), 'option sameSite is invalid: expected one of "strict", "lax", "none", got "bogus"'],
+    ['a sameSite boolean', () => stringifySetCookie('a', 'b', { sameSite: true as never }), 'option sameSite is invalid: expected one of "strict", "lax", "none", got true'],
+    ['a priority number', () => stringifySetCookie('a', 'b', { priority: 1 as never }), 'option priority is invalid: expected one of "low", "medium", "high", got 1'],
+    ['sameSite none without secure', () => stringifySetCookie('a', 'b', { sameSite: 'none' }), 'option secure is invalid: sameSite "none" requires secure: true; browsers reject SameSite=None cookies without Secure (RFC 6265bis §5.7)'],
+    ['partitioned without secure', () => stringifySetCookie('a', 'b', { partitioned: true }), 'option secure is invalid: partitioned: true requires secure: true; browsers reject Partitioned cookies without Secure (CHIPS)'],
+    ['__Secure- without secure', () => stringifySetCookie('__Secure-id', 'v', {} as never), 'option secure is invalid: cookie "__Secure-id" has the "__Secure-" prefix, which requires secure: true (RFC 6265bis §4.1.3.1); browsers reject it otherwise'],
+    ['__Host- without secure', () => stringifySetCookie('__Host-id', 'v', {} as never), 'option secure is invalid: cookie "__Host-id" has the "__Host-" prefix, which requires secure: true (RFC 6265bis §4.1.3.2); browsers reject it otherwise'],
+    ['__Host- with a domain', () => stringifySetCookie('__Host-id', 'v', { secure: true, domain: 'example.com' } as never), 'option domain is invalid: cookie "__Host-id" has the "__Host-" prefix, which forbids a Domain attribute (RFC 6265bis §4.1.3.2); remove the domain option'],
+    ['__Host- with another path', () => stringifySetCookie('__Host-id', 'v', { secure: true, path: '/app' } as never), 'option path is invalid: cookie "__Host-id" has the "__Host-" prefix, which requires path "/" (RFC 6265bis §4.1.3.2), got "/app"; use "/" or omit it'],
+    ['options that are text', () => stringifySetCookie('a', 'b', 'secure' as never), 'options are invalid: expected an object, got "secure"'],
+    ['writer attributes that are null', () => createCookieWriter('a', null as never), 'options are invalid: expected an object, got null'],
+    ['a now that is text', () => stringifySetCookie('a', 'b', { now: 'now' as never, expires: new Date(NOW) }), 'option now is invalid: expected a valid Date or epoch milliseconds, got "now"'],
+    ['a now that is an invalid Date', () => writer.serialize('v', { now: new Date(Number.NaN) }), 'option now is invalid: expected a valid Date or epoch milliseconds, got Invalid Date'],
+    ['a lifetime that is a number', () => writer.serialize('v', 5 as never), 'lifetime is invalid: expected an object, got 5'],
+    ['a lifetime that is null', () => writer.serialize('v', null as never), 'lifetime is invalid: expected an object, got null'],
+    ['an expires that is text', () => stringifySetCookie('a', 'b', { expires: 'tomorrow' as never }), 'option expires is invalid: expected a valid Date, got "tomorrow"'],
+    ['an expires that is an invalid Date', () => stringifySetCookie('a', 'b', { expires: new Date(Number.NaN) }), 'option expires is invalid: expected a valid Date, got Invalid Date'],
+    ['an expires that is a number', () => writer.serialize('v', { expires: NOW as never }), `option expires is invalid: expected a valid Date, got ${NOW}`],
+    ['a fractional maxAge', () => stringifySetCookie('a', 'b', { maxAge: 1.5 }), 'option maxAge is invalid: expected an integer number of seconds, got 1.5'],
+    ['a maxAge as text', () => writer.serialize('v', { maxAge: '60' as never }), 'option maxAge is invalid: expected an integer number of seconds, got "60"'],
+    ['a maxAge as a bigint', () => writer.serialize('v', { maxAge: 60n as never }), 'option maxAge is invalid: expected an integer number of seconds, got 60'],
+    ['a maxAge given to a writer', () => createCookieWriter('a', { maxAge: 60 } as never), 'option maxAge is invalid: a cookie writer caches attributes only; pass the lifetime to serialize(value, { maxAge }) instead'],
+    ['an expires given to a writer', () => createCookieWriter('a', { expires: new Date(NOW) } as never), 'option expires is invalid: a cookie writer caches attributes only; pass the lifetime to serialize(value, { expires }) instead'],
+    ["express's httponly", () => stringifySetCookie('a', 'b', { httponly: true } as never), 'option httponly is unknown: did you mean `httpOnly`?'],
+    ["express's samesite", () => stringifySetCookie('a', 'b', { samesite: 'lax' } as never), 'option samesite is unknown: did you mean `sameSite`?'],
+    ["express's maxage", () => stringifySetCookie('a', 'b', { maxage: 60 } as never), 'option maxage is unknown: did you mean `maxAge`? (seconds)'],
+    ["express's signed", () => createCookieWriter('a', { signed: true } as never), 'option signed is unknown: sign the value with createSigner from frasco before writing it'],
+    ['an attribute among lifetime options', () => writer.serialize('v', { path: '/' } as never), 'option path is unknown: the options are `maxAge`, `expires`, `now`'],
+    ['a lifetime option misspelt', () => writer.serialize('v', { maxAges: 1 } as never), 'option maxAges is unknown: did you mean `maxAge`?'],
+  ])('%s', (_, call, message) => {
+    expect(call).toThrow(TypeError)
+    expect(call).toThrow(new TypeError(message))
   })
 })

@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer'
 import { createHmac } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
+import { SCRATCH_LIMIT } from '../../src/lib/buffers.js'
 import { HAS_ONE_SHOT_HASH, HmacSha256 } from '../../src/lib/hmac.js'
 import rfc4231 from '../vectors/rfc4231.json' with { type: 'json' }
 
@@ -91,6 +92,40 @@ describe('key blocks in memory', () => {
         expect(holding.length, `after a message of ${length} characters`).toBe(1)
       }
       expect(read.size).toBeGreaterThan(3)
+    } finally {
+      vi.doUnmock('node:crypto')
+      vi.resetModules()
+    }
+  })
+
+  // A message beyond SCRATCH_LIMIT is hashed from a buffer of its own for that call only
+  // (src/lib/buffers.ts): one huge token must not leave a buffer of its size, holding the key
+  // block, alive for the life of the process.
+  it('is never kept in a buffer over SCRATCH_LIMIT bytes once a huge message is done', async () => {
+    const sizes: number[] = []
+    vi.resetModules()
+    vi.doMock('node:crypto', async (importOriginal) => {
+      const actual = await importOriginal<typeof import('node:crypto')>()
+      const oneShot = actual.hash as (algorithm: string, data: Buffer, encoding: 'latin1' | 'base64url') => string
+      const hash = (algorithm: string, data: Buffer, encoding: 'latin1' | 'base64url'): string => {
+        // The inner hash of each digest (the outer one reads the 96-byte outer buffer).
+        if (encoding === 'latin1') sizes.push(data.buffer.byteLength)
+        return oneShot(algorithm, data, encoding)
+      }
+      return { ...actual, hash: hash as typeof actual.hash }
+    })
+    try {
+      const { HmacSha256: Fresh } = await import('../../src/lib/hmac.js')
+      const key = Buffer.from('a key of 32 bytes, give or take.')
+      const mac = new Fresh(key, { useOneShot: true })
+      for (const message of ['x'.repeat(3 * SCRATCH_LIMIT), 'short', Buffer.alloc(2 * SCRATCH_LIMIT, 1), Buffer.from('bytes')]) {
+        expect(mac.digest(message)).toBe(reference(key, message))
+      }
+      expect(sizes).toHaveLength(4)
+      expect(sizes[0]).toBeGreaterThan(3 * SCRATCH_LIMIT)
+      expect(sizes[1]).toBeLessThanOrEqual(SCRATCH_LIMIT)
+      expect(sizes[2]).toBeGreaterThan(2 * SCRATCH_LIMIT)
+      expect(sizes[3]).toBeLessThanOrEqual(SCRATCH_LIMIT)
     } finally {
       vi.doUnmock('node:crypto')
       vi.resetModules()

@@ -9,7 +9,8 @@ import { createHmac, hkdfSync, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import type { SessionError } from '../../src/errors.js'
 import { deriveKeyId } from '../../src/keyring.js'
-import { FLAG_DEFLATE, FLAG_EXPIRES, FLAG_OBJECT, FLAG_PERSISTENT, MAX_SECONDS, assertPurpose, peekToken, toSeconds } from '../../src/lib/token.js'
+import { SCRATCH_LIMIT } from '../../src/lib/buffers.js'
+import { FLAG_DEFLATE, FLAG_EXPIRES, FLAG_OBJECT, FLAG_PERSISTENT, MAX_SECONDS, assertPurpose, decodeField, peekToken, toSeconds, writeBody } from '../../src/lib/token.js'
 import { createSessions } from '../../src/sessions.js'
 import { createSerializer, createSigner, type VerifyResult } from '../../src/signer.js'
 
@@ -121,6 +122,8 @@ describe('token factory options, at their edges', () => {
   const create = (extra: object) => createSerializer({ secrets: secret, purpose: PURPOSE, ...extra })
 
   it.each<[string, number]>([
+    ['clockTolerance', 0],
+    ['clockTolerance', 400 * 24 * 60 * 60],
     ['maxTokenLength', 64],
     ['maxBytes', 1],
     ['maxBytes', 2 ** 31 - 1],
@@ -129,6 +132,9 @@ describe('token factory options, at their edges', () => {
   })
 
   it.each<[string, number, string]>([
+    ['clockTolerance', -1, 'option clockTolerance is invalid: give a number of seconds, 0 or more'],
+    ['clockTolerance', Number.NaN, 'option clockTolerance is invalid: give a number of seconds, 0 or more'],
+    ['clockTolerance', 60_000_000, 'option clockTolerance is invalid: 60000000 is more than 400 days; lifetimes are in seconds, not milliseconds (at most 34560000)'],
     ['maxTokenLength', 63, 'option maxTokenLength is invalid: give a whole number of characters, at least 64'],
     ['maxTokenLength', 64.5, 'option maxTokenLength is invalid: give a whole number of characters, at least 64'],
     ['maxBytes', 0, 'option maxBytes is invalid: give a positive whole number of bytes'],
@@ -321,5 +327,29 @@ describe('peekToken (frasco inspect): the unauthenticated fields of an f1 token'
     ['unknown flags', `f1.kid.${body(0x40, NOW).toString('base64url')}.tag`],
   ])('gives undefined for %s', (_, token) => {
     expect(peekToken(token)).toBeUndefined()
+  })
+})
+
+// Token bodies and fields are built in buffers shared from one token to the next, grown as needed
+// up to SCRATCH_LIMIT (src/lib/buffers.ts). A larger token gets memory for that token only: one
+// huge token must not leave a buffer of its size (holding plaintext, for encrypted tokens) alive
+// for the life of the process.
+describe('the shared token buffers, after a token over SCRATCH_LIMIT', () => {
+  it('writeBody: the next body is written into memory of at most SCRATCH_LIMIT bytes', () => {
+    for (const payload of ['x'.repeat(2 * SCRATCH_LIMIT), new Uint8Array(SCRATCH_LIMIT + 1)]) {
+      const huge = writeBody(0, NOW, NOW + 60, payload)
+      expect(huge.length).toBe(13 + payload.length)
+      const next = writeBody(0, NOW, undefined, 'small')
+      expect(next).toEqual(body(0, NOW, undefined, 'small'))
+      expect(next.buffer.byteLength).toBeLessThanOrEqual(SCRATCH_LIMIT)
+    }
+  })
+
+  it('decodeField: the next field is decoded into memory of at most SCRATCH_LIMIT bytes', () => {
+    const bytes = randomBytes(2 * SCRATCH_LIMIT)
+    expect(decodeField(bytes.toString('base64url')).equals(bytes)).toBe(true)
+    const next = decodeField('c21hbGw')
+    expect(next.toString()).toBe('small')
+    expect(next.buffer.byteLength).toBeLessThanOrEqual(SCRATCH_LIMIT)
   })
 })

@@ -79,6 +79,28 @@ describe('x1 golden tokens (independent Python reference)', () => {
   })
 })
 
+describe('x1 nonces', () => {
+  // The core draws nonces ahead, in batches, and derives their keys together: whatever the
+  // batching, every nonce its source gives is used for one token, in the order drawn, and each
+  // token opens under its own.
+  it('uses each nonce its source draws once, in order, across batches', () => {
+    let drawn = 0
+    const counter = (target: Buffer) => {
+      target.fill(0)
+      target.writeUInt32BE(drawn++, XAES_NONCE_BYTES - 4)
+    }
+    const core = new ExtendedCore(createKeyring(SECRET), { purpose: 'nonces', ...CORE, nonces: counter })
+    for (let i = 0; i < 300; i++) {
+      const token = core.seal(0, IAT, undefined, `token ${i}`)
+      const body = Buffer.from(token.split('.')[2] as string, 'base64url')
+      expect(body.readUInt32BE(XAES_NONCE_BYTES - 4)).toBe(i)
+      expect(core.open(token, IAT, undefined)).toMatchObject({ issuedAt: IAT, payload: Buffer.from(`token ${i}`) })
+    }
+    expect(drawn).toBeGreaterThanOrEqual(300)
+    expect(drawn).toBeLessThanOrEqual(300 + 256)
+  })
+})
+
 describe('encrypt: true writes x1 and reads x1 and e1', () => {
   const sealed = createSerializer<unknown>({ secrets: SECRET, purpose: 'objects', encrypt: true })
   /** An e1 token as Frasco wrote them before x1: the old core, through the same object codec. */

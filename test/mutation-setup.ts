@@ -17,6 +17,7 @@
  * A mutant is then run against every file that reached it, all of the file, from its first line:
  * the same verdict as the whole suite, minus the files that never reach the mutated code.
  */
+import fc from 'fast-check'
 import { afterAll, inject } from 'vitest'
 
 /** Stryker's per-worker state: `activeMutant` switches a mutant on; `mutantCoverage` counts hits. */
@@ -49,7 +50,13 @@ const namespace = inject('globalNamespace') as string | undefined
 if (namespace !== undefined) {
   const globals = globalThis as unknown as Record<string, StrykerState | undefined>
   const state = (globals[namespace] ??= {})
-  if (inject('mode') === 'mutant') state.activeMutant = inject('activeMutant')
+  if (inject('mode') === 'mutant') {
+    state.activeMutant = inject('activeMutant')
+    // A mutant a property test catches is killed by the first counterexample. Shrinking it (the
+    // default) can outlast Stryker's timeout, and a timeout is the one verdict that a slow machine
+    // also gives: stop at the first failure, so the kill is reported as one.
+    fc.configureGlobal({ ...fc.readConfigureGlobal(), endOnFailure: true })
+  }
   else {
     afterAll((_context, file) => {
       const coverage = state.mutantCoverage

@@ -78,6 +78,8 @@ export interface Sessions<T extends object = SessionData> {
   readonly cookieName: string
   /** Whether the cookie's `secure` option is `'auto'`: adapters then pass `secure` to commit. */
   readonly secureAuto: boolean
+  /** The cookie's `secure` option as resolved: `true`, `false` or `'auto'` (the default). */
+  readonly secure: boolean | 'auto'
   /**
    * Reads the session from a `Cookie` header. Never throws on bad input: a missing, malformed,
    * tampered or expired cookie gives a fresh empty session, and the reason goes to `onInvalid`
@@ -198,6 +200,8 @@ export interface StoredSessions<T extends object = SessionData> {
   readonly cookieName: string
   /** Whether the cookie's `secure` option is `'auto'`: adapters then pass `secure` to save. */
   readonly secureAuto: boolean
+  /** The cookie's `secure` option as resolved: `true`, `false` or `'auto'` (the default). */
+  readonly secure: boolean | 'auto'
   /** The store: the `store` option, or the `revocation` option. */
   readonly store: SessionStore
   /** Where the data lives: `'store'` (the `store` option) or `'cookie'` (the `revocation` option). */
@@ -266,6 +270,7 @@ export function createSessions<T extends object = SessionData>(options: Sessions
   return {
     cookieName: config.name,
     secureAuto: config.secure === 'auto',
+    secure: config.secure,
     read: (cookieHeader) => read<T>(config, cookieHeader),
     commit: (session, context) => commit(config, session, context),
     invalidReason: (session) => (getSessionState(session).meta as MetaBag).frasco?.error,
@@ -279,6 +284,7 @@ function createStoredSessions<T extends object>(config: Config, store: StoreConf
   const sessions: StoredSessions<T> = {
     cookieName: config.name,
     secureAuto: config.secure === 'auto',
+    secure: config.secure,
     store: backing,
     data: store.data,
     load: (cookieHeader) => load<T>(config, store, cookieHeader),

@@ -264,7 +264,7 @@ class Plugin {
       appendSetCookie(reply, setCookie)
       const { headers } = request
       const direct = request.protocol === 'https'
-      const secure = writesSecure(this.sessions, this.sessions.secureAuto && direct, setCookie)
+      const secure = writesSecure(this.sessions, this.sessions.secureAuto && direct)
       const warning = insecureCookieWarning(this.sessions, secure, direct, headers['x-forwarded-proto'], headers.forwarded, request.host)
       if (warning !== undefined) report(this.onError, warning, request)
     }

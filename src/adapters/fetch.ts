@@ -154,8 +154,8 @@ function commitTo<T extends object, R extends Headers | Response>(
 }
 
 /** `secure`: what the commit was asked for (see writesSecure). */
-function finish<R extends Headers | Response>(sessions: { readonly secureAuto: boolean }, request: Request, target: R, result: SessionCommit, onError: Reporter<Request>, secure: boolean): R {
-  if (result.setCookie.length > 0 && writesSecure(sessions, secure, result.setCookie)) warnIfInsecure(sessions, request, onError)
+function finish<R extends Headers | Response>(sessions: { readonly secure: boolean | 'auto' }, request: Request, target: R, result: SessionCommit, onError: Reporter<Request>, secure: boolean): R {
+  if (result.setCookie.length > 0 && writesSecure(sessions, secure)) warnIfInsecure(sessions, request, onError)
   return writeTo(target, result.setCookie, result.vary)
 }
 

@@ -363,7 +363,7 @@ function write(layer: Layer, { setCookie, vary }: SessionCommit): void {
     const { headers, socket } = ctx.req
     const direct = (socket as TLSSocket | null | undefined)?.encrypted === true
     // The commit context's secure is ctx.secure (see commit below), which 'auto' follows.
-    const secure = writesSecure(layer.sessions, ctx.secure, setCookie)
+    const secure = writesSecure(layer.sessions, ctx.secure)
     const warning = insecureCookieWarning(layer.sessions, secure, direct, headers['x-forwarded-proto'], headers.forwarded, headers.host)
     if (warning !== undefined) report(layer.onError, warning, ctx)
     ctx.append('Set-Cookie', setCookie)

@@ -430,7 +430,7 @@ function applyPlanned(layer: Attachment, res: ServerResponse, headers: OutgoingH
 
 /** Writes a commit's headers: appends its cookies, merges its Vary (into writeHead's headers when given). */
 function write(
-  sessions: { readonly secureAuto: boolean },
+  sessions: { readonly secure: boolean | 'auto' },
   req: IncomingMessage,
   res: ServerResponse,
   headers: OutgoingHttpHeaders | undefined,
@@ -443,7 +443,7 @@ function write(
   if (cookies.length > 0) {
     const warning = insecureCookieWarning(
       sessions,
-      writesSecure(sessions, secure, cookies),
+      writesSecure(sessions, secure),
       (req.socket as TLSSocket | undefined)?.encrypted === true,
       req.headers['x-forwarded-proto'],
       req.headers.forwarded,

@@ -87,32 +87,18 @@ export function assertTrustProxy(options: unknown, caller: string, known: Readon
 /** The session managers already warned about a Secure cookie over plain http: once each. */
 const warnedInsecure = new WeakSet<object>()
 
-/** Per manager with a fixed `cookie.secure` (true or false): whether its cookies carry Secure. */
-const fixedSecure = new WeakMap<object, boolean>()
-
-// Our own Set-Cookie writer joins attributes with '; ' and a cookie value never holds ';'.
-const SECURE_ATTRIBUTE = /;[ \t]*Secure[ \t]*(?:;|$)/i
-
 /**
- * Whether the cookies a manager just wrote carry `Secure`, for {@link insecureCookieWarning}. With
- * `cookie.secure: 'auto'` it is what the adapter asked for (`secure` of the commit context, which
- * the manager follows). With `true` or `false` it is the same for every cookie of the manager; as
- * a manager does not say which, its first cookie tells, once per manager, never per request.
+ * Whether the cookies a manager just wrote carry `Secure`, for {@link insecureCookieWarning}: its
+ * `cookie.secure` when fixed, and with `'auto'` what the adapter asked for (`secure` of the commit
+ * context, which the manager follows).
  *
  * @example
  * ```ts
- * const secure = writesSecure(sessions, context.secure, result.setCookie)
+ * const secure = writesSecure(sessions, context.secure)
  * ```
  */
-export function writesSecure(manager: { readonly secureAuto: boolean }, asked: boolean | undefined, setCookie: readonly string[]): boolean {
-  if (manager.secureAuto) return asked === true
-  let secure = fixedSecure.get(manager)
-  if (secure === undefined) {
-    if (setCookie.length === 0) return false
-    secure = SECURE_ATTRIBUTE.test(setCookie[0] as string)
-    fixedSecure.set(manager, secure)
-  }
-  return secure
+export function writesSecure(manager: { readonly secure: boolean | 'auto' }, asked: boolean | undefined): boolean {
+  return manager.secure === 'auto' ? asked === true : manager.secure
 }
 
 // Hosts a browser treats as potentially trustworthy over plain http: it keeps Secure cookies for

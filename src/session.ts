@@ -870,13 +870,11 @@ function stateOf(self: unknown): State {
   if (!(state instanceof State)) {
     throw new TypeError('Session methods must be called on the session, e.g. session.get(key)')
   }
-  if (state.source !== undefined) load(state, state.source)
-  return state
+  return ready(state)
 }
 
-/** The state of a view whose trap is running: a lazy session is read on its first use. */
-function liveState(target: SessionTarget): State {
-  const state = target[STATE]
+/** The state, read first if it is a lazy session's that was never used. */
+function ready(state: State): State {
   if (state.source !== undefined) load(state, state.source)
   return state
 }
@@ -933,7 +931,7 @@ function memberAssignment(key: string): TypeError {
 const handler: ProxyHandler<SessionTarget> = {
   get(target, key) {
     if (typeof key === 'symbol' || MEMBERS.has(key)) return Reflect.get(target, key)
-    const state = liveState(target)
+    const state = ready(target[STATE])
     state.accessed = true
     return state.data[key]
   },
@@ -957,7 +955,7 @@ const handler: ProxyHandler<SessionTarget> = {
     return true
   },
   ownKeys(target) {
-    const state = liveState(target)
+    const state = ready(target[STATE])
     state.accessed = true
     // A data key shadowed by a member is not an own property of the view (session.get is the
     // method), so spreads and Object.entries never mix a method into data: use toJSON() for a copy.
@@ -966,7 +964,7 @@ const handler: ProxyHandler<SessionTarget> = {
   getOwnPropertyDescriptor(target, key) {
     if (typeof key === 'symbol') return Reflect.getOwnPropertyDescriptor(target, key)
     if (MEMBERS.has(key)) return undefined
-    const state = liveState(target)
+    const state = ready(target[STATE])
     state.accessed = true
     if (!(key in state.data)) return undefined
     return { value: state.data[key], writable: true, enumerable: true, configurable: true }
@@ -1071,9 +1069,7 @@ export function isSession(value: unknown): value is Session {
  * ```
  */
 export function getSessionState<T extends object>(session: Session<T>): SessionState {
-  const state = rawState(session)
-  if (state.source !== undefined) load(state, state.source)
-  return state
+  return ready(rawState(session))
 }
 
 /** The state behind a session, as it is: a lazy session stays unread. */

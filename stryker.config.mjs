@@ -14,6 +14,8 @@ export default {
     'src/lib/hmac.ts',
     'src/lib/token.ts',
     'src/lib/seal.ts',
+    // Which buffers hold key material and plaintext, and when they are zeroed.
+    'src/lib/buffers.ts',
     // The x1 encrypted format (XAES-256-GCM) and the object layer that every f1/x1 token goes through.
     'src/lib/xaes.ts',
     'src/lib/codec.ts',

@@ -92,16 +92,12 @@ export interface CsrfRequest {
 /** The session key of the secret tokens are made from. */
 const SECRET_KEY = '_csrf'
 const SECRET_BYTES = 32
-/** base64url of 32 bytes, unpadded. */
-const SECRET_LENGTH = 43
-/** base64url of pad (32 bytes) and masked secret (32 bytes). */
-const TOKEN_LENGTH = 86
 
 /** The session's secret as bytes, or undefined when it holds none (or something else under the key). */
 function secretOf(session: Session<any>): Uint8Array | undefined {
-  const value: unknown = session.get(SECRET_KEY)
-  if (typeof value !== 'string' || value.length !== SECRET_LENGTH) return undefined
-  const bytes = decodeBase64url(value)
+  // decodeBase64url refuses anything but the canonical text of some bytes: a number, an object, a
+  // wrong alphabet; only 32 of them are a secret.
+  const bytes = decodeBase64url(session.get(SECRET_KEY) as string)
   return bytes?.length === SECRET_BYTES ? bytes : undefined
 }
 
@@ -120,21 +116,20 @@ function issueFrascoToken(session: Session<any>): string {
 }
 
 function verifyFrascoToken(session: Session<any>, token: string): boolean {
-  // The length first: a huge or odd token costs nothing to refuse.
-  if (typeof token !== 'string' || token.length !== TOKEN_LENGTH) return false
+  let secret: Uint8Array | undefined
   try {
-    const secret = secretOf(session)
-    if (secret === undefined) return false
-    const bytes = decodeBase64url(token)
-    if (bytes === undefined || bytes.length !== SECRET_BYTES * 2) return false
-    // Unmask and compare in one pass with no early exit: the time does not show where it differs.
-    let difference = 0
-    for (let i = 0; i < SECRET_BYTES; i++) difference |= (bytes[i] as number) ^ (bytes[SECRET_BYTES + i] as number) ^ (secret[i] as number)
-    return difference === 0
+    secret = secretOf(session)
   } catch {
     // A session that cannot be read (a leftover of regenerate(callback)) has no valid token.
     return false
   }
+  // Only the canonical text of 64 bytes (86 characters) decodes to a pad and a masked secret.
+  const bytes = decodeBase64url(token)
+  if (secret === undefined || bytes?.length !== SECRET_BYTES * 2) return false
+  // Unmask and compare in one pass with no early exit: the time does not show where it differs.
+  let difference = 0
+  for (let i = 0; i < SECRET_BYTES; i++) difference |= (bytes[i] as number) ^ (bytes[SECRET_BYTES + i] as number) ^ (secret[i] as number)
+  return difference === 0
 }
 
 /**

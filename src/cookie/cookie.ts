@@ -100,7 +100,7 @@ function readParseOptions(options: ParseCookieOptions | undefined): ReadOptions 
   if (typeof options !== 'object' || options === null) throw new TypeError(`options are invalid: expected an object, got ${show(options)}`)
   assertKnownKeys(options, PARSE_KEYS, '', COOKIE_HINTS)
   const { maxLength = DEFAULT_MAX_HEADER_LENGTH, decode } = options
-  if (typeof maxLength !== 'number' || !Number.isSafeInteger(maxLength) || maxLength <= 0) {
+  if (!Number.isSafeInteger(maxLength) || maxLength <= 0) {
     throw new TypeError(
       `option maxLength is invalid: expected a positive integer number of characters, got ${show(maxLength)}`,
     )

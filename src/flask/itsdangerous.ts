@@ -301,7 +301,7 @@ function assertLimit(value: unknown, name: string, minimum: number): asserts val
 
 function nowMilliseconds(now: Date | number | undefined, clock: Clock): number {
   const ms = now === undefined ? clock() : now instanceof Date ? now.getTime() : now
-  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+  if (!Number.isFinite(ms)) {
     throw invalid(now === undefined ? 'clock' : 'now', 'give a valid Date or milliseconds since the epoch')
   }
   return ms

@@ -63,13 +63,14 @@ export interface SealedCoreOptions extends TokenCoreOptions {
  * Encrypts `plaintext` (the shared body scratch of writeBody, zeroed here once encrypted, so no
  * plaintext stays behind) with a GCM cipher whose AAD is set, and assembles the token:
  * `prefix` base64url(nonce | ciphertext | tag). One concat copies each part once into a buffer
- * it sizes itself; GCM is a stream mode, so final() returns nothing in practice, kept anyway.
+ * it sizes itself. GCM is a stream mode: update() returns every byte of the ciphertext, and
+ * final() only computes the tag (it returns no bytes).
  */
 export function sealWith(cipher: CipherGCM, nonce: Buffer, plaintext: Buffer, prefix: string): string {
   const ciphertext = cipher.update(plaintext)
   plaintext.fill(0)
-  const last = cipher.final()
-  const sealed = Buffer.concat([nonce, ciphertext, last, cipher.getAuthTag()], nonce.length + ciphertext.length + last.length + GCM_TAG_BYTES)
+  cipher.final()
+  const sealed = Buffer.concat([nonce, ciphertext, cipher.getAuthTag()], nonce.length + ciphertext.length + GCM_TAG_BYTES)
   return prefix + sealed.toString('base64url')
 }
 
@@ -120,12 +121,10 @@ export class SealedCore implements TokenFormat {
     const decipher = createDecipheriv('aes-256-gcm', sealing.aesKey, sealed.subarray(0, NONCE_BYTES), { authTagLength: GCM_TAG_BYTES })
     decipher.setAAD(sealing.aad)
     decipher.setAuthTag(sealed.subarray(sealed.length - GCM_TAG_BYTES))
-    const first = decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - GCM_TAG_BYTES))
-    let plaintext: Buffer
+    // GCM is a stream mode: update() returns every byte, and final() only checks the tag.
+    const plaintext = decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - GCM_TAG_BYTES))
     try {
-      const last = decipher.final()
-      // update()'s output has memory of its own; Buffer.concat would copy it into the shared pool.
-      plaintext = last.length === 0 ? first : Buffer.from(Uint8Array.from([...first, ...last]).buffer)
+      decipher.final()
     } catch {
       // GCM's tag did not match: tampered, another purpose or cookie name, or another secret.
       return new SignatureInvalid('authentication tag does not match')

@@ -135,8 +135,9 @@ export class XaesKey {
     const cipher = this.createCipher(nonce)
     cipher.setAAD(aad)
     const ciphertext = cipher.update(plaintext)
-    const last = cipher.final()
-    return Buffer.concat([ciphertext, last, cipher.getAuthTag()], plaintext.length + XAES_TAG_BYTES)
+    // GCM is a stream mode: update() returns every byte, and final() only computes the tag.
+    cipher.final()
+    return Buffer.concat([ciphertext, cipher.getAuthTag()], plaintext.length + XAES_TAG_BYTES)
   }
 
   /** Decrypts ciphertext ‖ tag; `undefined` when the tag does not match (or the input is shorter than a tag). */
@@ -159,19 +160,13 @@ export class XaesKey {
     const tagAt = sealed.length - XAES_TAG_BYTES
     decipher.setAAD(aad)
     decipher.setAuthTag(sealed.subarray(tagAt))
-    const first = decipher.update(sealed.subarray(start, tagAt))
+    // GCM is a stream mode: update() returns every byte, and final() only checks the tag.
+    const plaintext = decipher.update(sealed.subarray(start, tagAt))
     try {
-      const last = decipher.final()
-      if (last.length === 0) return first
-      // GCM is a stream mode and final() returns nothing in practice. Should it, the plaintext is
-      // joined in memory of its own: Buffer.concat would copy it into Node's shared pool.
-      const joined = Buffer.allocUnsafeSlow(first.length + last.length)
-      joined.set(first)
-      joined.set(last, first.length)
-      first.fill(0)
-      return joined
+      decipher.final()
+      return plaintext
     } catch {
-      first.fill(0)
+      plaintext.fill(0)
       return undefined
     }
   }

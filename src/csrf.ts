@@ -120,8 +120,8 @@ function verifyFrascoToken(session: Session<any>, token: string): boolean {
   try {
     secret = secretOf(session)
   } catch {
-    // A session that cannot be read (a leftover of regenerate(callback)) has no valid token.
-    return false
+    // A session that cannot be read (a leftover of regenerate(callback)) has no secret, so no
+    // valid token: `secret` stays undefined.
   }
   // Only the canonical text of 64 bytes (86 characters) decodes to a pad and a masked secret.
   const bytes = decodeBase64url(token)
@@ -199,7 +199,7 @@ function originOption(entry: unknown, where: string): string {
   try {
     parsed = typeof entry === 'string' ? new URL(entry) : undefined
   } catch {
-    parsed = undefined
+    // Not a URL at all: `parsed` stays undefined, and nothing is suggested.
   }
   const origin = parsed === undefined || parsed.origin === 'null' ? undefined : parsed.origin
   if (origin !== undefined && origin === entry) return origin
@@ -230,7 +230,7 @@ function headerOption(value: unknown, where: string): string {
 function schemeOption(value: unknown, where: string): CsrfTokenScheme {
   if (value === undefined) return FRASCO_CSRF
   const scheme = value as Partial<CsrfTokenScheme> | null
-  if (typeof scheme !== 'object' || scheme === null || typeof scheme.issue !== 'function' || typeof scheme.verify !== 'function') {
+  if (typeof scheme?.issue !== 'function' || typeof scheme.verify !== 'function') {
     throw new TypeError(
       `option ${where} is invalid: give a CsrfTokenScheme, an object with issue(session) and verify(session, token): FRASCO_CSRF (the default) or createFlaskWtfCsrf() from frasco/flask`,
     )

@@ -168,6 +168,22 @@ describe('CsrfRefused', () => {
     expect(refused?.message.length).toBeLessThan(300)
   })
 
+  const long = `https://${'a'.repeat(92)}.example`
+  it.each<[string, Record<string, string>, string]>([
+    ['cross-site', { 'sec-fetch-site': 'cross-site' }, 'Sec-Fetch-Site is cross-site'],
+    ['an unknown Sec-Fetch-Site', { 'sec-fetch-site': 'cross-origin' }, 'Sec-Fetch-Site is not a value browsers send'],
+    ['a sibling subdomain', { 'sec-fetch-site': 'same-site' }, 'Sec-Fetch-Site is same-site (a sibling subdomain) and the sameSite option is off'],
+    ['Origin null', { origin: 'null' }, 'Origin is null (a sandboxed frame, a data: URL or a privacy redirect)'],
+    ['another Origin', { origin: 'https://evil.example' }, 'Origin "https://evil.example" is not this app\'s origin nor one of the origins option'],
+    ['an Origin of 100 characters, whole', { origin: long.slice(0, 100) }, `Origin "${long.slice(0, 100)}" is not this app's origin nor one of the origins option`],
+    ['an Origin of 101 characters, cut', { origin: `${long.slice(0, 100)}x` }, `Origin "${long.slice(0, 100)}…" is not this app's origin nor one of the origins option`],
+    ['neither header', {}, 'neither Sec-Fetch-Site nor Origin was sent, and no token in the x-csrf-token header or the _csrf field'],
+    // An empty header is no header (as Go's Header.Get reads it): only a token can decide.
+    ['empty headers', { origin: '', 'sec-fetch-site': '' }, 'neither Sec-Fetch-Site nor Origin was sent, and no token in the x-csrf-token header or the _csrf field'],
+  ])('gives its reason for %s', (_, headers, reason) => {
+    expect(checkCsrf(request('POST', headers), createSession())?.reason).toBe(reason)
+  })
+
   it('names the sameSite option when a sibling subdomain is refused', () => {
     expect(checkCsrf(request('POST', { 'sec-fetch-site': 'same-site' }), createSession())?.reason).toContain('sameSite')
   })
@@ -401,6 +417,7 @@ describe('CsrfOptions are strict', () => {
     ['a token scheme without issue', { token: { verify: () => false } }, /^option token is invalid: give a CsrfTokenScheme/],
     ['a header with a space', { header: 'x csrf' }, /^option header is invalid: give a header name/],
     ['a token scheme without verify', { token: { issue: () => '' } }, /^option token is invalid: give a CsrfTokenScheme/],
+    ['a token scheme that is a string', { token: 'frasco' }, /^option token is invalid: give a CsrfTokenScheme, an object with issue\(session\) and verify\(session, token\)/],
     ['options that are not an object', 'strict', /^options are invalid: checkCsrf takes CSRF options/],
     ['null options', null, /^options are invalid: checkCsrf takes CSRF options, an object such as \{ origins: \['https:\/\/admin\.example\.com'\] \}, or nothing$/],
     ['a list as options', [], /^options are invalid: checkCsrf takes CSRF options/],
@@ -420,7 +437,19 @@ describe('CsrfOptions are strict', () => {
     expect(() => csrfToken(createSession(), 'x' as CsrfOptions)).toThrow(/csrfToken takes CSRF options/)
   })
 
-  it('refuses a request that is not a CsrfRequest', () => {
-    expect(() => checkCsrf({ method: 'POST' } as CsrfRequest, createSession())).toThrow(/^request is invalid: checkCsrf takes a CsrfRequest/)
+  it.each<[string, unknown]>([
+    ['without header()', { method: 'POST' }],
+    ['without a method', { header: () => undefined }],
+    ['with a method that is not a string', { method: 1, header: () => undefined }],
+    ['null', null],
+    ['a string', 'POST'],
+    ['undefined', undefined],
+  ])('refuses a request that is not a CsrfRequest: %s', (_, req) => {
+    expect(() => checkCsrf(req as CsrfRequest, createSession())).toThrow(/^request is invalid: checkCsrf takes a CsrfRequest/)
+  })
+
+  it('accepts any object with issue and verify as a token scheme', () => {
+    const scheme = Object.assign(() => undefined, { issue: () => 'made', verify: () => true })
+    expect(csrfToken(createSession(), { token: scheme })).toBe('made')
   })
 })

@@ -126,7 +126,9 @@ export class SealedCore implements TokenFormat {
     try {
       decipher.final()
     } catch {
-      // GCM's tag did not match: tampered, another purpose or cookie name, or another secret.
+      // GCM's tag did not match: tampered, another purpose or cookie name, or another secret. The
+      // bytes decrypted are not believed, nor kept (as in xaes.ts).
+      plaintext.fill(0)
       return new SignatureInvalid('authentication tag does not match')
     }
     return readBody(plaintext, sealing.key, now, maxAge, this.#clockTolerance)

@@ -1,4 +1,4 @@
-import { describe, it, expect, expectTypeOf } from 'vitest'
+import { beforeAll, describe, it, expect, expectTypeOf } from 'vitest'
 import fc from 'fast-check'
 import {
   MAX_COOKIE_BYTES,
@@ -199,6 +199,9 @@ describe('getCookie', () => {
     ['b=a; a', 'a', undefined],
     ['=a; a=', 'a', ''],
     ['a=1', '', undefined],
+    ['=1', '', undefined],
+    // "abc" right after "; " with an "=" three characters before it, but no "=" after it: a nameless pair.
+    ['x=; abc', 'abc', undefined],
     ['', 'a', undefined],
     // The fast path (first occurrence of the name starts a "; "-separated pair) and its fallbacks.
     ['b=; a=2; a=3', 'a', '2'],
@@ -237,6 +240,10 @@ describe('getCookie', () => {
 
   it.each([undefined, null])('returns undefined for a %o header', (header) => {
     expect(getCookie(header, 'a')).toBeUndefined()
+  })
+
+  it.each([undefined, null, 42])('returns undefined for a name that is %o, even when the header spells it', (name) => {
+    expect(getCookie('undefined=1; null=2; 42=3', name as never)).toBeUndefined()
   })
 
   it('agrees with parseCookie for every name in any header', () => {
@@ -575,7 +582,12 @@ describe('createCookieWriter', () => {
   ]
 
   describe.each(attributeSets)('with %s attributes', (_, attributes) => {
-    const writer = createCookieWriter('session', attributes)
+    // Built in a hook, not in the describe body: a writer that fails to build then fails these
+    // tests instead of the whole file's collection (which `npm run mutation` would not count).
+    let writer: CookieWriter
+    beforeAll(() => {
+      writer = createCookieWriter('session', attributes)
+    })
 
     it.each(lifetimes)('matches stringifySetCookie for lifetime %o', (lifetime) => {
       for (const value of ['', 'abc.def', '"quoted"', 'v'.repeat(4087)]) {
@@ -749,14 +761,20 @@ describe('types', () => {
 
 describe('createTokenCookieWriter (internal: the session manager writes its own tokens)', () => {
   const token = 'f1.AbCd_-12.' + 'x'.repeat(100) + '.Zz09-_'
-  const writer = createTokenCookieWriter('__Host-session', { secure: true, httpOnly: true, sameSite: 'lax' })
+  let writer: ReturnType<typeof createTokenCookieWriter>
+  beforeAll(() => {
+    writer = createTokenCookieWriter('__Host-session', { secure: true, httpOnly: true, sameSite: 'lax' })
+  })
 
   it.each([undefined, 0, -5, 1, 3600, MAX_COOKIE_LIFETIME, MAX_COOKIE_LIFETIME * 10])('writes exactly what serialize writes (maxAge %s)', (maxAge) => {
     expect(writer.serializeToken(token, maxAge)).toBe(writer.serialize(token, maxAge === undefined ? undefined : { maxAge }))
   })
 
-  it('still refuses a cookie too large for a browser', () => {
+  it('still refuses a cookie too large for a browser, and writes one of exactly MAX_COOKIE_BYTES', () => {
     expect(() => writer.serializeToken('a'.repeat(MAX_COOKIE_BYTES), 60)).toThrow(CookieTooLarge)
+    const fits = 'a'.repeat(MAX_COOKIE_BYTES - writer.name.length)
+    expect(writer.serializeToken(fits, 60)).toBe(writer.serialize(fits, { maxAge: 60 }))
+    expect(() => writer.serializeToken(`${fits}a`, 60)).toThrow(CookieTooLarge)
   })
 
   it('is not part of the public writer', () => {
@@ -768,7 +786,10 @@ describe('createTokenCookieWriter (internal: the session manager writes its own 
 // never a cookie value) and says how to fix it: the whole text is documented behaviour.
 describe('misuse messages, word for word', () => {
   const long = `a b${'x'.repeat(100)}`
-  const writer = createCookieWriter('w')
+  let writer: CookieWriter
+  beforeAll(() => {
+    writer = createCookieWriter('w')
+  })
   it.each<[string, () => unknown, string]>([
     ['parse options that are null', () => parseCookie('a=1', null as never), 'options are invalid: expected an object, got null'],
     ['parse options that are a number', () => getCookie('a=1', 'a', 5 as never), 'options are invalid: expected an object, got 5'],
@@ -784,6 +805,9 @@ describe('misuse messages, word for word', () => {
     ['a value with a semicolon', () => stringifySetCookie('a', 'x;y'), 'cookie value is invalid: character U+003B at index 1 is not a cookie-octet (RFC 6265bis §4.1.1); encode the value first, for example as base64url'],
     ['a value beyond the BMP', () => stringifySetCookie('a', 'ok😀'), 'cookie value is invalid: character U+1F600 at index 2 is not a cookie-octet (RFC 6265bis §4.1.1); encode the value first, for example as base64url'],
     ['a quoted value with a quote inside', () => writer.serialize('"a"b"'), 'cookie value is invalid: character U+0022 at index 2 is not a cookie-octet (RFC 6265bis §4.1.1); encode the value first, for example as base64url'],
+    ['a quoted value with a space inside', () => writer.serialize('"ab c"'), 'cookie value is invalid: character U+0020 at index 3 is not a cookie-octet (RFC 6265bis §4.1.1); encode the value first, for example as base64url'],
+    ['a lone double quote', () => writer.serialize('"'), 'cookie value is invalid: character U+0022 at index 0 is not a cookie-octet (RFC 6265bis §4.1.1); encode the value first, for example as base64url'],
+    ['a value with a comma after a quote', () => writer.serialize('"a,'), 'cookie value is invalid: character U+0022 at index 0 is not a cookie-octet (RFC 6265bis §4.1.1); encode the value first, for example as base64url'],
     ['a value that is a number', () => stringifySetCookie('a', 7 as never), 'cookie value is invalid: expected a string, got 7'],
     ['a domain with a space', () => stringifySetCookie('a', 'b', { domain: 'x y' }), 'option domain is invalid: "x y" is not a host name (RFC 6265bis §4.1.2.3, RFC 1034 §3.5); use letters, digits, hyphens and dots (an optional leading dot), or omit it for a host-only cookie'],
     ['a domain that is a Date', () => stringifySetCookie('a', 'b', { domain: new Date(0) as never }), 'option domain is invalid: 1970-01-01T00:00:00.000Z is not a host name (RFC 6265bis §4.1.2.3, RFC 1034 §3.5); use letters, digits, hyphens and dots (an optional leading dot), or omit it for a host-only cookie'],
@@ -792,12 +816,16 @@ describe('misuse messages, word for word', () => {
     ['a path of 1025 bytes', () => stringifySetCookie('a', 'b', { path: `/${'a'.repeat(1024)}` }), 'option path is invalid: it is 1025 bytes; user agents ignore attribute values over 1024 bytes (RFC 6265bis §5.6), so shorten it'],
     ['a flag as text', () => stringifySetCookie('a', 'b', { httpOnly: 'true' as never }), 'option httpOnly is invalid: expected a boolean, got "true"'],
     ['a sameSite word', () => stringifySetCookie('a', 'b', { sameSite: 'bogus' as never }), 'option sameSite is invalid: expected one of "strict", "lax", "none", got "bogus"'],
+    ['a sameSite of 64 characters, shown whole', () => stringifySetCookie('a', 'b', { sameSite: 'x'.repeat(64) as never }), `option sameSite is invalid: expected one of "strict", "lax", "none", got "${'x'.repeat(64)}"`],
+    ['a sameSite of 65 characters, cut short', () => stringifySetCookie('a', 'b', { sameSite: 'x'.repeat(65) as never }), `option sameSite is invalid: expected one of "strict", "lax", "none", got "${'x'.repeat(64)}…"`],
+    ['a sameSite that is null', () => stringifySetCookie('a', 'b', { sameSite: null as never }), 'option sameSite is invalid: expected one of "strict", "lax", "none", got null'],
     ['a sameSite boolean', () => stringifySetCookie('a', 'b', { sameSite: true as never }), 'option sameSite is invalid: expected one of "strict", "lax", "none", got true'],
     ['a priority number', () => stringifySetCookie('a', 'b', { priority: 1 as never }), 'option priority is invalid: expected one of "low", "medium", "high", got 1'],
     ['sameSite none without secure', () => stringifySetCookie('a', 'b', { sameSite: 'none' }), 'option secure is invalid: sameSite "none" requires secure: true; browsers reject SameSite=None cookies without Secure (RFC 6265bis §5.7)'],
     ['partitioned without secure', () => stringifySetCookie('a', 'b', { partitioned: true }), 'option secure is invalid: partitioned: true requires secure: true; browsers reject Partitioned cookies without Secure (CHIPS)'],
     ['__Secure- without secure', () => stringifySetCookie('__Secure-id', 'v', {} as never), 'option secure is invalid: cookie "__Secure-id" has the "__Secure-" prefix, which requires secure: true (RFC 6265bis §4.1.3.1); browsers reject it otherwise'],
     ['__Host- without secure', () => stringifySetCookie('__Host-id', 'v', {} as never), 'option secure is invalid: cookie "__Host-id" has the "__Host-" prefix, which requires secure: true (RFC 6265bis §4.1.3.2); browsers reject it otherwise'],
+    ['the bare prefix __Host- as a name', () => stringifySetCookie('__Host-', 'v', {} as never), 'option secure is invalid: cookie "__Host-" has the "__Host-" prefix, which requires secure: true (RFC 6265bis §4.1.3.2); browsers reject it otherwise'],
     ['__Host- with a domain', () => stringifySetCookie('__Host-id', 'v', { secure: true, domain: 'example.com' } as never), 'option domain is invalid: cookie "__Host-id" has the "__Host-" prefix, which forbids a Domain attribute (RFC 6265bis §4.1.3.2); remove the domain option'],
     ['__Host- with another path', () => stringifySetCookie('__Host-id', 'v', { secure: true, path: '/app' } as never), 'option path is invalid: cookie "__Host-id" has the "__Host-" prefix, which requires path "/" (RFC 6265bis §4.1.3.2), got "/app"; use "/" or omit it'],
     ['options that are text', () => stringifySetCookie('a', 'b', 'secure' as never), 'options are invalid: expected an object, got "secure"'],

@@ -49,6 +49,7 @@ describe('parseSetCookie', () => {
     ['a Max-Age with a sign or a fraction, ignored', 'a=b; Max-Age=7; Max-Age=+5; Max-Age=1.5; Max-Age=-; Max-Age=; Max-Age=1e3', { name: 'a', value: 'b', maxAge: 7 }],
     ['an Expires that is no date, ignored', 'a=b; Expires=Fri, 01 Aug 2025 10:00:00 GMT; Expires=soon', { name: 'a', value: 'b', expires: utc(2025, 7, 1, 10, 0, 0) }],
     ['an empty Domain, ignored', 'a=b; Domain=example.com; Domain=', { name: 'a', value: 'b', domain: 'example.com' }],
+    ['a Domain without "=", ignored', 'a=b; Domain=example.com; Domain', { name: 'a', value: 'b', domain: 'example.com' }],
     ['a Domain of a dot alone, ignored', 'a=b; Domain=.', { name: 'a', value: 'b' }],
     ['a Path not starting with "/": the default path', 'a=b; Path=/x; Path=relative', { name: 'a', value: 'b' }],
     ['an empty Path: the default path', 'a=b; Path=', { name: 'a', value: 'b' }],
@@ -111,6 +112,13 @@ describe('parseSetCookie', () => {
     ['01 Jan 2020 24:00:00', undefined],
     ['01 Jan 2020 23:60:00', undefined],
     ['01 Jan 2020 23:59:60', undefined],
+    ['01 Jan 2020 10:60:00', undefined], // a minute over 59 the same day
+    ['01 Jan 2020 10:00:60', undefined], // a second over 59 the same day
+    ['21 Oct 2015 07:28:05GMT', utc(2015, 9, 21, 7, 28, 5)], // a time-field ends at a non-digit
+    ['21 Oct 2015 07:28:00 10:00:00', utc(2015, 9, 21, 7, 28, 0)], // the first time counts
+    ['21 Oct 2015 Nov 07:28:00', utc(2015, 9, 21, 7, 28, 0)], // the first month counts
+    ['21 xOct 2015 07:28:00', undefined], // a month is the start of a token
+    ['21 Oct 99 07:28:00', utc(1999, 9, 21, 7, 28, 0)], // 99 → 1999
     ['01 Jan 2020', undefined], // no time
     ['Jan 2020 10:00:00', undefined], // no day (2020 is a year, not a day)
     ['01 2020 10:00:00', undefined], // no month

@@ -160,12 +160,13 @@ function scanCookieHeader(header: string, visit: PairVisitor): void {
     if (equals < end) {
       let nameStart = index
       let nameEnd = equals
-      while (nameStart < nameEnd && isOws(header.charCodeAt(nameStart))) nameStart++
+      // Each forward trim stops at the delimiter after it ("=", ";" or the end, where charCodeAt is NaN).
+      while (isOws(header.charCodeAt(nameStart))) nameStart++
       while (nameEnd > nameStart && isOws(header.charCodeAt(nameEnd - 1))) nameEnd--
       if (nameStart < nameEnd) {
         let valueStart = equals + 1
         let valueEnd = end
-        while (valueStart < valueEnd && isOws(header.charCodeAt(valueStart))) valueStart++
+        while (isOws(header.charCodeAt(valueStart))) valueStart++
         while (valueEnd > valueStart && isOws(header.charCodeAt(valueEnd - 1))) valueEnd--
         if (visit(nameStart, nameEnd, valueStart, valueEnd)) return
       }
@@ -260,7 +261,7 @@ export function getCookie(
     let valueStart = first + name.length + 1
     let valueEnd = header.indexOf(';', valueStart)
     if (valueEnd === -1) valueEnd = header.length
-    while (valueStart < valueEnd && isOws(header.charCodeAt(valueStart))) valueStart++
+    while (isOws(header.charCodeAt(valueStart))) valueStart++
     while (valueEnd > valueStart && isOws(header.charCodeAt(valueEnd - 1))) valueEnd--
     return readValue(header, valueStart, valueEnd, decode)
   }
@@ -430,7 +431,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 //                  ; and backslash
 const COOKIE_OCTETS = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/
 const COOKIE_VALUE = /^(?:[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*|"[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*")$/
-const COOKIE_OCTET = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]$/
+const NOT_COOKIE_OCTET = /[^\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]/
 
 // RFC 6265bis §4.1.1: domain-value = <subdomain>, as defined by RFC 1034 §3.5 and enhanced by
 // RFC 1123 §2.1 (labels may start with a digit):
@@ -488,21 +489,15 @@ function assertName(name: unknown): asserts name is string {
 
 function explainValue(value: unknown): string {
   if (typeof value !== 'string') return `expected a string, got ${show(value)}`
-  // Say which character and where, never the value itself: it may be a session token.
+  // Say which character and where, never the value itself: it may be a session token. A string
+  // that is not a cookie-value has one such character (between the quotes, when it is quoted).
   const quoted = value.length >= 2 && value.startsWith('"') && value.endsWith('"')
-  const start = quoted ? 1 : 0
-  const end = quoted ? value.length - 1 : value.length
-  for (let index = start; index < end; index++) {
-    const char = value[index] ?? ''
-    if (!COOKIE_OCTET.test(char)) {
-      const code = value.codePointAt(index) ?? 0
-      return (
-        `character U+${code.toString(16).toUpperCase().padStart(4, '0')} at index ${index} is not a cookie-octet ` +
-        '(RFC 6265bis §4.1.1); encode the value first, for example as base64url'
-      )
-    }
-  }
-  return 'it is not a cookie-value (RFC 6265bis §4.1.1)'
+  const index = quoted ? value.slice(1, -1).search(NOT_COOKIE_OCTET) + 1 : value.search(NOT_COOKIE_OCTET)
+  const code = value.codePointAt(index) ?? 0
+  return (
+    `character U+${code.toString(16).toUpperCase().padStart(4, '0')} at index ${index} is not a cookie-octet ` +
+    '(RFC 6265bis §4.1.1); encode the value first, for example as base64url'
+  )
 }
 
 function assertValue(name: string, value: unknown): asserts value is string {
@@ -646,7 +641,6 @@ function compileAttributes(name: string, attributes: CookieAttributes | undefine
 }
 
 function readNow(now: unknown): number {
-  if (now === undefined) return Date.now()
   const time = now instanceof Date ? now.getTime() : now
   if (typeof time !== 'number' || !Number.isFinite(time)) {
     throw new TypeError(`option now is invalid: expected a valid Date or epoch milliseconds, got ${show(now)}`)
@@ -677,7 +671,7 @@ function formatLifetime(lifetime: CookieLifetime | undefined, known?: ReadonlySe
     text += `; Expires=${new Date(time).toUTCString()}`
   }
   if (maxAge !== undefined) {
-    if (typeof maxAge !== 'number' || !Number.isSafeInteger(maxAge)) {
+    if (!Number.isSafeInteger(maxAge)) {
       throw new TypeError(`option maxAge is invalid: expected an integer number of seconds, got ${show(maxAge)}`)
     }
     text += formatMaxAge(maxAge)
@@ -939,9 +933,10 @@ const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', '
 function trimWsp(text: string): string {
   let start = 0
   let end = text.length
-  while (start < end && isOws(text.charCodeAt(start))) start++
+  // The first loop stops at the end: charCodeAt past it is NaN.
+  while (isOws(text.charCodeAt(start))) start++
   while (end > start && isOws(text.charCodeAt(end - 1))) end--
-  return start === 0 && end === text.length ? text : text.slice(start, end)
+  return text.slice(start, end)
 }
 
 /** The date of a cookie-date (RFC 6265bis §5.1.1), or undefined when a user agent would fail to parse it. */
@@ -952,7 +947,6 @@ function parseCookieDate(text: string): Date | undefined {
   let year: number | undefined
   // Step 2: each token is tried as a time, a day, a month, then a year, each found once.
   for (const token of text.split(DATE_DELIMITERS)) {
-    if (token === '') continue
     const timeMatch = time === undefined ? TIME_TOKEN.exec(token) : null
     if (timeMatch !== null) time = timeMatch
     else if (day === undefined && DAY_TOKEN.test(token)) day = Number.parseInt(token, 10)
@@ -964,8 +958,9 @@ function parseCookieDate(text: string): Date | undefined {
   if (year >= 70 && year <= 99) year += 1900
   else if (year <= 69) year += 2000
   const [, hour, minute, second] = time.map(Number) as [number, number, number, number]
-  // Step 5: out-of-range fields fail the parse.
-  if (day < 1 || day > 31 || year < 1601 || hour > 23 || minute > 59 || second > 59) return undefined
+  // Step 5: out-of-range fields fail the parse. A day out of 1–31 or an hour over 23 needs no test
+  // of its own: Date.UTC rolls it over to another day of the month, which step 6 refuses.
+  if (year < 1601 || minute > 59 || second > 59) return undefined
   const date = new Date(Date.UTC(year, month, day, hour, minute, second))
   // Step 6: a date that does not exist (February 30) fails too; Date.UTC would roll it over.
   return date.getUTCDate() === day ? date : undefined
@@ -1070,7 +1065,8 @@ export function parseSetCookie(header: string | null | undefined): SetCookie | n
   const pair = header.slice(0, end)
   const equals = pair.indexOf('=')
   const name = equals === -1 ? '' : trimWsp(pair.slice(0, equals))
-  const value = trimWsp(equals === -1 ? pair : pair.slice(equals + 1))
+  // Without "=" the pair is the value (equals + 1 is then 0).
+  const value = trimWsp(pair.slice(equals + 1))
   if (name === '' && value === '') return null
   if (name.length + value.length > MAX_COOKIE_BYTES) return null
   const cookie = Object.create(null) as SetCookie

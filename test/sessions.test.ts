@@ -951,6 +951,65 @@ describe('review fixes of 1.0', () => {
     expect(() => createSessions({ secrets: SECRET, format: broken as never })).toThrow(/^option format is invalid: .*defaultLifetime/)
     expect(() => createSessions({ secrets: SECRET, format: { ...broken, defaultLifetime: 86_400_000 } as never })).toThrow(/^option format\.defaultLifetime is invalid/)
   })
+
+  const NOT_A_FORMAT = "option format is invalid: omit it for Frasco's format, or give createFlaskFormat() from 'frasco/flask' (a format has name, defaultLifetime, defaultChunking and createCodec)"
+
+  it.each(['createCodec', 'name', 'defaultChunking', 'defaultLifetime'])('refuses a format object without %s', (missing) => {
+    const format: Record<string, unknown> = { name: 'x', defaultChunking: true, defaultLifetime: 3600, createCodec: () => ({}) }
+    delete format[missing]
+    expect(() => createSessions({ secrets: SECRET, format: format as never })).toThrow(new TypeError(NOT_A_FORMAT))
+  })
+
+  it.each([null, 'frasco', 42, true])('refuses a format %o', (format) => {
+    expect(() => createSessions({ secrets: SECRET, format: format as never })).toThrow(new TypeError(NOT_A_FORMAT))
+  })
+
+  it("points 'flask' at createFlaskFormat", () => {
+    expect(() => createSessions({ secrets: SECRET, format: 'flask' as never })).toThrow(
+      new TypeError("option format is invalid: give createFlaskFormat() from 'frasco/flask' for Flask cookies"),
+    )
+  })
+
+  it.each<[what: string, cookie: Record<string, unknown>, message: string]>([
+    ['an empty cookie.name', { name: '' }, "option cookie.name is invalid: give a cookie name such as 'session'"],
+    ['a cookie.name that is a number', { name: 42 }, "option cookie.name is invalid: give a cookie name such as 'session'"],
+    ["a __Host- cookie left to secure: 'auto'", { name: '__Host-sid' }, 'option cookie.secure is invalid: a cookie named __Host-sid must be Secure; set cookie.secure to true'],
+    ['a __secure- cookie (any case) with secure: false', { name: '__secure-sid', secure: false }, 'option cookie.secure is invalid: a cookie named __secure-sid must be Secure; set cookie.secure to true'],
+  ])('says what is wrong with %s, word for word', (_, cookie, message) => {
+    expect(() => createSessions({ secrets: SECRET, cookie } as never)).toThrow(new TypeError(message))
+  })
+
+  it.each<[cookie: Record<string, unknown>, says: RegExp, cause: RegExp]>([
+    [{ path: 'app' }, /^option cookie\.path is invalid: "app" is not a path-value/, /^option path is invalid: "app"/],
+    [{ name: 'a b' }, /^option cookie\.name is invalid: "a b" is not a token/, /^cookie name is invalid: "a b"/],
+  ])("names cookie %j's option as createSessions' own, with cookie.ts's error as the cause", (cookie, says, cause) => {
+    let caught: unknown
+    try {
+      createSessions({ secrets: SECRET, cookie } as never)
+    } catch (error) {
+      caught = error
+    }
+    expect(caught).toBeInstanceOf(TypeError)
+    expect((caught as Error).message).toMatch(says)
+    expect((caught as Error).cause).toBeInstanceOf(TypeError)
+    expect(((caught as Error).cause as Error).message).toMatch(cause)
+  })
+
+  it('takes a prefix only at the start of the name: x__Host-sid is an ordinary cookie', () => {
+    const sessions = createSessions({ secrets: SECRET, clock: () => NOW, cookie: { name: 'x__Host-sid' } })
+    const session = sessions.read(undefined)
+    session.set('user', 'ada')
+    const [header] = sessions.commit(session, { secure: false }).setCookie
+    expect(header).toMatch(/^x__Host-sid=/)
+    expect(header).not.toMatch(/; Secure/)
+  })
+
+  it('takes chunking: { maxChunks: 1 }, which is chunking off', () => {
+    const one = createSessions({ secrets: SECRET, clock: () => NOW, chunking: { maxChunks: 1 } })
+    const session = one.read(undefined)
+    session.set('big', randomBytes(6000).toString('base64url'))
+    expect(() => one.commit(session)).toThrow(/chunking is off/)
+  })
 })
 
 describe('commit with the response status', () => {

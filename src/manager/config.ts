@@ -285,11 +285,10 @@ export function resolveConfig(options: SessionsOptions): Config {
 function resolveFormat(format: unknown): SessionFormat {
   if (format === undefined) return FRASCO_FORMAT
   if (format === 'flask') throw new TypeError("option format is invalid: give createFlaskFormat() from 'frasco/flask' for Flask cookies")
+  // null and primitives have no createCodec function either.
   const candidate = format as Partial<SessionFormat> | null
   if (
-    typeof candidate !== 'object' ||
-    candidate === null ||
-    typeof candidate.createCodec !== 'function' ||
+    typeof candidate?.createCodec !== 'function' ||
     typeof candidate.name !== 'string' ||
     typeof candidate.defaultChunking !== 'boolean' ||
     typeof candidate.defaultLifetime !== 'number'
@@ -320,7 +319,7 @@ interface CookieConfig {
 
 function resolveCookie(input: SessionCookieOptions | undefined): CookieConfig {
   const cookie = input ?? {}
-  if (typeof cookie !== 'object' || cookie === null) throw new TypeError('option cookie is invalid: give an object of cookie attributes')
+  if (typeof cookie !== 'object') throw new TypeError('option cookie is invalid: give an object of cookie attributes')
   assertKnownKeys(cookie, COOKIE_KEYS, 'cookie.', COOKIE_HINTS)
   const name = cookie.name ?? 'session'
   if (typeof name !== 'string' || name.length === 0) throw new TypeError("option cookie.name is invalid: give a cookie name such as 'session'")
@@ -333,9 +332,10 @@ function resolveCookie(input: SessionCookieOptions | undefined): CookieConfig {
     path: cookie.path ?? '/',
     httpOnly: booleanOption(cookie.httpOnly, 'cookie.httpOnly', true),
     sameSite: cookie.sameSite ?? 'lax',
-    ...(cookie.domain === undefined ? {} : { domain: cookie.domain }),
-    ...(cookie.partitioned === undefined ? {} : { partitioned: booleanOption(cookie.partitioned, 'cookie.partitioned', false) }),
-    ...(cookie.priority === undefined ? {} : { priority: cookie.priority }),
+    // An attribute given as undefined is one left out.
+    domain: cookie.domain,
+    partitioned: booleanOption(cookie.partitioned, 'cookie.partitioned', false),
+    priority: cookie.priority,
   }
   // Both variants are compiled (and so validated) now; 'auto' picks one per request.
   try {
@@ -347,12 +347,12 @@ function resolveCookie(input: SessionCookieOptions | undefined): CookieConfig {
   }
 }
 
-// cookie.ts names its options as its own (`option path is invalid`, `cookie name is invalid`);
-// say where they live in createSessions' options instead.
+// cookie.ts names its options as its own (`option path is invalid`, `cookie name is invalid`, at
+// the start of its messages); say where they live in createSessions' options instead.
 function cookieOptionError(error: unknown): unknown {
   if (!(error instanceof TypeError)) return error
   const message = error.message
-    .replace(/^option (\w+) is invalid/, 'option cookie.$1 is invalid')
-    .replace(/^cookie name is invalid/, 'option cookie.name is invalid')
+    .replace(/option (\w+) is invalid/, 'option cookie.$1 is invalid')
+    .replace(/cookie name is invalid/, 'option cookie.name is invalid')
   return new TypeError(message, { cause: error })
 }

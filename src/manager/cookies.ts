@@ -81,7 +81,7 @@ export function writeToken(writer: TokenCookieWriter, token: string, maxAge: num
   }
   // Near the limit, measure exactly on an empty value: serialize() itself refuses a token too
   // long for one cookie (CookieTooLarge), and that token is exactly the one to split into chunks.
-  const lifetime = maxAge === undefined ? undefined : { maxAge }
+  const lifetime = { maxAge } // maxAge undefined: no Max-Age, a browser-session cookie
   const bare = writer.serialize('', lifetime).length
   const singleLength = bare + token.length
   if (singleLength <= MAX_COOKIE_BYTES) return [writer.serialize(token, lifetime), ...deletions(writer, name, incoming, true, 0)]

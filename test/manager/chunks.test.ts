@@ -107,6 +107,8 @@ describe('more chunks than maxChunks', () => {
     const session = sessions.read(chunks(present))
     expect(session.isNew).toBe(true)
     expect(sessions.invalidReason(session)).toMatchObject({ code: 'ERR_SESSION_PAYLOAD_TOO_LARGE', limit: maxChunks * 4096 })
+    // The size is that of the chunks read, joined: maxChunks + 1 of them, each "left-over".
+    expect(sessions.invalidReason(session)).toMatchObject({ size: 'left-over'.length * (maxChunks + 1), message: 'session arrived in more chunks than allowed' })
     expect(written(sessions.commit(session).setCookie)).toEqual(range(0, deleted).map((i): [string, boolean] => [`session.${i}`, true]))
   })
 

@@ -244,6 +244,27 @@ describe.each<AppKind>(['sessionMiddleware (Express)', 'withSessions'])('req.ses
     expect(app.stored()?.value).toEqual({ fresh: 1 })
   })
 
+  it("committing the old object throws a TypeError saying to commit req.session, and the app's response still carries the new session", async () => {
+    const app = await startApp(kind)
+    seed(app)
+    const outcome = await app.run(async (req) => {
+      const old = req.session
+      await regenerated(old)
+      req.session.set('fresh', 1)
+      try {
+        app.sessions.commit(old)
+      } catch (error) {
+        return { isTypeError: error instanceof TypeError, message: (error as Error).message }
+      }
+      return { isTypeError: false, message: 'committed' }
+    })
+    expect(outcome.result).toEqual({
+      isTypeError: true,
+      message: 'this session was regenerated and replaced: commit req.session (read it again after regenerate()), not the old object',
+    })
+    expect(app.stored()?.value).toEqual({ fresh: 1 })
+  })
+
   it.each(CALLBACK_WRITES)('%s on the old object throws at once and never calls back', async (_, write) => {
     const app = await startApp(kind)
     seed(app)

@@ -37,7 +37,9 @@ describe('the default lifetime comes from the format', () => {
   it.each<[string, Partial<SessionsOptions>, number]>([
     ["Frasco's format", {}, 7 * DAY],
     ['the Flask format', { format: createFlaskFormat() }, 31 * DAY],
-  ])('%s: a session read back expires at the default lifetime', (_name, options, seconds) => {
+    // A Flask cookie carries no expiry: every read limits its age, here to the idle timeout.
+    ['the Flask format with an idle timeout', { format: createFlaskFormat(), idleTimeout: 600 }, 600],
+  ])('%s: a session read back expires at the default lifetime (or idle timeout)', (_name, options, seconds) => {
     let now = NOW
     const sessions = createSessions({ secrets: SECRET, clock: () => now, clockTolerance: 0, ...options })
     const session = sessions.read(undefined)

@@ -50,6 +50,8 @@ describe('a bad session cookie never reaches the store', () => {
     ['a signed id of the wrong shape', (_good, env) => forger(env).sign({ i: 'short' }), 'ERR_SESSION_MALFORMED'],
     ['a signed id that is not a string', (_good, env) => forger(env).sign({ i: 12345 }), 'ERR_SESSION_MALFORMED'],
     ['a signed id with a path in it', (_good, env) => forger(env).sign({ i: '../../../../etc/passwd:xx' }), 'ERR_SESSION_MALFORMED'],
+    ['a signed id with a good id after a path', (_good, env) => forger(env).sign({ i: `../${'A'.repeat(24)}` }), 'ERR_SESSION_MALFORMED'],
+    ['a signed id with a good id before a path', (_good, env) => forger(env).sign({ i: `${'A'.repeat(24)}/..` }), 'ERR_SESSION_MALFORMED'],
   ]
   it.each(cases)('%s: a fresh session, store.load never called, the cookie deleted', async (_name, make, code) => {
     const env = storeEnv()
@@ -107,6 +109,45 @@ describe('a bad session cookie never reaches the store', () => {
     expect(id).not.toBe('A'.repeat(24))
     expect(await env.stored(id)).toEqual({ count: 1 })
     expect(await env.stored('A'.repeat(24))).toBeUndefined()
+  })
+})
+
+describe('why a stored session is refused, word for word', () => {
+  const ID = 'A'.repeat(24)
+  const signed = (env: ReturnType<typeof storeEnv>, payload: object, mode: 'store' | 'revocation' = 'store') =>
+    storeCookieCodec(secrets, { clock: env.clock.now, mode }).sign(payload)
+  const stored = async (env: ReturnType<typeof storeEnv>, set: Record<string, string>): Promise<string> => {
+    await env.raw.save(ID, { set, remove: [], ttl: 3600, create: true })
+    return signed(env, { i: ID })
+  }
+
+  it.each<[string, (env: ReturnType<typeof storeEnv>) => string | Promise<string>, string]>([
+    ['an id of the wrong shape', (env) => signed(env, { i: 'short' }), 'session cookie holds no valid session id'],
+    ['a field that is not JSON', (env) => stored(env, { user: 'not json' }), 'payload is not valid JSON'],
+    ['fields over 1 MiB together', (env) => stored(env, { a: 'x'.repeat(600_000), b: 'y'.repeat(600_000) }), 'stored session is over the size limit'],
+  ])('%s', async (_, make, message) => {
+    const env = storeEnv()
+    const session = await env.sessions.load(`session=${await make(env)}`)
+    expect(session.isNew).toBe(true)
+    expect(env.sessions.invalidReason(session)?.message).toBe(message)
+  })
+
+  it('an empty session cookie is no cookie: no reason, and the store is not asked', async () => {
+    const env = storeEnv()
+    env.spies.load.mockClear()
+    const session = await env.sessions.load('session=')
+    expect(session.isNew).toBe(true)
+    expect(env.sessions.invalidReason(session)).toBeUndefined()
+    expect(env.invalid).toEqual([])
+    expect(env.spies.load).not.toHaveBeenCalled()
+  })
+
+  it('with revocation, a cookie that holds an id and no data', async () => {
+    const env = storeEnv()
+    const sessions = createSessions({ secrets, revocation: env.store, clock: env.clock.now })
+    const session = await sessions.load(`session=${signed(env, { i: ID }, 'revocation')}`)
+    expect(session.isNew).toBe(true)
+    expect(sessions.invalidReason(session)?.message).toBe('session cookie holds no session data beside its id')
   })
 })
 

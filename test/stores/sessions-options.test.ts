@@ -89,7 +89,7 @@ describe('the user option at save time', () => {
   it.each<[string, unknown, RegExp]>([
     ['a number', 42, /^option user is invalid: it returned a number; return the user's id as a non-empty string, or undefined when nobody is logged in$/],
     ['an empty string', '', /^option user is invalid: it returned an empty string/],
-    ['an object', { id: 'u1' }, /^option user is invalid: it returned a/],
+    ['an object', { id: 'u1' }, /^option user is invalid: it returned an object; /],
     ['a boolean', true, /^option user is invalid: it returned a boolean/],
   ])('returning %s: save rejects with a TypeError, and nothing is stored', async (_name, value, message) => {
     const store = createMemoryStore()

@@ -153,3 +153,40 @@ describe('the user option at save time', () => {
     expect(String(errors[1])).toMatch(/option user is invalid: it returned a number/)
   })
 })
+
+describe('save with a store: the cookie and the context, as commit does', () => {
+  it.each<[secure: boolean | 'auto', https: boolean | undefined, written: boolean]>([
+    ['auto', true, true],
+    ['auto', false, false],
+    ['auto', undefined, false],
+    [true, false, true],
+    [false, true, false],
+  ])('cookie.secure %o, context.secure %o: Secure is written %o', async (secure, https, written) => {
+    for (const mode of ['store', 'revocation'] as const) {
+      const sessions = createSessions({ secrets, [mode]: createMemoryStore(), cookie: { secure } } as Options & { store: ReturnType<typeof createMemoryStore> })
+      const session = await sessions.load(undefined)
+      session.set('user', 'ada')
+      const [header] = (await sessions.save(session, https === undefined ? undefined : { secure: https })).setCookie
+      expect(/; Secure(;|$)/.test(header as string)).toBe(written)
+    }
+  })
+
+  it('names the session key of a value it cannot store, for a new session and a changed one', async () => {
+    const sessions = createSessions({ secrets, store: createMemoryStore() })
+    const fresh = await sessions.load(undefined)
+    fresh.set('when', (() => 1) as never)
+    await expect(sessions.save(fresh)).rejects.toThrow(/session\.when/)
+    const session = await sessions.load(undefined)
+    session.set('user', 'ada')
+    const [header] = (await sessions.save(session)).setCookie
+    const again = await sessions.load((header as string).split(';', 1)[0])
+    again.set('later', Symbol('x') as never)
+    await expect(sessions.save(again)).rejects.toThrow(/session\.later/)
+  })
+
+  it('refuses a context that is not an object, naming sessions.save', async () => {
+    const sessions = createSessions({ secrets, store: createMemoryStore() })
+    const session = await sessions.load(undefined)
+    await expect(sessions.save(session, 'https' as never)).rejects.toThrow(new TypeError('options are invalid: sessions.save takes an options object'))
+  })
+})

@@ -112,8 +112,7 @@ function setCookies(config: Config, state: SessionState, meta: Meta, secure: boo
   if (state.destroyed || isEmpty(state.data)) {
     // Nothing to keep: delete whatever cookie came in (including a rejected one, so the browser
     // stops sending it), and write nothing for a session that never had one.
-    const incoming = meta.incoming
-    return incoming.count !== 0 || incoming.strayChunks > 0 ? deletions(writer, config.name, incoming, false, 0) : []
+    return deletions(writer, config.name, meta.incoming, false, 0)
   }
   const now = nowSeconds(config)
   const codec = config.codec

@@ -199,7 +199,7 @@ export function planSave<T extends object>(config: Config, store: StoreConfig, s
   const meta = (state.meta as MetaBag).frasco ?? new Meta()
   if (failed) return { setCookie: [], gone: [], accessed: state.accessed, vary, persist: DONE }
   const writer = config.secure === true || (config.secure === 'auto' && context?.secure === true) ? config.secureWriter : config.plainWriter
-  const gone = meta.incoming.count !== 0 || meta.incoming.strayChunks > 0 ? deletions(writer, config.name, meta.incoming, false, 0) : []
+  const gone = deletions(writer, config.name, meta.incoming, false, 0)
   const plan = (setCookie: string[], persist: () => Promise<boolean>): SavePlan => ({ setCookie, gone, accessed: state.accessed, vary, persist })
   const previous = meta.id
   if (state.destroyed || isEmpty(state.data)) {

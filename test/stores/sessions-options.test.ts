@@ -163,7 +163,8 @@ describe('save with a store: the cookie and the context, as commit does', () => 
     [false, true, false],
   ])('cookie.secure %o, context.secure %o: Secure is written %o', async (secure, https, written) => {
     for (const mode of ['store', 'revocation'] as const) {
-      const sessions = createSessions({ secrets, [mode]: createMemoryStore(), cookie: { secure } } as Options & { store: ReturnType<typeof createMemoryStore> })
+      const store = createMemoryStore()
+      const sessions = createSessions(mode === 'store' ? { secrets, store, cookie: { secure } } : { secrets, revocation: store, cookie: { secure } })
       const session = await sessions.load(undefined)
       session.set('user', 'ada')
       const [header] = (await sessions.save(session, https === undefined ? undefined : { secure: https })).setCookie
@@ -182,6 +183,27 @@ describe('save with a store: the cookie and the context, as commit does', () => 
     const again = await sessions.load((header as string).split(';', 1)[0])
     again.set('later', Symbol('x') as never)
     await expect(sessions.save(again)).rejects.toThrow(/session\.later/)
+  })
+
+  it('deletes chunk cookies left beside the session cookie, even when nothing else changed', async () => {
+    const sessions = createSessions({ secrets, store: createMemoryStore() })
+    const session = await sessions.load(undefined)
+    session.set('user', 'ada')
+    const cookie = ((await sessions.save(session)).setCookie[0] as string).split(';', 1)[0] as string
+    const again = await sessions.load(`${cookie}; session.0=left-over`)
+    expect(again.get('user')).toBe('ada')
+    const names = (await sessions.save(again)).setCookie.map((header) => header.split('=', 1)[0])
+    expect(names).toContain('session.0')
+  })
+
+  it('gives a new session no id when the store did not write it', async () => {
+    const memory = createMemoryStore()
+    const refusing = { load: memory.load, save: async () => false, destroy: memory.destroy, destroyUser: memory.destroyUser }
+    const sessions = createSessions({ secrets, store: refusing })
+    const session = await sessions.load(undefined)
+    session.set('user', 'ada')
+    await sessions.save(session)
+    expect(sessions.sessionId(session)).toBeUndefined()
   })
 
   it('refuses a context that is not an object, naming sessions.save', async () => {

@@ -108,7 +108,8 @@ const VERIFY_KEYS = new Set(['now'])
 
 /** The Set-Cookie values for a session: nothing, deletions, or a freshly signed cookie. */
 function setCookies(config: Config, state: SessionState, meta: Meta, secure: boolean | undefined): string[] {
-  const writer = config.secure === true || (config.secure === 'auto' && secure === true) ? config.secureWriter : config.plainWriter
+  // With secure: true the plain writer is the secure one too (resolveCookie).
+  const writer = config.secure === 'auto' && secure === true ? config.secureWriter : config.plainWriter
   if (state.destroyed || isEmpty(state.data)) {
     // Nothing to keep: delete whatever cookie came in (including a rejected one, so the browser
     // stops sending it), and write nothing for a session that never had one.

@@ -198,7 +198,8 @@ export function planSave<T extends object>(config: Config, store: StoreConfig, s
   assertCommittable(state)
   const meta = (state.meta as MetaBag).frasco ?? new Meta()
   if (failed) return { setCookie: [], gone: [], accessed: state.accessed, vary, persist: DONE }
-  const writer = config.secure === true || (config.secure === 'auto' && context?.secure === true) ? config.secureWriter : config.plainWriter
+  // With secure: true the plain writer is the secure one too (resolveCookie).
+  const writer = config.secure === 'auto' && context?.secure === true ? config.secureWriter : config.plainWriter
   const gone = deletions(writer, config.name, meta.incoming, false, 0)
   const plan = (setCookie: string[], persist: () => Promise<boolean>): SavePlan => ({ setCookie, gone, accessed: state.accessed, vary, persist })
   const previous = meta.id

@@ -8,6 +8,7 @@ import express from 'express'
 import session from 'express-session'
 import { createClient } from 'redis'
 import { describe, expect, it, vi } from 'vitest'
+import { commitSession } from '../../src/adapters/jar.js'
 import { sessionMiddleware, type SessionRequest } from '../../src/adapters/node.js'
 import { createFlaskFormat } from '../../src/flask/index.js'
 import { createSessions, isStoredSessions, type SessionsOptions, type SessionStoreOptions } from '../../src/sessions.js'
@@ -204,6 +205,24 @@ describe('save with a store: the cookie and the context, as commit does', () => 
     session.set('user', 'ada')
     await sessions.save(session)
     expect(sessions.sessionId(session)).toBeUndefined()
+  })
+
+  it('asks for Vary: Cookie when the session was looked at, even with nothing to write', async () => {
+    const sessions = createSessions({ secrets, store: createMemoryStore() })
+    const looked = await sessions.load(undefined)
+    looked.get('user')
+    expect(await sessions.save(looked)).toEqual({ setCookie: [], vary: 'Cookie' })
+  })
+
+  it('refuses, in an adapter, a copy of a store-backed manager (not one createSessions made)', async () => {
+    const sessions = createSessions({ secrets, store: createMemoryStore() })
+    const copy = { ...sessions }
+    const session = await copy.load(undefined)
+    session.set('user', 'ada')
+    const jar = { get: () => undefined, set: () => undefined }
+    await expect(async () => commitSession(copy, jar, session)).rejects.toThrow(
+      new TypeError('sessions is invalid: give a session manager made by createSessions({ store }) or createSessions({ revocation })'),
+    )
   })
 
   it('refuses a context that is not an object, naming sessions.save', async () => {

@@ -1012,6 +1012,17 @@ describe('review fixes of 1.0', () => {
   })
 })
 
+describe('what the manager says when its methods are misused, word for word', () => {
+  const sessions = createSessions({ secrets: SECRET, clock: () => NOW })
+  it.each<[string, () => unknown, string]>([
+    ['a commit context that is text', () => sessions.commit(sessions.read(undefined), 'https' as never), 'options are invalid: sessions.commit takes an options object'],
+    ['sign options that are text', () => sessions.sign({}, 'persistent' as never), 'options are invalid: sessions.sign takes an options object'],
+    ['an expiresIn of 0', () => sessions.sign({}, { expiresIn: 0 }), 'option expiresIn is invalid: give a number of seconds, 1 or more'],
+  ])('%s', (_, call, message) => {
+    expect(call).toThrow(new TypeError(message))
+  })
+})
+
 describe('commit without a context', () => {
   it('asks for Vary: Cookie when the session was read, and writes the cookie', () => {
     const sessions = createSessions({ secrets: SECRET, clock: () => NOW })

@@ -1017,6 +1017,7 @@ describe('what the manager says when its methods are misused, word for word', ()
   it.each<[string, () => unknown, string]>([
     ['a commit context that is text', () => sessions.commit(sessions.read(undefined), 'https' as never), 'options are invalid: sessions.commit takes an options object'],
     ['sign options that are text', () => sessions.sign({}, 'persistent' as never), 'options are invalid: sessions.sign takes an options object'],
+    ['verify options that are text', () => sessions.verify('x', 'now' as never), 'options are invalid: sessions.verify takes an options object'],
     ['an expiresIn of 0', () => sessions.sign({}, { expiresIn: 0 }), 'option expiresIn is invalid: give a number of seconds, 1 or more'],
   ])('%s', (_, call, message) => {
     expect(call).toThrow(new TypeError(message))

@@ -225,6 +225,22 @@ describe('save with a store: the cookie and the context, as commit does', () => 
     )
   })
 
+  it.each<[boolean | 'auto' | undefined, boolean]>([
+    [undefined, true],
+    ['auto', true],
+    [true, false],
+    [false, false],
+  ])('says secureAuto for cookie.secure %o as the cookie manager does: %o', (secure, auto) => {
+    const options = secure === undefined ? {} : { cookie: { secure } }
+    expect(createSessions({ secrets, store: createMemoryStore(), ...options }).secureAuto).toBe(auto)
+    expect(createSessions({ secrets, ...options }).secureAuto).toBe(auto)
+  })
+
+  it('takes for a store-backed manager only an object whose load is a function', () => {
+    const plain = createSessions({ secrets })
+    expect(isStoredSessions({ ...plain, load: 'yes' } as never)).toBe(false)
+  })
+
   it('refuses a context that is not an object, naming sessions.save', async () => {
     const sessions = createSessions({ secrets, store: createMemoryStore() })
     const session = await sessions.load(undefined)

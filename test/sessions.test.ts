@@ -15,6 +15,7 @@ import {
 } from '../src/errors.js'
 import { createSerializer, createSigner } from '../src/signer.js'
 import { createSessions, type SessionsOptions } from '../src/sessions.js'
+import { createFlaskFormat } from '../src/flask/format.js'
 import type { Session, SessionFormat, Sessions } from '../src/index.js'
 import { CookieJar, isDeletion, parseSetCookie } from './helpers/server.js'
 
@@ -962,6 +963,15 @@ describe('review fixes of 1.0', () => {
 
   it.each([null, 'frasco', 42, true])('refuses a format %o', (format) => {
     expect(() => createSessions({ secrets: SECRET, format: format as never })).toThrow(new TypeError(NOT_A_FORMAT))
+  })
+
+  it('takes any value carrying the four members as a format, a function object included', () => {
+    const flask = createFlaskFormat()
+    // A function's own name is read-only: this one is named after the format.
+    const format = Object.assign(function flask_format() {}, { defaultLifetime: flask.defaultLifetime, defaultChunking: flask.defaultChunking, createCodec: flask.createCodec })
+    const sessions = createSessions({ secrets: SECRET, clock: () => NOW, format })
+    const verified = createSessions({ secrets: SECRET, clock: () => NOW, format: flask }).verify(sessions.sign({ user: 'ada' }))
+    expect(verified.ok && verified.value).toEqual({ user: 'ada' })
   })
 
   it("points 'flask' at createFlaskFormat", () => {

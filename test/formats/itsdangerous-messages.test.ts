@@ -34,6 +34,9 @@ describe('itsdangerous: what each misuse is refused with', () => {
     ['a number for separator', signer({ separator: 5 }), SEPARATOR],
     ['a list for separator', signer({ separator: [] }), SEPARATOR],
     ['no options', () => createItsdangerousSigner(undefined as never), 'options are invalid: createItsdangerousSigner needs an options object, e.g. createItsdangerousSigner({ secrets })'],
+    ['sign options that are text', () => createItsdangerousSigner({ secrets: 's' }).sign('x', 'y' as never), 'options are invalid: sign takes an options object'],
+    ['verify options that are text', () => createItsdangerousSigner({ secrets: 's' }).verify('x', 'y' as never), 'options are invalid: verify takes an options object'],
+    ['a value with no JSON form, named by its path', () => createItsdangerousSerializer({ secrets: 's' }).sign({ a: Symbol('x') } as never), 'value at value.a is invalid: symbol has no JSON form here; convert it to a string, number, array or plain object'],
     ['no options for the serializer', () => createItsdangerousSerializer(undefined as never), 'options are invalid: createItsdangerousSerializer needs an options object, e.g. createItsdangerousSerializer({ secrets })'],
     ['a separator with a letter', signer({ separator: '.x' }), SEPARATOR],
     ['a separator with a digit', signer({ separator: '|0' }), SEPARATOR],
@@ -97,5 +100,15 @@ describe('itsdangerous: what each misuse is refused with', () => {
     const fits = createItsdangerousSerializer<string>({ secrets: 's', maxTokenLength: token.length, compress: false })
     expect(fits.sign('x'.repeat(60))).toBe(token)
     expect(fits.unsign(token)).toBe('x'.repeat(60))
+  })
+})
+
+describe('a token from the future', () => {
+  it('says when it was issued', () => {
+    const signer = createItsdangerousSigner({ secrets: 's', timestamped: true })
+    const token = signer.sign('x', { now: 2_000_000_000_000 })
+    const result = signer.verify(token, { now: 1_000_000_000_000 })
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.error).toMatchObject({ code: 'ERR_SESSION_NOT_YET_VALID', issuedAt: new Date(2_000_000_000_000) })
   })
 })

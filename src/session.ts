@@ -331,7 +331,8 @@ export type SessionMemberName = keyof SessionMethods
 
 /**
  * A session holding data shaped like `T`: the methods of {@link SessionMethods}, plus each data key
- * of `T` as an optional property (except keys that are method names: use `get`/`set` for those).
+ * of `T` as an optional property (except keys that are method names, and `then`, which `await`
+ * looks up on every value: use `get`/`set` for those).
  *
  * `T` is a declaration, not a runtime check: the cookie may hold keys from an older version of
  * your app, and Frasco's reserved `_flashes` key while flashes are pending.
@@ -347,7 +348,7 @@ export type SessionMemberName = keyof SessionMethods
  * ```
  */
 export type Session<T extends object = SessionData> = Readonly<Omit<SessionMethods<T>, 'persistent'>> & Pick<SessionMethods<T>, 'persistent'> & {
-  [K in keyof T as K extends SessionMemberName ? never : K extends string ? K : never]?: T[K]
+  [K in keyof T as K extends SessionMemberName | 'then' ? never : K extends string ? K : never]?: T[K]
 } & {
   // Nothing stands behind the view, so `session.toString` is data (or undefined), not the method
   // TypeScript would otherwise assume on every object.
@@ -931,6 +932,10 @@ function memberAssignment(key: string): TypeError {
 const handler: ProxyHandler<SessionTarget> = {
   get(target, key) {
     if (typeof key === 'symbol' || MEMBERS.has(key)) return Reflect.get(target, key)
+    // await, Promise.resolve and every async function's return look up `then` on their value: that
+    // is not the app reading its session, so it neither reads a lazy session nor marks it accessed
+    // (a stored value is never a function, so a session is never thenable). get('then') reads it.
+    if (key === 'then') return undefined
     const state = ready(target[STATE])
     state.accessed = true
     return state.data[key]
@@ -957,13 +962,13 @@ const handler: ProxyHandler<SessionTarget> = {
   ownKeys(target) {
     const state = ready(target[STATE])
     state.accessed = true
-    // A data key shadowed by a member is not an own property of the view (session.get is the
+    // A data key shadowed by a member (or named then) is not an own property of the view (session.get is the
     // method), so spreads and Object.entries never mix a method into data: use toJSON() for a copy.
-    return Object.keys(state.data).filter((key) => !MEMBERS.has(key))
+    return Object.keys(state.data).filter((key) => !MEMBERS.has(key) && key !== 'then')
   },
   getOwnPropertyDescriptor(target, key) {
     if (typeof key === 'symbol') return Reflect.getOwnPropertyDescriptor(target, key)
-    if (MEMBERS.has(key)) return undefined
+    if (MEMBERS.has(key) || key === 'then') return undefined
     const state = ready(target[STATE])
     state.accessed = true
     if (!(key in state.data)) return undefined

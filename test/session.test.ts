@@ -471,6 +471,22 @@ describe('method names win over data keys', () => {
     expect(session.toJSON()).toEqual({ get: 1, user: 'ada' })
   })
 
+  it('a key named then is data reached through get() only: await and Promise resolution never read the session', async () => {
+    const session = loaded({ then: 'later', user: 'ada' })
+    expect((session as unknown as SessionData)['then']).toBeUndefined()
+    expect(await Promise.resolve(session)).toBe(session)
+    expect(flags(session)).toEqual({ modified: false, accessed: false })
+    expect(session.get('then')).toBe('later')
+    expect(Object.keys(session)).toEqual(['user'])
+    expect({ ...session }).toEqual({ user: 'ada' })
+    expect(Object.getOwnPropertyDescriptor(session, 'then')).toBeUndefined()
+    expect(session.keys()).toEqual(['then', 'user'])
+    // Assigning it stores data, as set('then', …) does.
+    ;(session as unknown as SessionData)['then'] = 'now'
+    expect(session.toJSON()).toEqual({ then: 'now', user: 'ada' })
+    expectTypeOf<Session<{ then: string; user: string }>>().not.toHaveProperty('then')
+  })
+
   it('constructor, toString and hasOwnProperty are ordinary data keys', () => {
     const session = createSession()
     expect(session['constructor']).toBeUndefined()
@@ -959,9 +975,10 @@ describe('lazy sessions (openLazySession)', () => {
     ['holdSession', (session) => holdSession(session, { sessionReplaced: () => {} })],
     ['inspect', (session) => inspect(session)],
     ['a symbol', (session) => (session as unknown as Record<symbol, unknown>)[Symbol.toStringTag]],
-  ])('%s leaves it unread', (_, act) => {
+    ['await', async (session) => expect(await Promise.resolve(session)).toBe(session)],
+  ])('%s leaves it unread', async (_, act) => {
     const { session, reads } = lazy()
-    act(session)
+    await act(session)
     expect(reads.count).toBe(0)
     expect(isSessionUnread(session)).toBe(true)
     expect(inspect(session)).toBe('Session [not read yet]')

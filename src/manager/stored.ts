@@ -214,7 +214,9 @@ export function planSave<T extends object>(config: Config, store: StoreConfig, s
   }
   const now = nowSeconds(config)
   const user = userOf(store, state.data)
-  if (state.isNew || state.regenerated || previous === undefined) {
+  // A new session has no id until its first save succeeds; saved again in the same request, it
+  // keeps that id. A regenerated one gets a new id at every save (never the one it was loaded with).
+  if (state.regenerated || previous === undefined) {
     // A new identity: a new id, and the old one (after a regenerate) gone for every request.
     const id = newId()
     const expiresAt = now + config.lifetime

@@ -334,4 +334,4 @@ describe('h3 2 with a store-backed manager (the store suite)', () => {
   })
 })
 
-describeStoreFeatures('h3 2 with a store-backed manager: what each change writes', startStoreApp, { throwsTo: 'errors' })
+describeStoreFeatures('h3 2 with a store-backed manager: what each change writes', startStoreApp, { throwsTo: 'errors', varyAlways: true })

@@ -113,6 +113,8 @@ const home: Outcome = { status: 303, location: '/', body: '' }
 export async function act(ctx: RouteContext, method: string, path: string): Promise<Outcome> {
   const session = ctx.session()
   switch (`${method} ${path}`) {
+    case 'GET /static':
+      return ok('static')
     case 'GET /whoami':
       return ok(`${session.get('user') ?? 'anonymous'}|${ctx.sessions.invalidReason(session)?.code ?? ''}`)
     case 'GET /count': {
@@ -307,7 +309,7 @@ export type StartApp = (env: StoreEnv) => Promise<TestServer>
  * `throwsTo`: where a handler's exception ends up ('errors' when the style reports it to onError
  * or an error handler, 'response' when only the 500 shows it).
  */
-export function describeStoreFeatures(name: string, start: StartApp, options: { throwsTo: 'errors' | 'response' }): void {
+export function describeStoreFeatures(name: string, start: StartApp, options: { throwsTo: 'errors' | 'response'; varyAlways?: true }): void {
   describe(name, () => {
     async function loggedIn(envOptions: EnvOptions = {}) {
       const env = storeEnv(envOptions)
@@ -328,6 +330,19 @@ export function describeStoreFeatures(name: string, start: StartApp, options: { 
       }
       expect(env.spies.save).toHaveBeenCalledTimes(saves)
       expect(env.spies.destroy).not.toHaveBeenCalled()
+    })
+
+    // A recipe may add Vary: Cookie to every response (h3's does); the adapters add it when the
+    // route looked at the session, and loading it from the store (an await) is not looking.
+    it(options.varyAlways ? 'adds Vary: Cookie to every response' : 'adds Vary: Cookie only when the route looked at the session', async () => {
+      const { env, server, jar } = await loggedIn()
+      const untouchedVary = options.varyAlways ? 'Cookie' : null
+      const untouched = await get(server, jar, '/static')
+      expect([untouched.body, untouched.response.headers.get('vary'), untouched.response.headers.getSetCookie()]).toEqual(['static', untouchedVary, []])
+      const looked = await get(server, jar, '/whoami')
+      expect([looked.body, looked.response.headers.get('vary')]).toEqual([`${USER}|`, 'Cookie'])
+      const anonymous = await get(server, new CookieJar(env.clock.now), '/static')
+      expect([anonymous.body, anonymous.response.headers.get('vary'), anonymous.response.headers.getSetCookie()]).toEqual(['static', untouchedVary, []])
     })
 
     it('writes only the key a request set, and removes only the key it deleted', async () => {

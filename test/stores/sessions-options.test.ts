@@ -207,11 +207,38 @@ describe('save with a store: the cookie and the context, as commit does', () => 
     expect(sessions.sessionId(session)).toBeUndefined()
   })
 
-  it('asks for Vary: Cookie when the session was looked at, even with nothing to write', async () => {
+  it('keeps the id of a new session saved twice in one request; a regenerated one saved twice never keeps its old id', async () => {
+    const memory = createMemoryStore()
+    const created: string[] = []
+    const store = { ...memory, save: async (id: string, change: Parameters<typeof memory.save>[1]) => (change.create && created.push(id), memory.save(id, change)) }
+    const sessions = createSessions({ secrets, store })
+    const session = await sessions.load(undefined)
+    session.set('user', 'ada')
+    await sessions.save(session)
+    const id = sessions.sessionId(session) as string
+    session.set('theme', 'dark')
+    const [header] = (await sessions.save(session)).setCookie
+    expect([sessions.sessionId(session), created]).toEqual([id, [id]])
+    const again = await sessions.load((header as string).split(';', 1)[0])
+    expect([sessions.sessionId(again), again.get('user'), again.get('theme')]).toEqual([id, 'ada', 'dark'])
+
+    again.regenerate()
+    again.set('user', 'grace')
+    await sessions.save(again)
+    const renewed = sessions.sessionId(again) as string
+    await sessions.save(again)
+    const last = sessions.sessionId(again) as string
+    expect([renewed, last].includes(id)).toBe(false)
+    expect([await memory.load(id), await memory.load(last)]).toEqual([undefined, { user: '"grace"' }])
+  })
+
+  it('asks for Vary: Cookie when the session was looked at, even with nothing to write, and not when it was only loaded', async () => {
     const sessions = createSessions({ secrets, store: createMemoryStore() })
     const looked = await sessions.load(undefined)
     looked.get('user')
     expect(await sessions.save(looked)).toEqual({ setCookie: [], vary: 'Cookie' })
+    // Loading is not looking: the await that resolved load() read nothing the response depends on.
+    expect(await sessions.save(await sessions.load(undefined))).toEqual({ setCookie: [], vary: undefined })
   })
 
   it('refuses, in an adapter, a copy of a store-backed manager (not one createSessions made)', async () => {

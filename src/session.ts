@@ -910,19 +910,24 @@ function remove(state: State, key: string): boolean {
   return true
 }
 
-/** Member names win over data keys on the property view. `constructor` is an ordinary data key. */
-const MEMBERS: ReadonlySet<string> = new Set(
-  Object.getOwnPropertyNames(SessionTarget.prototype).filter((name) => name !== 'constructor'),
-)
+/**
+ * Names that are not data on the property view: the members, which win over data keys, and `then`,
+ * which await and Promise resolution look up on every value (the target has none, so it reads as
+ * undefined): awaiting a session, or returning it from an async function, neither reads a lazy
+ * session nor marks it accessed, and a session is never thenable. `constructor` is a data key.
+ * Data under these names is reached through get() and set().
+ */
+const NOT_DATA: ReadonlySet<string> = new Set([
+  ...Object.getOwnPropertyNames(SessionTarget.prototype).filter((name) => name !== 'constructor'),
+  'then',
+])
 
 /** The one member that may be assigned: `session.persistent = true`, as Flask's `session.permanent`. */
 const WRITABLE_MEMBER = 'persistent'
 
 function memberAssignment(key: string): TypeError {
-  return new TypeError(
-    `session.${key} is a Session member and cannot be assigned or deleted: ` +
-      `use session.set('${key}', value) or session.delete('${key}') for data under that name`,
-  )
+  const what = key === 'then' ? 'is not on the property view (await looks it up on every value)' : 'is a Session member'
+  return new TypeError(`session.${key} ${what} and cannot be assigned or deleted: use session.set('${key}', value) or session.delete('${key}') for data under that name`)
 }
 
 /**
@@ -931,30 +936,26 @@ function memberAssignment(key: string): TypeError {
  */
 const handler: ProxyHandler<SessionTarget> = {
   get(target, key) {
-    if (typeof key === 'symbol' || MEMBERS.has(key)) return Reflect.get(target, key)
-    // await, Promise.resolve and every async function's return look up `then` on their value: that
-    // is not the app reading its session, so it neither reads a lazy session nor marks it accessed
-    // (a stored value is never a function, so a session is never thenable). get('then') reads it.
-    if (key === 'then') return undefined
+    if (typeof key === 'symbol' || NOT_DATA.has(key)) return Reflect.get(target, key)
     const state = ready(target[STATE])
     state.accessed = true
     return state.data[key]
   },
   set(target, key, value) {
     if (typeof key === 'symbol' || key === WRITABLE_MEMBER) return Reflect.set(target, key, value)
-    if (MEMBERS.has(key)) throw memberAssignment(key)
+    if (NOT_DATA.has(key)) throw memberAssignment(key)
     target.set(key, value)
     return true
   },
   has(target, key) {
     if (typeof key === 'symbol') return Reflect.has(target, key)
-    if (MEMBERS.has(key)) return true
+    if (NOT_DATA.has(key)) return Reflect.has(target, key)
     return target.has(key)
   },
   deleteProperty(target, key) {
     if (typeof key === 'symbol') return Reflect.deleteProperty(target, key)
     if (key === WRITABLE_MEMBER) throw new TypeError('session.persistent cannot be deleted: assign true or false')
-    if (MEMBERS.has(key)) throw memberAssignment(key)
+    if (NOT_DATA.has(key)) throw memberAssignment(key)
     target.delete(key)
     // `delete obj.missing` is true for ordinary objects too.
     return true
@@ -962,13 +963,13 @@ const handler: ProxyHandler<SessionTarget> = {
   ownKeys(target) {
     const state = ready(target[STATE])
     state.accessed = true
-    // A data key shadowed by a member (or named then) is not an own property of the view (session.get is the
+    // A data key under a name in NOT_DATA is not an own property of the view (session.get is the
     // method), so spreads and Object.entries never mix a method into data: use toJSON() for a copy.
-    return Object.keys(state.data).filter((key) => !MEMBERS.has(key) && key !== 'then')
+    return Object.keys(state.data).filter((key) => !NOT_DATA.has(key))
   },
   getOwnPropertyDescriptor(target, key) {
     if (typeof key === 'symbol') return Reflect.getOwnPropertyDescriptor(target, key)
-    if (MEMBERS.has(key) || key === 'then') return undefined
+    if (NOT_DATA.has(key)) return undefined
     const state = ready(target[STATE])
     state.accessed = true
     if (!(key in state.data)) return undefined
@@ -976,7 +977,7 @@ const handler: ProxyHandler<SessionTarget> = {
   },
   defineProperty(target, key, descriptor) {
     if (typeof key === 'symbol') return Reflect.defineProperty(target, key, descriptor)
-    if (MEMBERS.has(key)) throw memberAssignment(key)
+    if (NOT_DATA.has(key)) throw memberAssignment(key)
     if (descriptor.get !== undefined || descriptor.set !== undefined) {
       throw new TypeError(`session.${key} cannot be an accessor: sessions store plain values`)
     }

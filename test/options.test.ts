@@ -67,8 +67,15 @@ describe('createSessions refuses what other libraries call their options, naming
     expect(message(() => createSessions({ secrets: SECRET, maxage: undefined } as never))).toMatch(/^option maxage is unknown/)
   })
 
+  it.each([undefined, null, [], 'secret'])('names createSessions and an example when the options are %j', (options) => {
+    expect(message(() => createSessions(options as never))).toBe('options are invalid: createSessions needs an options object, e.g. createSessions({ secrets })')
+  })
+
   it('says that secrets is missing', () => {
-    expect(message(() => createSessions({} as never))).toMatch(/^option secrets is missing: give one secret or a list, newest first; generate one with `npx frasco keygen`/)
+    const missing = 'option secrets is missing: give one secret or a list, newest first; generate one with `npx frasco keygen`'
+    expect(message(() => createSessions({} as never))).toBe(missing)
+    // Before any format sees the options: the Flask format's own check, and a custom format's lack of one, never decide.
+    expect(message(() => createSessions({ format: createFlaskFormat() } as never))).toBe(missing)
     expect(message(() => createSessions({ secret: SECRET } as never))).toMatch(/^option secret is unknown: did you mean `secrets`/)
   })
 
@@ -76,6 +83,7 @@ describe('createSessions refuses what other libraries call their options, naming
     ['maxAge', /^option cookie\.maxAge is unknown: the cookie's Max-Age derives from `lifetime` \(seconds\) and `persistent`/],
     ['expires', /^option cookie\.expires is unknown: the cookie's Expires derives from `lifetime`/],
     ['signed', /^option cookie\.signed is unknown: Frasco cookies are always signed/],
+    ['overwrite', /^option cookie\.overwrite is unknown: Frasco always replaces the session cookie$/],
     ['httponly', /^option cookie\.httponly is unknown: did you mean `httpOnly`\?/],
   ])('cookie.%s', (key, says) => {
     expect(message(() => createSessions({ secrets: SECRET, cookie: { [key]: 1 } } as never))).toMatch(says)

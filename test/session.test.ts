@@ -481,9 +481,13 @@ describe('method names win over data keys', () => {
     expect({ ...session }).toEqual({ user: 'ada' })
     expect(Object.getOwnPropertyDescriptor(session, 'then')).toBeUndefined()
     expect(session.keys()).toEqual(['then', 'user'])
-    // Assigning it stores data, as set('then', …) does.
-    ;(session as unknown as SessionData)['then'] = 'now'
-    expect(session.toJSON()).toEqual({ then: 'now', user: 'ada' })
+    expect('then' in session).toBe(false)
+    expect(flags(session)).toEqual({ modified: false, accessed: true })
+    const refusal = "session.then is not on the property view (await looks it up on every value) and cannot be assigned or deleted: use session.set('then', value) or session.delete('then') for data under that name"
+    expect(() => ((session as unknown as SessionData)['then'] = 'now')).toThrow(new TypeError(refusal))
+    expect(() => delete (session as unknown as SessionData)['then']).toThrow(new TypeError(refusal))
+    expect(() => Object.defineProperty(session, 'then', { value: 'now' })).toThrow(new TypeError(refusal))
+    expect(session.toJSON()).toEqual({ then: 'later', user: 'ada' })
     expectTypeOf<Session<{ then: string; user: string }>>().not.toHaveProperty('then')
   })
 
@@ -976,6 +980,7 @@ describe('lazy sessions (openLazySession)', () => {
     ['inspect', (session) => inspect(session)],
     ['a symbol', (session) => (session as unknown as Record<symbol, unknown>)[Symbol.toStringTag]],
     ['await', async (session) => expect(await Promise.resolve(session)).toBe(session)],
+    ['then, by property or the in operator', (session) => expect([(session as unknown as SessionData)['then'], 'then' in session]).toEqual([undefined, false])],
   ])('%s leaves it unread', async (_, act) => {
     const { session, reads } = lazy()
     await act(session)

@@ -183,6 +183,8 @@ class RequestState implements SessionWatcher {
   committed: boolean
   /** Set in `onRequest` when the CSRF check needs a token (no browser headers): `preHandler` checks it. */
   needsToken = false
+  /** With a store: the id the session was loaded with (undefined for a new one), which a late 5xx keeps. */
+  loadedId: string | undefined = undefined
 
   constructor(
     readonly plugin: Plugin,
@@ -356,6 +358,7 @@ function loadHook(plugin: Plugin, sessions: StoredSessions<SessionData>, config:
     }
     // No cookie, no store read: load answers a new session at once.
     state.session = await sessions.load(request.headers.cookie)
+    state.loadedId = sessions.sessionId(state.session)
     return undefined
   }
 }
@@ -416,7 +419,6 @@ function saveHook(plugin: Plugin, sessions: StoredSessions<SessionData>) {
     state.committed = true
     const session = state.session
     if (session === undefined || refusedRequests.has(request)) return payload
-    const loadedId = sessions.sessionId(session)
     // save() decides what to write before its first await: a change from here on misses it.
     const saving = sessions.save(session, plugin.context(request, reply))
     watchSession(session, state)
@@ -425,7 +427,8 @@ function saveHook(plugin: Plugin, sessions: StoredSessions<SessionData>) {
     plugin.write(request, reply, result)
     if (result.setCookie.length > 0) {
       const id = sessions.sessionId(session)
-      withdrawOn5xx(plugin, request, reply, result.setCookie, id !== undefined && id !== loadedId ? () => sessions.revoke(id) : undefined)
+      // A session this request created (saved by the handler too, it keeps its id) leaves the store.
+      withdrawOn5xx(plugin, request, reply, result.setCookie, id !== undefined && id !== state.loadedId ? () => sessions.revoke(id) : undefined)
     }
     return payload
   }

@@ -226,7 +226,12 @@ export function planSave<T extends object>(config: Config, store: StoreConfig, s
     return plan(setCookie, async () => {
       if (previous !== undefined) await store.store.destroy(previous)
       const written = await store.store.save(id, change(fields, [], ttlOf(config, store, expiresAt, now), true, user))
-      if (written) settle(meta, id, sizes, user)
+      if (written) {
+        settle(meta, id, sizes, user)
+        // Saved again in this request, it keeps this expiry too (the store's TTL came from it).
+        meta.issuedAt = now
+        meta.expiresAt = expiresAt
+      }
       return written
     })
   }

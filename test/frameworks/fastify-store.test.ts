@@ -135,6 +135,13 @@ describe('store mode through sessionPlugin on Fastify 5', () => {
       session.set('count', (session.get('count') ?? 0) + 1)
       return 'counted'
     })
+    // The handler saves the session itself before the reply goes (express-session's req.session.save()).
+    app.get('/count-saved', async (request) => {
+      const session = request.session as unknown as Session<AppData>
+      session.set('count', (session.get('count') ?? 0) + 1)
+      await env.sessions.save(session)
+      return 'counted'
+    })
     return app
   }
 
@@ -158,6 +165,18 @@ describe('store mode through sessionPlugin on Fastify 5', () => {
     await vi.waitFor(() => expect(env.spies.destroy).toHaveBeenCalledWith(id))
     expect(await env.stored(id)).toBeUndefined()
     expect(env.errors.map((error) => (error as Error).message)).toEqual(status === 500 ? ['compression failed'] : [])
+  })
+
+  it('a late 5xx on a new session the handler saved itself: no cookie, and its one id leaves the store', async () => {
+    const env = storeEnv()
+    const server = await serve(lateApp(env, 503))
+    const failed = await fetch(server.url('/count-saved'), { headers: { 'x-late': '1' } })
+    expect(failed.status).toBe(503)
+    expect(failed.headers.getSetCookie()).toEqual([])
+    const ids = [...new Set(env.spies.save.mock.calls.map(([id]) => id))]
+    expect(ids).toHaveLength(1)
+    await vi.waitFor(() => expect(env.spies.destroy).toHaveBeenCalledWith(ids[0]))
+    expect(await env.stored(ids[0] as string)).toBeUndefined()
   })
 
   it('a late 5xx on a session loaded from its cookie: no cookie, the id stays (the client still holds it)', async () => {

@@ -226,10 +226,29 @@ describe('save with a store: the cookie and the context, as commit does', () => 
     again.set('user', 'grace')
     await sessions.save(again)
     const renewed = sessions.sessionId(again) as string
-    await sessions.save(again)
+    const [renewedHeader] = (await sessions.save(again)).setCookie
     const last = sessions.sessionId(again) as string
-    expect([renewed, last].includes(id)).toBe(false)
-    expect([await memory.load(id), await memory.load(last)]).toEqual([undefined, { user: '"grace"' }])
+    expect(new Set([id, renewed, last]).size).toBe(3)
+    expect([await memory.load(id), await memory.load(renewed)]).toEqual([undefined, undefined])
+    expect((await sessions.load((renewedHeader as string).split(';', 1)[0])).get('user')).toBe('grace')
+  })
+
+  it.each(['store', 'revocation'] as const)('a new session saved twice, later in the request, keeps the expiry of its first save (data in the %s)', async (mode) => {
+    let now = Date.UTC(2026, 0, 1)
+    const store = createMemoryStore()
+    const sessions = createSessions({ secrets, lifetime: 1000, clock: () => now, ...(mode === 'store' ? { store } : { revocation: store }) })
+    const session = await sessions.load(undefined)
+    session.set('user', 'ada')
+    await sessions.save(session)
+    now += 500_000
+    session.set('theme', 'dark')
+    const cookie = ((await sessions.save(session)).setCookie[0] as string).split(';', 1)[0] as string
+    now += 400_000
+    expect((await sessions.load(cookie)).get('theme')).toBe('dark')
+    // Past the first save's expiry and the 60 seconds of clock tolerance, before the second's.
+    now += 200_000
+    const late = await sessions.load(cookie)
+    expect([late.isNew, sessions.invalidReason(late)?.code]).toEqual([true, 'ERR_SESSION_EXPIRED'])
   })
 
   it('asks for Vary: Cookie when the session was looked at, even with nothing to write, and not when it was only loaded', async () => {

@@ -197,6 +197,27 @@ describe('save with a store: the cookie and the context, as commit does', () => 
     expect(names).toContain('session.0')
   })
 
+  it('asks for Vary: Cookie with the cookie and the deletion of a stray chunk it writes, though nobody looked at the session', async () => {
+    const sessions = createSessions({ secrets, store: createMemoryStore() })
+    const session = await sessions.load(undefined)
+    session.set('user', 'ada')
+    const cookie = ((await sessions.save(session)).setCookie[0] as string).split(';', 1)[0] as string
+    const { setCookie, vary } = await sessions.save(await sessions.load(`${cookie}; session.0=left-over`))
+    expect([setCookie.map((header) => header.split('=', 1)[0]), vary]).toEqual([['session', 'session.0'], 'Cookie'])
+  })
+
+  it('with idleTimeout, re-issues an untouched session\'s cookie once a tenth of the period has passed, not a second before', async () => {
+    let now = Date.UTC(2026, 0, 1)
+    const sessions = createSessions({ secrets, store: createMemoryStore(), idleTimeout: 100, clock: () => now })
+    const session = await sessions.load(undefined)
+    session.set('user', 'ada')
+    const cookie = ((await sessions.save(session)).setCookie[0] as string).split(';', 1)[0] as string
+    now += 9_999
+    expect((await sessions.save(await sessions.load(cookie))).setCookie).toEqual([])
+    now += 1
+    expect((await sessions.save(await sessions.load(cookie))).setCookie).toHaveLength(1)
+  })
+
   it('gives a new session no id when the store did not write it', async () => {
     const memory = createMemoryStore()
     const refusing = { load: memory.load, save: async () => false, destroy: memory.destroy, destroyUser: memory.destroyUser }

@@ -79,6 +79,11 @@ describe('checkCsrf: browser headers', () => {
     expect(verdict(request('POST', headers), createSession(), given)).toBe(expected)
   })
 
+  it('headers answered null (Headers.get without ?? undefined) count as absent too', () => {
+    const nulls: CsrfRequest = { method: 'POST', origin: APP, header: () => null as never, token: undefined }
+    expect(verdict(nulls, createSession())).toBe('ERR_SESSION_CSRF_TOKEN_MISSING')
+  })
+
   it('a browser-header verdict ignores the token either way', () => {
     const { session, token } = withToken()
     expect(verdict(request('POST', { 'sec-fetch-site': 'cross-site' }, token), session)).toBe('ERR_SESSION_CSRF_CROSS_SITE')

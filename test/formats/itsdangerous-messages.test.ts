@@ -33,6 +33,7 @@ describe('itsdangerous: what each misuse is refused with', () => {
     ['an empty separator', signer({ separator: '' }), SEPARATOR],
     ['a number for separator', signer({ separator: 5 }), SEPARATOR],
     ['a list for separator', signer({ separator: [] }), SEPARATOR],
+    ['a list holding a good separator', signer({ separator: ['~'] }), SEPARATOR],
     ['no options', () => createItsdangerousSigner(undefined as never), 'options are invalid: createItsdangerousSigner needs an options object, e.g. createItsdangerousSigner({ secrets })'],
     ['sign options that are text', () => createItsdangerousSigner({ secrets: 's' }).sign('x', 'y' as never), 'options are invalid: sign takes an options object'],
     ['verify options that are text', () => createItsdangerousSigner({ secrets: 's' }).verify('x', 'y' as never), 'options are invalid: verify takes an options object'],

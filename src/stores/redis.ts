@@ -127,9 +127,10 @@ const HINTS: Hints = {
 /** Sends one command; `key` is the key it touches, which a cluster routes by. */
 type Send = (key: string, args: string[]) => Promise<unknown>
 
-/** The field of the session hash that marks it as existing (and names the layout's version). */
-const MARKER = 'v'
-/** Put before each session key's name in the hash, so no name can collide with {@link MARKER}. */
+/**
+ * Put before each session key's name in the hash, so no name can collide with the field `v` that
+ * the save script (./lua.ts) writes to mark the session as existing and name the layout's version.
+ */
 const DATA = 'd:'
 
 /**

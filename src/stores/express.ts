@@ -118,10 +118,8 @@ function assertExpressStore(store: unknown): asserts store is ExpressStoreLike {
  */
 function callback<T>(start: (done: Callback<T>) => unknown): Promise<T | undefined> {
   return new Promise((resolve, reject) => {
-    let settled = false
+    // A promise settles once: a second callback (or a rejection after one) changes nothing.
     const done: Callback<T> = (error, value) => {
-      if (settled) return
-      settled = true
       if (error === null || error === undefined) resolve(value)
       else reject(error)
     }

@@ -199,7 +199,8 @@ function listed(sessions: unknown): Array<[string | undefined, unknown]> {
   if (sessions === null || sessions === undefined) return []
   if (Array.isArray(sessions)) {
     return sessions.map((session: unknown) => {
-      const id = typeof session === 'object' && session !== null ? (session as { id?: unknown }).id : undefined
+      // A primitive has no id property either (its prototype has none), so only null needs the ?.
+      const id = (session as { id?: unknown } | null | undefined)?.id
       return [typeof id === 'string' ? id : undefined, session]
     })
   }

@@ -47,6 +47,11 @@ describe('chunks left over beside a single cookie', () => {
     expect(written(sessions.commit(session).setCookie)).toEqual([['session', false], ['session.0', true]])
   })
 
+  it('asks for Vary: Cookie with what it writes, though nobody looked at the session', () => {
+    const { setCookie, vary } = sessions.commit(sessions.read(`session=${value}; ${chunks([0])}`))
+    expect([written(setCookie), vary]).toEqual([[['session', false], ['session.0', true]], 'Cookie'])
+  })
+
   it('deletes them with the session when it is emptied', () => {
     const session = sessions.read(`session=${value}; ${chunks([0, 1])}`)
     session.clear()

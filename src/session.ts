@@ -917,16 +917,17 @@ function remove(state: State, key: string): boolean {
  * session nor marks it accessed, and a session is never thenable. `constructor` is a data key.
  * Data under these names is reached through get() and set().
  */
+const THEN = 'then'
 const NOT_DATA: ReadonlySet<string> = new Set([
   ...Object.getOwnPropertyNames(SessionTarget.prototype).filter((name) => name !== 'constructor'),
-  'then',
+  THEN,
 ])
 
 /** The one member that may be assigned: `session.persistent = true`, as Flask's `session.permanent`. */
 const WRITABLE_MEMBER = 'persistent'
 
 function memberAssignment(key: string): TypeError {
-  const what = key === 'then' ? 'is not on the property view (await looks it up on every value)' : 'is a Session member'
+  const what = key === THEN ? 'is not on the property view (await looks it up on every value)' : 'is a Session member'
   return new TypeError(`session.${key} ${what} and cannot be assigned or deleted: use session.set('${key}', value) or session.delete('${key}') for data under that name`)
 }
 

@@ -5,7 +5,6 @@
  * @module
  */
 import { SessionError } from './errors.js'
-import { varyWithCookie } from './lib/vary.js'
 import { SIGN_HINTS, VERIFY_HINTS, lifetimeOption, strictOptions } from './lib/options.js'
 import { verified, type VerifyResult } from './lib/result.js'
 import { MAX_SECONDS, instant, toSeconds } from './lib/token.js'
@@ -13,7 +12,7 @@ import { resolveConfig, resolveStore, type Config, type SessionStoreOptions, typ
 import { load, registerPlanner, save, sessionId } from './manager/stored.js'
 import type { SessionStore } from './stores/store.js'
 import { deletions, writeToken } from './manager/cookies.js'
-import { Meta, assertCommittable, readContext, decode, isEmpty, nowSeconds, read, type CommitContext, type MetaBag, type SessionCommit } from './manager/shared.js'
+import { Meta, assertCommittable, commitResult, readContext, decode, isEmpty, nowSeconds, read, writerFor, type CommitContext, type MetaBag, type SessionCommit } from './manager/shared.js'
 import { getSessionState, type Session, type SessionData, type SessionState } from './session.js'
 
 export type { SessionCookieOptions, SessionStoreOptions, SessionsOptions } from './manager/config.js'
@@ -108,8 +107,7 @@ const VERIFY_KEYS = new Set(['now'])
 
 /** The Set-Cookie values for a session: nothing, deletions, or a freshly signed cookie. */
 function setCookies(config: Config, state: SessionState, meta: Meta, secure: boolean | undefined): string[] {
-  // With secure: true the plain writer is the secure one too (resolveCookie).
-  const writer = config.secure === 'auto' && secure === true ? config.secureWriter : config.plainWriter
+  const writer = writerFor(config, secure)
   if (state.destroyed || isEmpty(state.data)) {
     // Nothing to keep: delete whatever cookie came in (including a rejected one, so the browser
     // stops sending it), and write nothing for a session that never had one.
@@ -140,10 +138,7 @@ function commit<T extends object>(config: Config, session: Session<T>, context: 
   const state = getSessionState(session)
   assertCommittable(state)
   const meta = (state.meta as MetaBag).frasco ?? new Meta()
-  const setCookie = failed ? [] : setCookies(config, state, meta, context?.secure)
-  // A new result every time: the caller may add to its list.
-  if (setCookie.length === 0 && !state.accessed) return { setCookie, vary: undefined }
-  return { setCookie, vary: varyWithCookie(vary) }
+  return commitResult(failed ? [] : setCookies(config, state, meta, context?.secure), state.accessed, vary)
 }
 
 function sign<T extends object>(config: Config, data: Partial<T>, options: SessionSignOptions | undefined): string {

@@ -10,6 +10,8 @@ import { strictOptions } from '../lib/options.js'
 import { DecodedValue } from '../lib/result.js'
 import { toSeconds } from '../lib/token.js'
 import { openSession, type Session, type SessionData } from '../session.js'
+import type { TokenCookieWriter } from '../cookie/cookie.js'
+import { varyWithCookie } from '../lib/vary.js'
 import type { Config } from './config.js'
 import { Incoming, readCookieValue } from './cookies.js'
 
@@ -135,6 +137,21 @@ export function reject<T extends object>(config: Config, error: SessionError, me
     }
   }
   return openSession<T>(undefined, true, { frasco: meta }, config.persistent, config.persistent)
+}
+
+/** The writer of this response's cookies: with `secure: 'auto'` the request's scheme picks (with `secure: true` the plain writer is the secure one, see resolveCookie). */
+export function writerFor(config: Config, secure: boolean | undefined): TokenCookieWriter {
+  return config.secure === 'auto' && secure === true ? config.secureWriter : config.plainWriter
+}
+
+/**
+ * A commit's headers. `Vary: Cookie` goes with every response that depends on the request's cookie:
+ * one whose session was looked at, or that writes cookies (a deletion too). A new list every time:
+ * the caller may add to it.
+ */
+export function commitResult(setCookie: string[], accessed: boolean, vary: string): SessionCommit {
+  if (setCookie.length === 0 && !accessed) return { setCookie, vary: undefined }
+  return { setCookie, vary: varyWithCookie(vary) }
 }
 
 // Date.now (as captured at construction) needs no checking; an application's clock is validated

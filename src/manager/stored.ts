@@ -13,13 +13,12 @@
  */
 import { encodeBase64url } from '../encoding.js'
 import { PayloadMalformed, PayloadTooLarge, SessionError, SessionRevoked } from '../errors.js'
-import { varyWithCookie } from '../lib/vary.js'
 import { parse, stringify } from '../serializer.js'
 import { getSessionState, openSession, type Session, type SessionData, type SessionState } from '../session.js'
 import type { StoreChange } from '../stores/store.js'
 import type { Config, StoreConfig, StoredData } from './config.js'
 import { deletions, readCookieValue, writeToken } from './cookies.js'
-import { Meta, assertCommittable, readContext, decode, isEmpty, isSessionData, nowSeconds, reject, type CommitContext, type MetaBag, type SessionCommit } from './shared.js'
+import { Meta, assertCommittable, commitResult, readContext, decode, isEmpty, isSessionData, nowSeconds, reject, writerFor, type CommitContext, type MetaBag, type SessionCommit } from './shared.js'
 
 /** Random bytes in a session id: 144 bits, more than the 128 OWASP asks for, in 24 characters. */
 const ID_BYTES = 18
@@ -198,8 +197,7 @@ export function planSave<T extends object>(config: Config, store: StoreConfig, s
   assertCommittable(state)
   const meta = (state.meta as MetaBag).frasco ?? new Meta()
   if (failed) return { setCookie: [], gone: [], accessed: state.accessed, vary, persist: DONE }
-  // With secure: true the plain writer is the secure one too (resolveCookie).
-  const writer = config.secure === 'auto' && context?.secure === true ? config.secureWriter : config.plainWriter
+  const writer = writerFor(config, context?.secure)
   const gone = deletions(writer, config.name, meta.incoming, false, 0)
   const plan = (setCookie: string[], persist: () => Promise<boolean>): SavePlan => ({ setCookie, gone, accessed: state.accessed, vary, persist })
   const previous = meta.id
@@ -275,9 +273,7 @@ export async function save<T extends object>(config: Config, store: StoreConfig,
 
 /** The headers of a plan whose `persist()` resolved `written`. */
 export function commitOf(plan: SavePlan, written: boolean): SessionCommit {
-  const setCookie = written ? plan.setCookie : plan.gone
-  if (setCookie.length === 0 && !plan.accessed) return { setCookie, vary: undefined }
-  return { setCookie, vary: varyWithCookie(plan.vary) }
+  return commitResult(written ? plan.setCookie : plan.gone, plan.accessed, plan.vary)
 }
 
 function cookie(config: Config, writer: Config['plainWriter'], state: SessionState, meta: Meta, payload: SessionData, now: number, expiresAt: number): string[] {

@@ -14,6 +14,7 @@ import { createFlaskFormat } from '../../src/flask/index.js'
 import { createSessions, isStoredSessions, type SessionsOptions, type SessionStoreOptions } from '../../src/sessions.js'
 import { fromExpressStore } from '../../src/stores/express.js'
 import { createMemoryStore } from '../../src/stores/memory.js'
+import { storeEnv } from '../helpers/stored-app.js'
 import { cookieReader, testSecrets } from '../helpers/stored.js'
 import { CookieJar, startServer, useTestServers } from '../helpers/server.js'
 
@@ -229,19 +230,18 @@ describe('save with a store: the cookie and the context, as commit does', () => 
   })
 
   it('keeps the id of a new session saved twice in one request; a regenerated one saved twice never keeps its old id', async () => {
-    const memory = createMemoryStore()
-    const created: string[] = []
-    const store = { ...memory, save: async (id: string, change: Parameters<typeof memory.save>[1]) => (change.create && created.push(id), memory.save(id, change)) }
-    const sessions = createSessions({ secrets, store })
+    const { sessions, spies, stored } = storeEnv()
+    const cookieOf = (header: string | undefined) => (header as string).split(';', 1)[0]
     const session = await sessions.load(undefined)
     session.set('user', 'ada')
     await sessions.save(session)
     const id = sessions.sessionId(session) as string
-    session.set('theme', 'dark')
+    session.set('note', 'dark')
     const [header] = (await sessions.save(session)).setCookie
+    const created = spies.save.mock.calls.filter(([, change]) => change.create).map(([created]) => created)
     expect([sessions.sessionId(session), created]).toEqual([id, [id]])
-    const again = await sessions.load((header as string).split(';', 1)[0])
-    expect([sessions.sessionId(again), again.get('user'), again.get('theme')]).toEqual([id, 'ada', 'dark'])
+    const again = await sessions.load(cookieOf(header))
+    expect([sessions.sessionId(again), again.get('user'), again.get('note')]).toEqual([id, 'ada', 'dark'])
 
     again.regenerate()
     again.set('user', 'grace')
@@ -250,8 +250,8 @@ describe('save with a store: the cookie and the context, as commit does', () => 
     const [renewedHeader] = (await sessions.save(again)).setCookie
     const last = sessions.sessionId(again) as string
     expect(new Set([id, renewed, last]).size).toBe(3)
-    expect([await memory.load(id), await memory.load(renewed)]).toEqual([undefined, undefined])
-    expect((await sessions.load((renewedHeader as string).split(';', 1)[0])).get('user')).toBe('grace')
+    expect([await stored(id), await stored(renewed), await stored(last)]).toEqual([undefined, undefined, { user: 'grace' }])
+    expect((await sessions.load(cookieOf(renewedHeader))).get('user')).toBe('grace')
   })
 
   it.each(['store', 'revocation'] as const)('a new session saved twice, later in the request, keeps the expiry of its first save (data in the %s)', async (mode) => {

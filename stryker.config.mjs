@@ -2,9 +2,15 @@
 // expression of the modules below at a time and runs the tests that reach it; a mutant no test
 // notices either is a gap in the tests or is equivalent (test/mutation-equivalents.md says why).
 //
-// One module while working:  npx stryker run --mutate src/lib/token.ts
-// The report: reports/mutation/mutation.html (and .json); the incremental file lets a second run
-// re-test only the mutants whose code or tests changed.
+// Every group, each against the tests that reach it:  npm run mutation  (scripts/mutation.mjs)
+// One module against the whole suite:  npx stryker run --mutate src/lib/token.ts
+// The report: reports/mutation/mutation.html (and .json), or reports/<group>/ for a group; the
+// incremental file lets a second run re-test only the mutants whose code or tests changed.
+
+// `npm run mutation` (scripts/mutation.mjs) runs one group of modules at a time and names it in
+// FRASCO_MUTATION_GROUP: each group keeps its own incremental file and reports in reports/<group>/.
+const group = process.env.FRASCO_MUTATION_GROUP
+const reports = `reports/${group ?? 'mutation'}`
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -41,17 +47,17 @@ export default {
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   coverageAnalysis: 'perTest',
   incremental: true,
-  incrementalFile: 'reports/stryker-incremental.json',
+  incrementalFile: group === undefined ? 'reports/stryker-incremental.json' : `${reports}/stryker-incremental.json`,
   // Nothing under these is read by the tests that run against mutants.
   ignorePatterns: ['dist', 'build', '.next', '.vitest-cache', 'bench/results', '*.tgz', 'reports', '.stryker-tmp*'],
   reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: `${reports}/mutation.html` },
+  jsonReporter: { fileName: `${reports}/mutation.json` },
   clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
   thresholds: { high: 95, low: 90, break: null },
   concurrency: 2,
   // A few tests start servers (Redis, Flask); a mutant that hangs one is a timeout, counted as killed.
   timeoutMS: 30_000,
-  tempDirName: '.stryker-tmp',
+  tempDirName: group === undefined ? '.stryker-tmp' : `.stryker-tmp-${group}`,
   cleanTempDir: 'always',
 }

@@ -7,13 +7,14 @@
 // and with the vitest runner it did so even for survivors that tests written since reach: a run
 // after new tests reported the same survivors. This removes the results of survived, uncovered and
 // timed-out mutants (a timeout on a busy machine may be no hang), so the next run tests them
-// against the current tests; killed results stay (Stryker still re-tests those whose killing test
-// changed or is gone). See docs/testing.md.
+// against the current tests, and of ignored ones: StrykerJS also reused "Ignored" for a line whose
+// `// Stryker disable` comment was gone. Killed results stay (Stryker still re-tests those whose
+// killing test changed or is gone). See docs/testing.md.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 /** Statuses whose results the next run must not reuse. */
-export const RETESTED = new Set(['Survived', 'NoCoverage', 'Timeout', 'RuntimeError'])
+export const RETESTED = new Set(['Survived', 'NoCoverage', 'Timeout', 'RuntimeError', 'Ignored'])
 
 /**
  * Removes from a mutation-testing report (the incremental file's schema) every mutant whose

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer'
 import { createHmac, randomBytes } from 'node:crypto'
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { SessionError } from '../src/errors.js'
 import { createKeyring } from '../src/keyring.js'
 import { FLAG_EXPIRES, FLAG_OBJECT, FLAG_PERSISTENT, TokenCore } from '../src/lib/token.js'
@@ -87,8 +87,13 @@ describe('createSigner', () => {
   })
 
   describe('time', () => {
-    const tolerant = createSigner({ secrets: secret, purpose: 'test', clockTolerance: 0 })
-    const token = tolerant.sign('x', { now: IAT_MS, expiresIn: 100 })
+    // Built in a hook, not the describe body: a failure here must fail tests, not stop the file loading.
+    let tolerant: ReturnType<typeof createSigner>
+    let token: string
+    beforeAll(() => {
+      tolerant = createSigner({ secrets: secret, purpose: 'test', clockTolerance: 0 })
+      token = tolerant.sign('x', { now: IAT_MS, expiresIn: 100 })
+    })
 
     it.each([
       ['at issue', 0, 'ok'],

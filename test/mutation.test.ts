@@ -1,0 +1,77 @@
+/**
+ * scripts/mutation.mjs (`npm run mutation`): its groups must cover every module stryker.config.mjs
+ * mutates, once, against test files that exist and that the mutation run may load; and the table
+ * it prints must count the statuses as StrykerJS scores them (docs/testing.md).
+ */
+import { execFileSync } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { GROUPS, scores, table } from '../scripts/mutation.mjs'
+import { NOT_MUTATION_TESTS } from '../vitest.mutation.config.js'
+
+/** stryker.config.mjs, loaded as StrykerJS loads it (a plain module without types of its own). */
+const CONFIG_PATH: string = '../stryker.config.mjs'
+const { default: config } = (await import(CONFIG_PATH)) as { default: { mutate: string[] } }
+
+/** The repository's files under src/ and test/, as paths relative to the root with forward slashes. */
+const ALL = ['src', 'test'].flatMap((dir) => readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((file) => `${dir}/${file.replaceAll('\\', '/')}`))
+
+/** The globs the configs use (`**`, `*` and plain paths), matched as StrykerJS and vitest match them. */
+function files(patterns: readonly string[]): Set<string> {
+  const regexps = patterns.map((pattern) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('**', '\0').replaceAll('*', '[^/]*').replaceAll('\0', '.*')}$`))
+  return new Set(ALL.filter((file) => regexps.some((regexp) => regexp.test(file))))
+}
+
+describe('npm run mutation: the groups', () => {
+  it('mutate every module of stryker.config.mjs, each in one group only', () => {
+    const grouped = GROUPS.flatMap((group) => [...files(group.mutate)])
+    expect(new Set(grouped).size).toBe(grouped.length)
+    expect(new Set(grouped)).toEqual(files(config.mutate))
+  })
+
+  it.each(GROUPS.map((group) => [group.name, group] as const))('%s: every test glob names test files the mutation run loads', (_name, group) => {
+    const excluded = files(NOT_MUTATION_TESTS)
+    for (const glob of group.tests) {
+      const matched = [...files([glob])].filter((file) => file.endsWith('.test.ts'))
+      expect(matched, glob).not.toEqual([])
+      for (const file of matched) expect(excluded.has(file), file).toBe(false)
+    }
+  })
+
+  it('refuses a group it does not know, naming the groups', () => {
+    let failure: { status: number; stderr: string } | undefined
+    try {
+      execFileSync(process.execPath, ['scripts/mutation.mjs', 'cookies'], { encoding: 'utf8', stdio: 'pipe' })
+    } catch (error) {
+      failure = error as { status: number; stderr: string }
+    }
+    expect(failure?.status).toBe(2)
+    expect(failure?.stderr).toBe(`unknown group cookies: the groups are ${GROUPS.map((group) => group.name).join(', ')}\n`)
+  })
+})
+
+describe('npm run mutation: the scores', () => {
+  const mutants = (...statuses: string[]) => statuses.map((status, id) => ({ id: String(id), status }))
+
+  it('counts timeouts as killed, leaves ignored and compile errors out, and names what is left', () => {
+    const rows = scores({
+      files: {
+        'src/a.ts': { mutants: mutants('Killed', 'Killed', 'Timeout', 'Survived', 'Ignored', 'Ignored', 'CompileError', 'RuntimeError') },
+        'src/b.ts': { mutants: mutants('Killed', 'NoCoverage', 'Ignored') },
+        'src/c.ts': { mutants: mutants('Ignored', 'CompileError') },
+      },
+    })
+    expect(rows).toEqual([
+      { file: 'src/a.ts', killed: 2, timeout: 1, survived: 1, noCoverage: 0, ignored: 2, score: 75 },
+      { file: 'src/b.ts', killed: 1, timeout: 0, survived: 0, noCoverage: 1, ignored: 1, score: 50 },
+      { file: 'src/c.ts', killed: 0, timeout: 0, survived: 0, noCoverage: 0, ignored: 1, score: 100 },
+    ])
+    expect(table(rows)).toBe([
+      '| module | killed (timeouts) | survived | no coverage | ignored (equivalent) | score |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      '| src/a.ts | 3 (1) | 1 | 0 | 2 | 75.0 % |',
+      '| src/b.ts | 1 (0) | 0 | 1 | 1 | 50.0 % |',
+      '| src/c.ts | 0 (0) | 0 | 0 | 1 | 100.0 % |',
+    ].join('\n'))
+  })
+})

@@ -115,6 +115,7 @@ function setCookies(config: Config, state: SessionState, meta: Meta, secure: boo
   }
   const now = nowSeconds(config)
   const codec = config.codec
+  // Stryker disable next-line LogicalOperator,ConditionalExpression: equivalent, regenerate() sets isNew too, and every Frasco token read has an expiry (test/mutation-equivalents.md)
   const fresh = state.isNew || state.regenerated || (codec.absoluteExpiry && meta.expiresAt === undefined)
   const due =
     state.modified ||

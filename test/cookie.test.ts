@@ -233,6 +233,11 @@ describe('getCookie', () => {
     ['x=1; a =2', 'a ', undefined],
     ['x=1; a\t=2', 'a\t', undefined],
     ['x=1; a;b=2', 'a;b', undefined],
+    // The fast path reads the name's own neighbours: the character after it, and the "; " before.
+    ['k=v;ca b=1', 'a b', undefined],
+    ['b= a=;', 'a', undefined],
+    ['b= a=1', 'a', undefined],
+    ['k=; abcdef=1', 'abc', undefined],
   ])('getCookie(%o, %o) is %o', (header, name, expected) => {
     expect(getCookie(header, name)).toBe(expected)
     expect(getCookie(header, name)).toBe(parseCookie(header)[name])
@@ -808,6 +813,7 @@ describe('misuse messages, word for word', () => {
     ['a quoted value with a space inside', () => writer.serialize('"ab c"'), 'cookie value is invalid: character U+0020 at index 3 is not a cookie-octet (RFC 6265bis §4.1.1); encode the value first, for example as base64url'],
     ['a lone double quote', () => writer.serialize('"'), 'cookie value is invalid: character U+0022 at index 0 is not a cookie-octet (RFC 6265bis §4.1.1); encode the value first, for example as base64url'],
     ['a value with a comma after a quote', () => writer.serialize('"a,'), 'cookie value is invalid: character U+0022 at index 0 is not a cookie-octet (RFC 6265bis §4.1.1); encode the value first, for example as base64url'],
+    ['a value that starts with a quote and does not end with one', () => writer.serialize('"a,b'), 'cookie value is invalid: character U+0022 at index 0 is not a cookie-octet (RFC 6265bis §4.1.1); encode the value first, for example as base64url'],
     ['a value that is a number', () => stringifySetCookie('a', 7 as never), 'cookie value is invalid: expected a string, got 7'],
     ['a domain with a space', () => stringifySetCookie('a', 'b', { domain: 'x y' }), 'option domain is invalid: "x y" is not a host name (RFC 6265bis §4.1.2.3, RFC 1034 §3.5); use letters, digits, hyphens and dots (an optional leading dot), or omit it for a host-only cookie'],
     ['a domain that is a Date', () => stringifySetCookie('a', 'b', { domain: new Date(0) as never }), 'option domain is invalid: 1970-01-01T00:00:00.000Z is not a host name (RFC 6265bis §4.1.2.3, RFC 1034 §3.5); use letters, digits, hyphens and dots (an optional leading dot), or omit it for a host-only cookie'],

@@ -124,6 +124,7 @@ function isOws(code: number): boolean {
 
 // A name a pair can have as it is: no "=" or ";" inside and no OWS around it (the scan trims).
 function isPlainName(name: string): boolean {
+  // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent, speed only: a name this calls not plain takes the scan, which gives the same answer (test/mutation-equivalents.md)
   return !isOws(name.charCodeAt(0)) && !isOws(name.charCodeAt(name.length - 1)) && name.indexOf('=') === -1 && name.indexOf(';') === -1
 }
 
@@ -149,24 +150,30 @@ function scanCookieHeader(header: string, visit: PairVisitor): void {
   const length = header.length
   let index = 0
   let equals = -1
+  // Stryker disable next-line EqualityOperator: equivalent, a round at the end finds no "=" and returns (test/mutation-equivalents.md)
   while (index < length) {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, speed only: the next "=" searched again is where it was (test/mutation-equivalents.md)
     if (equals < index) {
       equals = header.indexOf('=', index)
       // No "=" left: every remaining pair is nameless.
+      // Stryker disable next-line ConditionalExpression: equivalent, speed only: each remaining pair is skipped as nameless (test/mutation-equivalents.md)
       if (equals === -1) return
     }
     let end = header.indexOf(';', index)
     if (end === -1) end = length
+    // Stryker disable next-line EqualityOperator: equivalent, an "=" is never where a ";" or the end is (test/mutation-equivalents.md)
     if (equals < end) {
       let nameStart = index
       let nameEnd = equals
       // Each forward trim stops at the delimiter after it ("=", ";" or the end, where charCodeAt is NaN).
       while (isOws(header.charCodeAt(nameStart))) nameStart++
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, differs only for an all-OWS name, refused as empty all the same (test/mutation-equivalents.md)
       while (nameEnd > nameStart && isOws(header.charCodeAt(nameEnd - 1))) nameEnd--
       if (nameStart < nameEnd) {
         let valueStart = equals + 1
         let valueEnd = end
         while (isOws(header.charCodeAt(valueStart))) valueStart++
+        // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, differs only for an all-OWS value, the empty string all the same (test/mutation-equivalents.md)
         while (valueEnd > valueStart && isOws(header.charCodeAt(valueEnd - 1))) valueEnd--
         if (visit(nameStart, nameEnd, valueStart, valueEnd)) return
       }
@@ -253,15 +260,20 @@ export function getCookie(
   if (typeof header !== 'string' || header.length > maxLength) return undefined
   if (typeof name !== 'string' || name.length === 0) return undefined
   const first = header.indexOf(name)
+  // Stryker disable next-line ConditionalExpression: equivalent, speed only: the scan finds nothing either (test/mutation-equivalents.md)
   if (first === -1) return undefined
   // The common case without the scan: the first occurrence of the name anywhere in the header
   // starts a pair the way browsers write them (at the start, or after "; ") and ends at its "=".
   // No earlier pair can then have this name, so this is the pair the scan would find first.
-  if (header.charCodeAt(first + name.length) === EQUALS && (first === 0 || (header.charCodeAt(first - 1) === SP && header.charCodeAt(first - 2) === SEMICOLON)) && isPlainName(name)) {
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, speed only: the fast path taken at the header's start only, or never, and the scan answers (test/mutation-equivalents.md)
+  const pairStart = first === 0 || (header.charCodeAt(first - 1) === SP && header.charCodeAt(first - 2) === SEMICOLON)
+  // Stryker disable next-line ConditionalExpression,BlockStatement: equivalent, speed only: the fast path never taken, and the scan answers (test/mutation-equivalents.md)
+  if (header.charCodeAt(first + name.length) === EQUALS && pairStart && isPlainName(name)) {
     let valueStart = first + name.length + 1
     let valueEnd = header.indexOf(';', valueStart)
     if (valueEnd === -1) valueEnd = header.length
     while (isOws(header.charCodeAt(valueStart))) valueStart++
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, differs only for an all-OWS value, the empty string all the same (test/mutation-equivalents.md)
     while (valueEnd > valueStart && isOws(header.charCodeAt(valueEnd - 1))) valueEnd--
     return readValue(header, valueStart, valueEnd, decode)
   }
@@ -430,7 +442,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 //                  ; US-ASCII characters excluding CTLs, whitespace, DQUOTE, comma, semicolon
 //                  ; and backslash
 const COOKIE_OCTETS = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/
-const COOKIE_VALUE = /^(?:[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*|"[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*")$/
+const QUOTED_COOKIE_VALUE = /^"[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*"$/
 const NOT_COOKIE_OCTET = /[^\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]/
 
 // RFC 6265bis §4.1.1: domain-value = <subdomain>, as defined by RFC 1034 §3.5 and enhanced by
@@ -468,6 +480,7 @@ const PRIORITY: ReadonlyMap<string, string> = new Map([
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value)
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value)
+  // Stryker disable next-line ConditionalExpression: equivalent, typeof undefined is 'undefined', as String(undefined) (test/mutation-equivalents.md)
   if (value === null || value === undefined) return String(value)
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
   return typeof value
@@ -475,6 +488,7 @@ function show(value: unknown): string {
 
 function hasPrefix(name: string, lowerPrefix: string): boolean {
   // Names are validated tokens (ASCII) before this runs, so toLowerCase() is the ASCII case map.
+  // Stryker disable next-line ConditionalExpression: equivalent, a shorter name cannot equal the longer prefix (test/mutation-equivalents.md)
   return name.length >= lowerPrefix.length && name.slice(0, lowerPrefix.length).toLowerCase() === lowerPrefix
 }
 
@@ -490,8 +504,9 @@ function assertName(name: unknown): asserts name is string {
 function explainValue(value: unknown): string {
   if (typeof value !== 'string') return `expected a string, got ${show(value)}`
   // Say which character and where, never the value itself: it may be a session token. A string
-  // that is not a cookie-value has one such character (between the quotes, when it is quoted).
-  const quoted = value.length >= 2 && value.startsWith('"') && value.endsWith('"')
+  // that is not a cookie-value has one such character (between the quotes, when it is quoted; a
+  // lone '"' has nothing between them, and its index 0 is right all the same).
+  const quoted = value.startsWith('"') && value.endsWith('"')
   const index = quoted ? value.slice(1, -1).search(NOT_COOKIE_OCTET) + 1 : value.search(NOT_COOKIE_OCTET)
   const code = value.codePointAt(index) ?? 0
   return (
@@ -501,8 +516,8 @@ function explainValue(value: unknown): string {
 }
 
 function assertValue(name: string, value: unknown): asserts value is string {
-  // The unquoted form first: one character class and no alternation, for the hot path.
-  if (typeof value !== 'string' || !(COOKIE_OCTETS.test(value) || COOKIE_VALUE.test(value))) {
+  // cookie-value in its two forms: unquoted, or between double quotes.
+  if (typeof value !== 'string' || !(COOKIE_OCTETS.test(value) || QUOTED_COOKIE_VALUE.test(value))) {
     throw new TypeError(`cookie value is invalid: ${explainValue(value)}`)
   }
   // Both are ASCII by now, so characters are bytes. User agents drop larger cookies silently
@@ -821,6 +836,7 @@ export function createTokenCookieWriter(name: string, attributes?: CookieAttribu
   const writerName = name
 
   function checkName(cookieName: string): void {
+    // Stryker disable next-line ConditionalExpression: equivalent, the writer's own name passed the same checks when the writer was built (test/mutation-equivalents.md)
     if (cookieName === writerName) return
     assertName(cookieName)
     assertPrefixRules(cookieName, compiled)
@@ -922,6 +938,7 @@ const PRIORITY_READ: ReadonlyMap<string, 'low' | 'medium' | 'high'> = new Map([
 //   hms-time        = time-field ":" time-field ":" time-field
 //   time-field      = 1*2DIGIT
 // Each pattern matches the start of one date-token: "[ non-digit *OCTET ]" is "a non-digit or the end".
+// Stryker disable next-line Regex: equivalent, runs of delimiters split into empty tokens, which match no date part (test/mutation-equivalents.md)
 const DATE_DELIMITERS = /[\x09\x20-\x2F\x3B-\x40\x5B-\x60\x7B-\x7E]+/
 const TIME_TOKEN = /^([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:[^0-9]|$)/
 const DAY_TOKEN = /^([0-9]{1,2})(?:[^0-9]|$)/
@@ -935,6 +952,7 @@ function trimWsp(text: string): string {
   let end = text.length
   // The first loop stops at the end: charCodeAt past it is NaN.
   while (isOws(text.charCodeAt(start))) start++
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, differs only for all-OWS text, the empty string all the same (test/mutation-equivalents.md)
   while (end > start && isOws(text.charCodeAt(end - 1))) end--
   return text.slice(start, end)
 }
@@ -953,6 +971,7 @@ function parseCookieDate(text: string): Date | undefined {
     else if (month === undefined && MONTH_TOKEN.test(token)) month = MONTHS.indexOf(token.slice(0, 3).toLowerCase())
     else if (year === undefined && YEAR_TOKEN.test(token)) year = Number.parseInt(token, 10)
   }
+  // Stryker disable next-line ConditionalExpression: equivalent, Date.UTC with an undefined month is NaN, refused by the day check below (test/mutation-equivalents.md)
   if (time === undefined || day === undefined || month === undefined || year === undefined) return undefined
   // Steps 3 and 4: two-digit years.
   if (year >= 70 && year <= 99) year += 1900

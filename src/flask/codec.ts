@@ -156,9 +156,13 @@ export function flaskSerializer(options: Omit<FlaskCodecOptions, 'lifetime'>, fa
       serializer: { dumps: encodeFlaskJson, loads: decodeSession },
       // `true` is Flask's default here, not itsdangerous's (which tries zlib on every payload).
       compress: options.compress === undefined || options.compress === true ? { threshold: FLASK_DEFAULT_COMPRESS_THRESHOLD } : options.compress,
+      // Stryker disable next-line ConditionalExpression: equivalent, an option given as undefined is the option left out (test/mutation-equivalents.md)
       ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+      // Stryker disable next-line ConditionalExpression: equivalent, an option given as undefined is the option left out (test/mutation-equivalents.md)
       ...(options.maxTokenLength === undefined ? {} : { maxTokenLength: options.maxTokenLength }),
+      // Stryker disable next-line ConditionalExpression: equivalent, an option given as undefined is the option left out (test/mutation-equivalents.md)
       ...(options.clockTolerance === undefined ? {} : { clockTolerance: options.clockTolerance }),
+      // Stryker disable next-line ConditionalExpression: equivalent, an option given as undefined is the option left out (test/mutation-equivalents.md)
       ...(options.clock === undefined ? {} : { clock: clockOption(options.clock) }),
     },
     'session',
@@ -184,9 +188,11 @@ export function createFlaskCodec(options: FlaskCodecOptions): FlaskCodec {
   requiredOptions(options, CODEC_KEYS, 'createFlaskCodec', '{ secrets }', CODEC_HINTS)
   const maxAge = options.lifetime === undefined ? FLASK_DEFAULT_LIFETIME : lifetimeOption(options.lifetime, 'lifetime')
   const { lifetime: _, ...rest } = options
+  // Stryker disable next-line StringLiteral: equivalent, the factory name is only in a message for options that are not an object (test/mutation-equivalents.md)
   const serializer = flaskSerializer(rest, 'createFlaskCodec')
   const verify = (value: string, verifyOptions?: FlaskVerifyOptions): VerifyResult<Record<string, unknown>> => {
     const checked = strictOptions(verifyOptions, VERIFY_KEYS, 'verify', VERIFY_HINTS)
+    // Stryker disable next-line ConditionalExpression: equivalent, { now: undefined } is no now (test/mutation-equivalents.md)
     return serializer.verify(value, { maxAge: checked.maxAge ?? maxAge, ...(checked.now === undefined ? {} : { now: checked.now }) })
   }
   return {

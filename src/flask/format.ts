@@ -80,9 +80,11 @@ function flaskCodec(context: SessionFormatContext, salt: string): SessionCodec {
     clockTolerance,
     ...(context.compress === undefined ? {} : { compress: context.compress }),
   }
+  // Stryker disable next-line StringLiteral: equivalent, the factory name is only in a message for options that are not an object (test/mutation-equivalents.md)
   const reader = flaskSerializer({ ...shared, maxTokenLength: context.maxTokenLength }, 'createSessions')
   // Writing is not capped by the token length: commit measures the cookie and throws
   // CookieTooLarge itself, as for Frasco's format (the serializer would throw a bare RangeError).
+  // Stryker disable next-line StringLiteral: equivalent, as for the reader (test/mutation-equivalents.md)
   const writer = flaskSerializer({ ...shared, maxTokenLength: Number.MAX_SAFE_INTEGER }, 'createSessions')
   return {
     absoluteExpiry: false,
@@ -99,6 +101,7 @@ function flaskCodec(context: SessionFormatContext, salt: string): SessionCodec {
       }
     },
     decode(value, now, maxAge) {
+      // Stryker disable next-line ObjectLiteral,ArithmeticOperator: equivalent, the manager always passes maxAge (test/mutation-equivalents.md)
       const result = reader.verify(value, maxAge === undefined ? { now: now * 1000 } : { now: now * 1000, maxAge })
       if (!result.ok) return result.error
       const persistent = result.value[PERMANENT] === true
@@ -135,6 +138,7 @@ function toFlask(data: Record<string, unknown>, persistent: boolean): Record<str
   }
   const flashes = out._flashes
   if (!Array.isArray(flashes)) return out
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, a shortcut: the map below copies such a list as it is (test/mutation-equivalents.md)
   if (!isTuple(flashes) && !flashes.some((entry) => isFlashPair(entry) && !isTuple(entry))) return out
   // map() returns a plain array, so an outer tuple becomes the list Flask expects.
   return { ...out, _flashes: flashes.map((entry: unknown) => (isFlashPair(entry) && !isTuple(entry) ? tuple(...entry) : entry)) }
@@ -156,6 +160,7 @@ function flaskSecrets(secrets: unknown): Array<string | Uint8Array> {
   if (typeof secrets === 'object' && secrets !== null && 'keys' in secrets && 'current' in secrets) {
     throw new TypeError("option secrets is invalid: for the Flask format give Flask's SECRET_KEY (then its SECRET_KEY_FALLBACKS) as strings or bytes")
   }
+  // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent, createSessions refuses a missing secrets first (test/mutation-equivalents.md)
   if (secrets === undefined) throw new TypeError("option secrets is missing: give Flask's SECRET_KEY (then its SECRET_KEY_FALLBACKS)")
   const list: unknown[] = Array.isArray(secrets) ? secrets : [secrets]
   return list.map((item: unknown, index) => {

@@ -49,7 +49,7 @@ export const SCRATCH_LIMIT = 64 * 1024
  */
 export function scratchFor(current: Buffer, room: number): Buffer {
   if (current.length >= room) return current
-  return Buffer.allocUnsafeSlow(room > SCRATCH_LIMIT ? room : Math.min(SCRATCH_LIMIT, Math.max(room, 2 * current.length)))
+  return Buffer.allocUnsafeSlow(Math.max(room, Math.min(SCRATCH_LIMIT, 2 * current.length)))
 }
 
 /**

@@ -47,6 +47,7 @@ export class ObjectCodec {
     // maxBytes nor reach the compression threshold, so the core writes it into the token body
     // directly, without an intermediate copy.
     const most = 3 * text.length
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, a shortcut: encodeText would write the same bytes (test/mutation-equivalents.md)
     if (most < this.#compressThreshold && most <= this.#maxBytes) return this.#core.seal(flags, issuedAt, expiresAt, text)
     const { bytes, compressed } = encodeText(text, this.#compressThreshold, this.#maxBytes)
     const token = this.#core.seal(compressed ? flags | FLAG_DEFLATE : flags, issuedAt, expiresAt, bytes)
@@ -64,6 +65,7 @@ export class ObjectCodec {
       const persistent = (opened.flags & FLAG_PERSISTENT) !== 0
       return new DecodedValue(value, opened.issuedAt, opened.expiresAt, opened.key.id, opened.key.index !== 0, persistent)
     } catch (error) {
+      // Stryker disable next-line StringLiteral: equivalent, decodeValue throws only SessionErrors (test/mutation-equivalents.md)
       return error instanceof SessionError ? error : new PayloadMalformed('token payload could not be decoded')
     }
   }

@@ -28,6 +28,7 @@ type OneShotHash = (algorithm: string, data: string | Uint8Array, outputEncoding
 const oneShot = (nodeCrypto as unknown as { hash?: OneShotHash }).hash
 
 /** Whether this runtime has `crypto.hash`; without it {@link HmacSha256} uses `createHmac`. */
+// Stryker disable next-line ConditionalExpression: equivalent, without crypto.hash oneShot is undefined and the constructor falls back whatever this says (test/mutation-equivalents.md)
 export const HAS_ONE_SHOT_HASH = typeof oneShot === 'function'
 
 /** HMAC-SHA256 under one key, returning base64url. Not reentrant: it reuses its buffers per call. */
@@ -42,6 +43,7 @@ export class HmacSha256 {
 
   constructor(key: Uint8Array, { useOneShot = HAS_ONE_SHOT_HASH }: { useOneShot?: boolean } = {}) {
     this.#oneShot = useOneShot ? oneShot : undefined
+    // Stryker disable next-line ConditionalExpression: equivalent, allocation only: the one-shot path never reads the fallback key (test/mutation-equivalents.md)
     this.#fallbackKey = this.#oneShot === undefined ? createSecretKey(key) : undefined
     // The key blocks are as good as the key: each buffer holding one is allocated on its own,
     // outside Node's shared Buffer pool (see buffers.ts), and temporary copies are zeroed.
@@ -53,6 +55,7 @@ export class HmacSha256 {
     } else block.set(key)
     this.#inner = Buffer.allocUnsafeSlow(BLOCK_BYTES + 512)
     this.#outer = Buffer.allocUnsafeSlow(BLOCK_BYTES + DIGEST_BYTES)
+    // Stryker disable next-line EqualityOperator: equivalent, byte 64 is overwritten by the message or the inner digest, or not hashed (test/mutation-equivalents.md)
     for (let i = 0; i < BLOCK_BYTES; i++) {
       this.#inner[i] = (block[i] as number) ^ IPAD
       this.#outer[i] = (block[i] as number) ^ OPAD
@@ -65,10 +68,12 @@ export class HmacSha256 {
     const hash = this.#oneShot
     if (hash === undefined) return createHmac('sha256', this.#fallbackKey as KeyObject).update(message).digest('base64url')
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    // Stryker disable next-line ConditionalExpression: equivalent, allocation only: a byte message reserves more room than it needs (test/mutation-equivalents.md)
     const room = BLOCK_BYTES + (typeof message === 'string' ? 3 * message.length : message.length)
     const inner = scratchFor(this.#inner, room)
     if (inner !== this.#inner) {
       this.#inner.copy(inner, 0, 0, BLOCK_BYTES)
+      // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: equivalent, allocation only: whether a grown buffer within SCRATCH_LIMIT is kept (test/mutation-equivalents.md)
       if (inner.length <= SCRATCH_LIMIT) {
         this.#inner.fill(0, 0, BLOCK_BYTES)
         this.#inner = inner

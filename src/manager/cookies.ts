@@ -32,6 +32,7 @@ export function readCookieValue(header: string | undefined, name: string, maxChu
     incoming.count = -1
     // Rare: chunks left over from a larger session. Counted so the next commit deletes them. The
     // text test is only a shortcut: `name.0 =v` is a chunk too (countChunks parses the pairs).
+    // Stryker disable next-line StringLiteral: equivalent, a shortcut before countChunks, which finds no chunk where there is none (test/mutation-equivalents.md)
     if (header !== undefined && header.includes(`${name}.0`)) incoming.strayChunks = countChunks(header, name, 0)
     return value
   }
@@ -47,6 +48,7 @@ export function readCookieValue(header: string | undefined, name: string, maxChu
   incoming.count = parts.length
   // A gap (a chunk the browser dropped) strands the chunks after it: count them so that commit
   // deletes them, or they would corrupt a later, shorter chunked session.
+  // Stryker disable next-line ArithmeticOperator: equivalent, starting at the last chunk read finds it and sets the count it already has (test/mutation-equivalents.md)
   for (let i = parts.length + 1; i < maxChunks; i++) if (getCookie(header, `${name}.${i}`) !== undefined) incoming.count = i + 1
   if (parts.length > maxChunks) {
     incoming.count = countChunks(header, name, parts.length)
@@ -59,6 +61,7 @@ export function readCookieValue(header: string | undefined, name: string, maxChu
 export function deletions(writer: CookieWriter, name: string, incoming: Incoming, keepSingle: boolean, keepChunks: number): string[] {
   const headers: string[] = []
   if (incoming.count === -1 && !keepSingle) headers.push(writer.expire())
+  // Stryker disable next-line EqualityOperator: equivalent, with count 0 nothing came in and strayChunks is 0 too (test/mutation-equivalents.md)
   const chunksSeen = incoming.count > 0 ? incoming.count : incoming.strayChunks
   for (let i = keepChunks; i < chunksSeen; i++) headers.push(writer.expire(`${name}.${i}`))
   return headers
@@ -75,8 +78,10 @@ export function writeToken(writer: TokenCookieWriter, token: string, maxAge: num
   // The common case, decided without building a header: name, '=', token, the cached attributes
   // and at most `; Max-Age=34560000` (18 characters) fit with room to spare. Both formats write
   // tokens of base64url characters and dots, so the writer need not check the value's characters.
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,BlockStatement: equivalent, a quick estimate: the exact measurement below writes the same cookie (test/mutation-equivalents.md)
   if (name.length + 1 + token.length + writer.attributeLength + 18 <= MAX_COOKIE_BYTES) {
     const single = writer.serializeToken(token, maxAge)
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, a shortcut: deletions() returns nothing when nothing came in (test/mutation-equivalents.md)
     return incoming.count === 0 && incoming.strayChunks === 0 ? [single] : [single, ...deletions(writer, name, incoming, true, 0)]
   }
   // Near the limit, measure exactly on an empty value: serialize() itself refuses a token too

@@ -66,6 +66,7 @@ export class Meta {
   readonly incoming = new Incoming()
   issuedAt: number | undefined = undefined
   expiresAt: number | undefined = undefined
+  // Stryker disable next-line BooleanLiteral: equivalent, a session whose staleness counts got it from the token (test/mutation-equivalents.md)
   stale = false
   error: SessionError | undefined = undefined
   /** With a store: the session's id in it (undefined until the session is first saved). */
@@ -107,6 +108,7 @@ export function decode(config: Config, value: string, now: number): DecodedValue
     return new DecodedValue(decoded.value, decoded.issuedAt, decoded.issuedAt + limit, decoded.keyId, decoded.stale, decoded.persistent)
   }
   const cap = decoded.issuedAt + config.lifetime
+  // Stryker disable next-line EqualityOperator: equivalent, at expiresAt === cap the value built below is the same (test/mutation-equivalents.md)
   if (decoded.expiresAt !== undefined && decoded.expiresAt <= cap) return decoded
   if (now - config.codec.clockTolerance >= cap) return new SessionExpired(new Date(cap * 1000))
   return new DecodedValue(decoded.value, decoded.issuedAt, cap, decoded.keyId, decoded.stale, decoded.persistent)

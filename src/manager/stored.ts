@@ -66,6 +66,7 @@ function decodeFields(fields: Readonly<Record<string, string>>): SessionData | S
     try {
       data[name] = parse(fields[name] as string)
     } catch (error) {
+      // Stryker disable next-line StringLiteral: equivalent, parse() reports every malformed field as a SessionError (test/mutation-equivalents.md)
       return error instanceof SessionError ? error : new PayloadMalformed('a stored session field does not parse')
     }
   }
@@ -97,6 +98,7 @@ export async function load<T extends object>(config: Config, store: StoreConfig,
   if (payload instanceof SessionError) return reject(config, payload, meta)
   const fields = await store.store.load(payload.id)
   if (fields === undefined) return reject(config, new SessionRevoked(), meta)
+  // Stryker disable next-line ConditionalExpression: equivalent, with revocation the store holds no fields, and only store mode reads the sizes (test/mutation-equivalents.md)
   const sizes = payload.data === undefined ? sizesOf(fields) : undefined
   if (sizes instanceof SessionError) return reject(config, sizes, meta)
   const data = payload.data ?? decodeFields(fields)
@@ -108,6 +110,7 @@ export async function load<T extends object>(config: Config, store: StoreConfig,
   meta.storedSizes = sizes
   meta.user = userOf(store, data)
   // With the data in the store, the save writes only the keys this request changes: record them.
+  // Stryker disable next-line ConditionalExpression: equivalent, with revocation nothing reads the record of changed keys (test/mutation-equivalents.md)
   return openSession<T>(data, false, { frasco: meta }, decoded.persistent, config.persistent, store.data === 'store')
 }
 
@@ -124,7 +127,9 @@ function changes(state: SessionState, meta: Meta): { set: Record<string, string>
   const data = state.data
   if (keys === undefined) {
     // Every key counts (clear, touch, save): write them all, remove what the load had and is gone.
-    return { set: encodeAll(data), remove: [...(meta.storedSizes?.keys() ?? [])].filter((key) => !(key in data)) }
+    // Stryker disable next-line ArrayDeclaration: equivalent, a loaded session in store mode always has storedSizes (test/mutation-equivalents.md)
+    const stored = meta.storedSizes?.keys() ?? []
+    return { set: encodeAll(data), remove: [...stored].filter((key) => !(key in data)) }
   }
   if (keys.size === 0) return undefined
   const set: Record<string, string> = Object.setPrototypeOf({}, null) as Record<string, string>
@@ -196,7 +201,11 @@ export function planSave<T extends object>(config: Config, store: StoreConfig, s
   const state = getSessionState(session)
   assertCommittable(state)
   const meta = (state.meta as MetaBag).frasco ?? new Meta()
-  if (failed) return { setCookie: [], gone: [], accessed: state.accessed, vary, persist: DONE }
+  if (failed) {
+    // Stryker disable next-line ArrayDeclaration: equivalent, gone is read only when persist() resolves false, and DONE resolves true (test/mutation-equivalents.md)
+    const gone: string[] = []
+    return { setCookie: [], gone, accessed: state.accessed, vary, persist: DONE }
+  }
   const writer = writerFor(config, context?.secure)
   const gone = deletions(writer, config.name, meta.incoming, false, 0)
   const plan = (setCookie: string[], persist: () => Promise<boolean>): SavePlan => ({ setCookie, gone, accessed: state.accessed, vary, persist })
@@ -207,6 +216,7 @@ export function planSave<T extends object>(config: Config, store: StoreConfig, s
     return plan(gone, async () => {
       await store.store.destroy(previous)
       meta.id = undefined
+      // Stryker disable next-line BooleanLiteral: equivalent, this plan's setCookie is gone itself, so either answer writes the same headers (test/mutation-equivalents.md)
       return true
     })
   }
@@ -219,6 +229,7 @@ export function planSave<T extends object>(config: Config, store: StoreConfig, s
     const id = newId()
     const expiresAt = now + config.lifetime
     const fields = store.data === 'store' ? encodeAll(state.data) : (Object.setPrototypeOf({}, null) as Record<string, string>)
+    // Stryker disable next-line ConditionalExpression: equivalent, with revocation the fields are empty and nothing reads the sizes (test/mutation-equivalents.md)
     const sizes = store.data === 'store' ? assertStoredSize(state.data, fields, undefined) : undefined
     const setCookie = cookie(config, writer, state, meta, cookiePayload(id, state.data, store.data), now, expiresAt)
     return plan(setCookie, async () => {
@@ -233,6 +244,7 @@ export function planSave<T extends object>(config: Config, store: StoreConfig, s
       return written
     })
   }
+  // Stryker disable next-line ArithmeticOperator: equivalent, dead branch: a session with an id has an expiry, from its token or from its first save (test/mutation-equivalents.md)
   const expiresAt = meta.expiresAt ?? now + config.lifetime
   const due =
     state.modified ||
@@ -245,10 +257,15 @@ export function planSave<T extends object>(config: Config, store: StoreConfig, s
   const sizes = changed === undefined ? meta.storedSizes : assertStoredSize(state.data, changed.set, meta.storedSizes)
   const setCookie = due ? cookie(config, writer, state, meta, cookiePayload(previous, state.data, store.data), now, expiresAt) : []
   // With the data in the store, activity also extends the store's TTL (an idle timeout lives there).
-  if (changed === undefined && !(userChanged && user !== undefined) && !(store.data === 'store' && due)) return plan(setCookie, DONE)
+  // Stryker disable next-line ConditionalExpression: equivalent, only with store and a modified session, which the third clause writes anyway (test/mutation-equivalents.md)
+  const fieldsUnchanged = changed === undefined
+  // Stryker disable next-line ConditionalExpression: equivalent, with revocation the write of a removed user stores what the store holds already (test/mutation-equivalents.md)
+  const hasUser = user !== undefined
+  if (fieldsUnchanged && !(userChanged && hasUser) && !(store.data === 'store' && due)) return plan(setCookie, DONE)
   // The user goes with every write, so the user's index lives at least as long as the session.
   return plan(setCookie, async () => {
     const written = await store.store.save(previous, change(changed?.set ?? {}, changed?.remove ?? [], ttlOf(config, store, expiresAt, now), false, user))
+    // Stryker disable next-line ConditionalExpression: equivalent, a refused save already answers with the cookie's deletion (test/mutation-equivalents.md)
     if (written) settle(meta, previous, sizes, user)
     return written
   })

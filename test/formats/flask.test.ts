@@ -204,6 +204,30 @@ describe('encodeFlaskJson / decodeFlaskJson', () => {
   })
 
   it.each([
+    ['29 Feb of a leap year', 'Thu, 29 Feb 2024 00:00:00 GMT', '2024-02-29T00:00:00Z'],
+    ['29 Feb 2000, a century divisible by 400', 'Tue, 29 Feb 2000 00:00:00 GMT', '2000-02-29T00:00:00Z'],
+    ['31 Jan', 'Wed, 31 Jan 2024 00:00:00 GMT', '2024-01-31T00:00:00Z'],
+    ['30 Apr', 'Tue, 30 Apr 2024 00:00:00 GMT', '2024-04-30T00:00:00Z'],
+    ['31 Dec', 'Tue, 31 Dec 2024 00:00:00 GMT', '2024-12-31T00:00:00Z'],
+    ['the first day of a month', 'Fri, 01 Mar 2024 00:00:00 GMT', '2024-03-01T00:00:00Z'],
+    ['hour 23, minute 59, second 59', 'Mon, 01 Jan 2024 23:59:59 GMT', '2024-01-01T23:59:59Z'],
+  ])('reads the last (or first) valid day and time: %s', (_name, text, iso) => {
+    expect(decodeFlaskJson(`{"d":{" d":"${text}"}}`)).toEqual({ d: new Date(iso) })
+  })
+
+  it.each([
+    ['29 Feb of a common year', 'Wed, 29 Feb 2023 00:00:00 GMT'],
+    ['29 Feb 1900, a century not divisible by 400', 'Thu, 29 Feb 1900 00:00:00 GMT'],
+    ['31 Apr', 'Wed, 31 Apr 2024 00:00:00 GMT'],
+    ['32 Jan', 'Thu, 32 Jan 2024 00:00:00 GMT'],
+    ['hour 99', 'Mon, 01 Jan 2024 99:00:00 GMT'],
+    ['minute 99', 'Mon, 01 Jan 2024 00:99:00 GMT'],
+    ['second 99', 'Mon, 01 Jan 2024 00:00:99 GMT'],
+  ])('refuses a day past its month or a time past 23:59:59 as datetime() does: %s', (_name, text) => {
+    expect(() => decodeFlaskJson(`{"d":{" d":"${text}"}}`)).toThrow(new PayloadMalformed('payload has an impossible " d" (datetime) tag'))
+  })
+
+  it.each([
     ['the last second of year 99', new Date('0099-12-31T23:59:59Z')],
     ['the first second of year 10000', new Date('+010000-01-01T00:00:00Z')],
   ])('refuses to write %s, naming where it is and why', (_name, date) => {

@@ -17,3 +17,4 @@ export interface ModuleScore {
 export declare const GROUPS: readonly MutationGroup[]
 export declare function scores(report: { files: Record<string, { mutants: { status: string }[] }> }): ModuleScore[]
 export declare function table(rows: readonly ModuleScore[]): string
+export declare function unsettled(reports: readonly { group: MutationGroup; rows: readonly ModuleScore[] }[], chosen: readonly MutationGroup[]): ModuleScore[]

@@ -69,6 +69,17 @@ export function scores(report) {
   })
 }
 
+/**
+ * The modules that fail the run: those of the groups just run (`chosen`) with a mutant that
+ * survived or that no test reached. Reports of other groups on disk may be stale and do not count.
+ */
+export function unsettled(reports, chosen) {
+  return reports
+    .filter((report) => chosen.includes(report.group))
+    .flatMap((report) => report.rows)
+    .filter((row) => row.survived + row.noCoverage > 0)
+}
+
 /** The table printed at the end: one row per module, a Markdown table like docs/testing.md's. */
 export function table(rows) {
   const lines = ['| module | killed (timeouts) | survived | no coverage | ignored (equivalent) | score |', '| --- | ---: | ---: | ---: | ---: | ---: |']
@@ -100,8 +111,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     return { group, rows: existsSync(path) ? scores(JSON.parse(readFileSync(path, 'utf8'))) : [] }
   })
   console.log(`\n${table(reports.flatMap((report) => report.rows))}`)
-  // Only the groups run now decide the exit code: another group's report on disk may be stale.
-  const left = reports.filter((report) => chosen.includes(report.group)).flatMap((report) => report.rows).filter((row) => row.survived + row.noCoverage > 0)
+  const left = unsettled(reports, chosen)
   if (left.length > 0) {
     console.error(`\nmutation: not killed and not marked equivalent in ${left.map((row) => row.file).join(', ')}: add a test, or if no input can tell the mutant apart, a // Stryker disable comment and an entry in test/mutation-equivalents.md`)
     failed = true

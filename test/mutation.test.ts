@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { GROUPS, scores, table } from '../scripts/mutation.mjs'
+import { GROUPS, scores, table, unsettled } from '../scripts/mutation.mjs'
 import { NOT_MUTATION_TESTS } from '../vitest.mutation.config.js'
 
 /** stryker.config.mjs, loaded as StrykerJS loads it (a plain module without types of its own). */
@@ -73,5 +73,18 @@ describe('npm run mutation: the scores', () => {
       '| src/b.ts | 1 (0) | 0 | 1 | 1 | 50.0 % |',
       '| src/c.ts | 0 (0) | 0 | 0 | 1 | 100.0 % |',
     ].join('\n'))
+  })
+
+  it('fails on the groups just run only: a survivor or an uncovered mutant there, never a stale report of another group', () => {
+    const [core, cookie] = GROUPS as [(typeof GROUPS)[number], (typeof GROUPS)[number]]
+    const row = (file: string, survived: number, noCoverage: number) => ({ file, killed: 1, timeout: 0, survived, noCoverage, ignored: 0, score: 0 })
+    const reports = [
+      { group: core, rows: [row('src/lib/a.ts', 0, 0), row('src/lib/b.ts', 0, 1)] },
+      { group: cookie, rows: [row('src/cookie/cookie.ts', 2, 0)] },
+    ]
+    expect(unsettled(reports, [core]).map((left) => left.file)).toEqual(['src/lib/b.ts'])
+    expect(unsettled(reports, [cookie]).map((left) => left.file)).toEqual(['src/cookie/cookie.ts'])
+    expect(unsettled(reports, [core, cookie]).map((left) => left.file)).toEqual(['src/lib/b.ts', 'src/cookie/cookie.ts'])
+    expect(unsettled([{ group: core, rows: [row('src/lib/a.ts', 0, 0)] }], [core])).toEqual([])
   })
 })

@@ -1,10 +1,12 @@
 /**
  * scripts/mutation.mjs (`npm run mutation`): its groups must cover every module stryker.config.mjs
  * mutates, once, against test files that exist and that the mutation run may load; and the table
- * it prints must count the statuses as StrykerJS scores them (docs/testing.md).
+ * it prints must count the statuses as StrykerJS scores them (docs/testing.md). Every mutant marked
+ * equivalent in the code must be in test/mutation-equivalents.md, at the line it names, and nothing
+ * else may be.
  */
 import { execFileSync } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { GROUPS, scores, table, unsettled } from '../scripts/mutation.mjs'
 import { NOT_MUTATION_TESTS } from '../vitest.mutation.config.js'
@@ -86,5 +88,42 @@ describe('npm run mutation: the scores', () => {
     expect(unsettled(reports, [cookie]).map((left) => left.file)).toEqual(['src/cookie/cookie.ts'])
     expect(unsettled(reports, [core, cookie]).map((left) => left.file)).toEqual(['src/lib/b.ts', 'src/cookie/cookie.ts'])
     expect(unsettled([{ group: core, rows: [row('src/lib/a.ts', 0, 0)] }], [core])).toEqual([])
+  })
+})
+
+describe('test/mutation-equivalents.md: the list of equivalent mutants', () => {
+  const COMMENT = /\/\/ Stryker disable/
+  /** `src/<module>:<line>` of every line a `// Stryker disable next-line` comment marks. */
+  const marked = ALL.filter((file) => file.startsWith('src/') && file.endsWith('.ts')).flatMap((file) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .flatMap((line, index) => (COMMENT.test(line) ? [{ at: `${file}:${index + 2}`, comment: line.trim() }] : [])),
+  )
+  /** Every `src/<module>:<line>` an entry names; a bare `:<line>` is of the module named before it in the entry. */
+  const listed = readFileSync('test/mutation-equivalents.md', 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('- `src/'))
+    .flatMap((entry) => {
+      let module = ''
+      return [...entry.matchAll(/`(src\/[\w/.-]+\.ts)?:(\d+)`/g)].map(([, named, line]) => `${(module = named ?? module)}:${line}`)
+    })
+
+  it('each comment names its mutators, says why the mutant is equivalent, and points to the list', () => {
+    expect(marked.length).toBeGreaterThan(0)
+    for (const { at, comment } of marked) {
+      expect(comment, at).toMatch(/^\/\/ Stryker disable next-line \w+(,\w+)*: equivalent\b.+ \(test\/mutation-equivalents\.md\)$/)
+    }
+  })
+
+  it('lists every marked line at its current number, and no line that is not marked', () => {
+    const at = new Set(marked.map((mark) => mark.at))
+    expect(
+      marked.filter((mark) => !listed.includes(mark.at)).map((mark) => mark.at),
+      'marked in the code, missing from test/mutation-equivalents.md (or listed under a line number the code has moved from)',
+    ).toEqual([])
+    expect(
+      listed.filter((line) => !at.has(line)),
+      'listed in test/mutation-equivalents.md with no // Stryker disable next-line comment on the line above it',
+    ).toEqual([])
   })
 })

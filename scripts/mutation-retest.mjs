@@ -7,9 +7,10 @@
 // and with the vitest runner it did so even for survivors that tests written since reach: a run
 // after new tests reported the same survivors. This removes the results of survived, uncovered and
 // timed-out mutants (a timeout on a busy machine may be no hang), so the next run tests them
-// against the current tests, and of ignored ones: StrykerJS also reused "Ignored" for a line whose
-// `// Stryker disable` comment was gone. Killed results stay (Stryker still re-tests those whose
-// killing test changed or is gone). See docs/testing.md.
+// against the current tests. It removes ignored ones too, which StrykerJS 9.6 never reuses (it reads
+// the `// Stryker disable` comments again on every run), so the file keeps only what a run reuses.
+// Killed results stay (Stryker still re-tests those whose killing test changed or is gone). See
+// docs/testing.md.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 

@@ -116,7 +116,7 @@ function setCookies(config: Config, state: SessionState, meta: Meta, secure: boo
   const now = nowSeconds(config)
   const codec = config.codec
   // A regenerated session is new too. The expiry test guards the cast below: every token read has one.
-  // Stryker disable next-line LogicalOperator,ConditionalExpression: equivalent, every Frasco token read has an expiry (test/mutation-equivalents.md)
+  // Stryker disable next-line ConditionalExpression: equivalent, every Frasco token read has an expiry (test/mutation-equivalents.md)
   const fresh = state.isNew || (codec.absoluteExpiry && meta.expiresAt === undefined)
   const due =
     state.modified ||

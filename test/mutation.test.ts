@@ -92,26 +92,32 @@ describe('npm run mutation: the scores', () => {
 })
 
 describe('test/mutation-equivalents.md: the list of equivalent mutants', () => {
-  const COMMENT = /\/\/ Stryker disable/
-  /** `src/<module>:<line>` of every line a `// Stryker disable next-line` comment marks. */
-  const marked = ALL.filter((file) => file.startsWith('src/') && file.endsWith('.ts')).flatMap((file) =>
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .flatMap((line, index) => (COMMENT.test(line) ? [{ at: `${file}:${index + 2}`, comment: line.trim() }] : [])),
-  )
-  /** Every `src/<module>:<line>` an entry names; a bare `:<line>` is of the module named before it in the entry. */
-  const listed = readFileSync('test/mutation-equivalents.md', 'utf8')
+  /** Every `// Stryker disable` comment in src/ (in any form StrykerJS reads), with the line after it. */
+  const marked = ALL.filter((file) => file.startsWith('src/') && file.endsWith('.ts')).flatMap((file) => {
+    const lines = readFileSync(file, 'utf8').split('\n')
+    return lines.flatMap((line, index) =>
+      /Stryker disable/.test(line) ? [{ at: `${file}:${index + 2}`, comment: line.trim(), next: (lines[index + 1] ?? '').trim() }] : [],
+    )
+  })
+  /** The list's entries, each with the `src/<module>:<line>` it names; a bare `:<line>` is of the module named before it. */
+  const entries = readFileSync('test/mutation-equivalents.md', 'utf8')
     .split('\n')
     .filter((line) => line.startsWith('- `src/'))
-    .flatMap((entry) => {
-      let module = ''
-      return [...entry.matchAll(/`(src\/[\w/.-]+\.ts)?:(\d+)`/g)].map(([, named, line]) => `${(module = named ?? module)}:${line}`)
+    .map((text) => {
+      let file = ''
+      const lines = [...text.matchAll(/`(src\/[\w/.-]+\.ts)?:(\d+)`/g)].map(([, named, line]) => {
+        file = named ?? file
+        return `${file}:${line}`
+      })
+      return { text, lines }
     })
+  const listed = entries.flatMap((entry) => entry.lines)
 
-  it('each comment names its mutators, says why the mutant is equivalent, and points to the list', () => {
+  it('each comment sits above code, names its mutators, says why the mutant is equivalent, and points to the list', () => {
     expect(marked.length).toBeGreaterThan(0)
-    for (const { at, comment } of marked) {
-      expect(comment, at).toMatch(/^\/\/ Stryker disable next-line \w+(,\w+)*: equivalent\b.+ \(test\/mutation-equivalents\.md\)$/)
+    for (const { at, comment, next } of marked) {
+      expect(comment, at).toMatch(/^\/\/ Stryker disable next-line (?!all\b)[A-Z]\w+(,[A-Z]\w+)*: equivalent\b[^,]*, \S.* \(test\/mutation-equivalents\.md\)$/)
+      expect(next === '' || next.startsWith('//') || next.startsWith('/*'), `${at} is not code`).toBe(false)
     }
   })
 
@@ -125,5 +131,12 @@ describe('test/mutation-equivalents.md: the list of equivalent mutants', () => {
       listed.filter((line) => !at.has(line)),
       'listed in test/mutation-equivalents.md with no // Stryker disable next-line comment on the line above it',
     ).toEqual([])
+  })
+
+  it('names, in the entries of each marked line, every mutator its comment ignores', () => {
+    for (const { at, comment } of marked) {
+      const text = entries.filter((entry) => entry.lines.includes(at)).map((entry) => entry.text).join('\n')
+      for (const mutator of /next-line ([\w,]+):/.exec(comment)?.[1]?.split(',') ?? []) expect(text, `${at} ${mutator}`).toContain(mutator)
+    }
   })
 })

@@ -220,6 +220,12 @@ class Attachment implements SessionWatcher, SessionHolder, SessionSource {
    * (so a response that never ends, an aborted stream, still writes it); `end` awaits it.
    */
   pending: Promise<unknown> | undefined = undefined
+  /**
+   * With a store: commitSession's save while it runs, settled with undefined once it is done or
+   * with `{ error }` once it failed. An `end` called meanwhile (the app did not await
+   * commitSession) waits for it instead of saving the session a second time.
+   */
+  byHand: Promise<{ error: unknown } | undefined> | undefined = undefined
   /** With a store: the headers of a save done before the headers went out (see {@link endWithSession}). */
   result: SessionCommit | undefined = undefined
   /**
@@ -386,13 +392,32 @@ export function commitSession<T extends object>(
     return
   }
   if (res.headersSent) throw new Error('commitSession: the response headers were already sent')
-  if (attached !== undefined) attached.committedByHand = true
   const secure = sessions.secureAuto && isSecure(req, trustProxy)
-  return sessions.save(session, { secure, vary: res.getHeader('Vary') as string | string[] | number | undefined }).then((result) => {
+  const saving = sessions.save(session, { secure, vary: res.getHeader('Vary') as string | string[] | number | undefined }).then((result) => {
     if (res.headersSent) throw new Error('commitSession: the response headers were sent while the session was being saved; await commitSession before answering')
     write(sessions, req, res, undefined, result, onError, secure)
     done()
   })
+  if (attached !== undefined) awaitByHand(attached, saving)
+  return saving
+}
+
+/** Records commitSession's save on the layer, for an `end` called before it settles (see {@link Attachment.byHand}). */
+function awaitByHand(layer: Attachment, saving: Promise<void>): void {
+  layer.committedByHand = true
+  // Cleared as the save settles, before an app awaiting it goes on: only an `end` called while
+  // the save runs waits for it.
+  const settled = saving.then(
+    () => {
+      layer.byHand = undefined
+      return undefined
+    },
+    (error: unknown) => {
+      layer.byHand = undefined
+      return { error }
+    },
+  )
+  layer.byHand = settled
 }
 
 function apply<T extends object>(
@@ -842,6 +867,11 @@ function endWithSession(this: ServerResponse, ...args: unknown[]): ServerRespons
     return end.apply(this, args)
   }
   if (session === undefined || !isStoredSessions(sessions)) return end.apply(this, args)
+  // commitSession's save still runs (the app did not await it): that save is the commit.
+  if (current.byHand !== undefined && !current.committed && !this.headersSent) {
+    endAfterByHand(current, current.byHand, finish)
+    return this
+  }
   if (!current.committed && !this.headersSent) {
     let plan: SavePlan
     try {
@@ -883,6 +913,17 @@ function endWithSession(this: ServerResponse, ...args: unknown[]): ServerRespons
   if (pending === undefined) return end.apply(this, args)
   pending.then(finish, finish)
   return this
+}
+
+/** Ends the response once commitSession's save settled; if it failed, writeHead answers the 500 of a failed save. */
+function endAfterByHand(layer: Attachment, byHand: NonNullable<Attachment['byHand']>, finish: () => void): void {
+  void byHand.then((failure) => {
+    if (failure !== undefined) {
+      layer.failed = true
+      layer.failure = failure.error
+    }
+    finish()
+  })
 }
 
 /**

@@ -5,11 +5,13 @@
  * readSession/commitSession called by hand. The cookie carries a signed id; the data, and each
  * request's changes, go to the store.
  */
+import type { ServerResponse } from 'node:http'
 import { describe, expect, it } from 'vitest'
-import { LIFETIME, USER, describeStoreFeatures, expectSaveBeforeResponse, expectStoreFlow, get, lastSave, login, replay, sessionCookie, storeEnv } from '../helpers/stored-app.js'
+import { commitSession, sessionMiddleware, withSessions, type SessionRequest } from '../../src/adapters/node.js'
+import { LIFETIME, USER, type AppData, type StoreEnv, describeStoreFeatures, expectSaveBeforeResponse, expectStoreFlow, get, lastSave, login, replay, sessionCookie, storeEnv } from '../helpers/stored-app.js'
 import { startByHand, startExpress, startWithSessions } from '../helpers/stored-node.js'
 import { deferred, pendingAfter } from '../helpers/stored.js'
-import { CookieJar, useTestServers } from '../helpers/server.js'
+import { CookieJar, startServer, useTestServers } from '../helpers/server.js'
 
 useTestServers()
 
@@ -56,6 +58,79 @@ describe('the response waits for the store', () => {
     expect(await body).toBe(`${USER}:1`)
     expect(await env.stored(id)).toEqual({ count: 1, user: USER })
     expect(lastSave(env)).toEqual({ id, set: ['count'], remove: [], create: false, ttl: LIFETIME, user: undefined })
+  })
+})
+
+describe('commitSession not awaited, under sessionMiddleware or withSessions', () => {
+  // The app drops commitSession's promise and answers at once: res.end() waits for that save
+  // rather than saving the session a second time (a second id in the store, never in a cookie).
+  const byHand = (env: StoreEnv, rejected: unknown[]) => (req: SessionRequest<AppData>, res: ServerResponse): void => {
+    req.session.set('user', USER)
+    commitSession(env.sessions, req, res, req.session).catch((error: unknown) => rejected.push(error))
+    res.end('ok')
+  }
+  const starts = [
+    ['sessionMiddleware', (env: StoreEnv, rejected: unknown[]) => {
+      const middleware = sessionMiddleware(env.sessions, { onError: env.onError })
+      return startServer((req, res) => middleware(req, res, () => byHand(env, rejected)(req as SessionRequest<AppData>, res)))
+    }],
+    ['withSessions', (env: StoreEnv, rejected: unknown[]) => startServer(withSessions(env.sessions, byHand(env, rejected), { onError: env.onError }))],
+  ] as const
+
+  it.each(starts)('%s: one save, and the cookie names it', async (_name, start) => {
+    const env = storeEnv()
+    const rejected: unknown[] = []
+    const server = await start(env, rejected)
+    const jar = new CookieJar(env.clock.now)
+    const response = await jar.fetch(server.url('/'))
+    expect(response.status).toBe(200)
+    expect(await response.text()).toBe('ok')
+    expect(env.spies.save).toHaveBeenCalledTimes(1)
+    const id = env.reader.idOf(jar)
+    expect(lastSave(env)).toMatchObject({ id, set: ['user'], create: true })
+    expect(await env.stored(id)).toEqual({ user: USER })
+    expect(env.errors).toEqual([])
+    expect(rejected).toEqual([])
+  })
+
+  it.each(starts)('%s: a save that fails is the 500 of a failed save, without the cookie', async (_name, start) => {
+    const env = storeEnv()
+    const rejected: unknown[] = []
+    const server = await start(env, rejected)
+    const failure = new Error('the store is down')
+    env.spies.save.mockRejectedValueOnce(failure)
+    const response = await fetch(server.url('/'))
+    expect(response.status).toBe(500)
+    expect(sessionCookie(response)).toBeUndefined()
+    expect(env.spies.save).toHaveBeenCalledTimes(1)
+    expect(env.errors).toEqual([failure])
+    expect(rejected).toEqual([failure])
+  })
+
+  it('awaited and caught, a failed save leaves the answer to the app', async () => {
+    const env = storeEnv()
+    const failure = new Error('the store is down')
+    env.spies.save.mockRejectedValueOnce(failure)
+    const server = await startServer(
+      withSessions<AppData>(
+        env.sessions,
+        async (req, res) => {
+          req.session.set('user', USER)
+          try {
+            await commitSession(env.sessions, req, res, req.session)
+            res.end('ok')
+          } catch (error) {
+            res.statusCode = 503
+            res.end(error === failure ? 'try again later' : 'unexpected')
+          }
+        },
+        { onError: env.onError },
+      ),
+    )
+    const response = await fetch(server.url('/'))
+    expect(response.status).toBe(503)
+    expect(await response.text()).toBe('try again later')
+    expect(sessionCookie(response)).toBeUndefined()
   })
 })
 

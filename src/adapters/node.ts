@@ -393,21 +393,30 @@ export function commitSession<T extends object>(
   }
   if (res.headersSent) throw new Error('commitSession: the response headers were already sent')
   const secure = sessions.secureAuto && isSecure(req, trustProxy)
-  const saving = sessions.save(session, { secure, vary: res.getHeader('Vary') as string | string[] | number | undefined }).then((result) => {
+  const saved = sessions.save(session, { secure, vary: res.getHeader('Vary') as string | string[] | number | undefined })
+  const saving = saved.then((result) => {
     if (res.headersSent) throw new Error('commitSession: the response headers were sent while the session was being saved; await commitSession before answering')
-    write(sessions, req, res, undefined, result, onError, secure)
+    // An `end` waiting for this save restores the headers it was called with: hand it the result.
+    if (attached?.ending === true) attached.result = result
+    else write(sessions, req, res, undefined, result, onError, secure)
     done()
   })
-  if (attached !== undefined) awaitByHand(attached, saving)
+  if (attached !== undefined) awaitByHand(attached, session, saved)
   return saving
 }
 
-/** Records commitSession's save on the layer, for an `end` called before it settles (see {@link Attachment.byHand}). */
-function awaitByHand(layer: Attachment, saving: Promise<void>): void {
+/**
+ * Records commitSession's save on the layer, for an `end` called before it settles (see
+ * {@link Attachment.byHand}). The save holds the session as it was when commitSession was called:
+ * from then on a change is reported, as after any commit. `saved` is the store's save, not the
+ * promise the app holds, so a rejection the app drops still surfaces as unhandled.
+ */
+function awaitByHand(layer: Attachment, session: Session<SessionData>, saved: Promise<unknown>): void {
   layer.committedByHand = true
-  // Cleared as the save settles, before an app awaiting it goes on: only an `end` called while
-  // the save runs waits for it.
-  const settled = saving.then(
+  watchSession(session, layer)
+  // Cleared as the save settles, after commitSession's own handler and before an app awaiting it
+  // goes on: only an `end` called while the save runs waits for it.
+  const settled = saved.then(
     () => {
       layer.byHand = undefined
       return undefined
@@ -869,7 +878,7 @@ function endWithSession(this: ServerResponse, ...args: unknown[]): ServerRespons
   if (session === undefined || !isStoredSessions(sessions)) return end.apply(this, args)
   // commitSession's save still runs (the app did not await it): that save is the commit.
   if (current.byHand !== undefined && !current.committed && !this.headersSent) {
-    endAfterByHand(current, current.byHand, finish)
+    endAfterByHand(current, current.byHand, snapshot(this), finish)
     return this
   }
   if (!current.committed && !this.headersSent) {
@@ -884,17 +893,7 @@ function endWithSession(this: ServerResponse, ...args: unknown[]): ServerRespons
     }
     // From here the session is committed: a change after end() is reported, not lost in silence.
     current.seal()
-    // Until the store answers, the response is not sent, so code running meanwhile (an error
-    // handler, for a route that threw after res.send) could still change it; the response this
-    // end() was called for is the one that goes out.
-    const { statusCode, statusMessage } = this
-    const headers = this.getHeaders()
-    const restore = (): void => {
-      for (const name of this.getHeaderNames()) if (!(name in headers)) this.removeHeader(name)
-      for (const name of Object.keys(headers)) this.setHeader(name, headers[name] as number | string | readonly string[])
-      this.statusCode = statusCode
-      this.statusMessage = statusMessage
-    }
+    const restore = snapshot(this)
     plan.persist().then(
       (written) => {
         current.result = commitOf(plan, written)
@@ -915,15 +914,35 @@ function endWithSession(this: ServerResponse, ...args: unknown[]): ServerRespons
   return this
 }
 
-/** Ends the response once commitSession's save settled; if it failed, writeHead answers the 500 of a failed save. */
-function endAfterByHand(layer: Attachment, byHand: NonNullable<Attachment['byHand']>, finish: () => void): void {
-  void byHand.then((failure) => {
+/**
+ * The response as `end()` found it, to put back once the store answers: until then the response is
+ * not sent, so code running meanwhile (an error handler, for a route that threw after `res.send`)
+ * could still change it, and the response `end()` was called for is the one that goes out.
+ */
+function snapshot(res: ServerResponse): () => void {
+  const { statusCode, statusMessage } = res
+  const headers = res.getHeaders()
+  return () => {
+    for (const name of res.getHeaderNames()) if (!(name in headers)) res.removeHeader(name)
+    for (const name of Object.keys(headers)) res.setHeader(name, headers[name] as number | string | readonly string[])
+    res.statusCode = statusCode
+    res.statusMessage = statusMessage
+  }
+}
+
+/**
+ * Ends the response once commitSession's save settled, as `end()` found it; the save's headers are
+ * in `layer.result` (see commitSession), and if it failed, writeHead answers the 500 of a failed save.
+ */
+function endAfterByHand(layer: Attachment, byHand: NonNullable<Attachment['byHand']>, restore: () => void, finish: () => void): void {
+  byHand.then((failure) => {
     if (failure !== undefined) {
       layer.failed = true
       layer.failure = failure.error
     }
+    restore()
     finish()
-  })
+  }).catch((error: unknown) => report(layer.onError, error, layer.req, 'store'))
 }
 
 /**

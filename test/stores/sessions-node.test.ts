@@ -6,6 +6,7 @@
  * request's changes, go to the store.
  */
 import type { ServerResponse } from 'node:http'
+import express from 'express'
 import { describe, expect, it } from 'vitest'
 import { commitSession, sessionMiddleware, withSessions, type SessionRequest } from '../../src/adapters/node.js'
 import { LIFETIME, USER, type AppData, type StoreEnv, describeStoreFeatures, expectSaveBeforeResponse, expectStoreFlow, get, lastSave, login, replay, sessionCookie, storeEnv } from '../helpers/stored-app.js'
@@ -105,6 +106,59 @@ describe('commitSession not awaited, under sessionMiddleware or withSessions', (
     expect(env.spies.save).toHaveBeenCalledTimes(1)
     expect(env.errors).toEqual([failure])
     expect(rejected).toEqual([failure])
+  })
+
+  it.each([
+    ['a key set', (req: SessionRequest<AppData>) => req.session.set('note', 'late')],
+    ['req.session = null (a logout)', (req: SessionRequest<AppData>) => {
+      req.session = null
+    }],
+  ] as const)('withSessions: %s between commitSession and res.end is reported, as after any commit', async (_name, change) => {
+    const env = storeEnv()
+    const server = await startServer(
+      withSessions<AppData>(
+        env.sessions,
+        (req, res) => {
+          req.session.set('user', USER)
+          void commitSession(env.sessions, req, res, req.session)
+          change(req)
+          res.end('ok')
+        },
+        { onError: env.onError },
+      ),
+    )
+    const jar = new CookieJar(env.clock.now)
+    const response = await jar.fetch(server.url('/'))
+    expect(response.status).toBe(200)
+    expect(env.spies.save).toHaveBeenCalledTimes(1)
+    expect(await env.stored(env.reader.idOf(jar))).toEqual({ user: USER })
+    expect(env.errors.map((error) => (error as { code?: string }).code)).toEqual(['ERR_SESSION_CHANGED_AFTER_COMMIT'])
+  })
+
+  it('Express: an error handler running while res.send waits for the save does not change the response it ends', async () => {
+    const env = storeEnv()
+    const app = express()
+    app.use(sessionMiddleware(env.sessions, { onError: env.onError }))
+    app.get('/', (req, res) => {
+      const request = req as unknown as SessionRequest<AppData>
+      request.session.set('user', USER)
+      void commitSession(env.sessions, req, res, request.session)
+      res.send('ok')
+      throw new Error('after the answer')
+    })
+    app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      env.errors.push(error)
+      res.status(500).send('an error page')
+    })
+    const server = await startServer(app)
+    const jar = new CookieJar(env.clock.now)
+    const response = await jar.fetch(server.url('/'))
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-length')).toBe('2')
+    expect(await response.text()).toBe('ok')
+    expect(env.spies.save).toHaveBeenCalledTimes(1)
+    expect(await env.stored(env.reader.idOf(jar))).toEqual({ user: USER })
+    expect(env.errors.map((error) => (error as Error).message)).toEqual(['after the answer'])
   })
 
   it('awaited and caught, a failed save leaves the answer to the app', async () => {

@@ -9,7 +9,7 @@ import { format } from 'node:util'
 import { checkHeaders, checkToken, csrfOption, FRASCO_CSRF, isSafeMethod, NEEDS_TOKEN, type CsrfConfig, type CsrfOptions } from '../csrf.js'
 import { ChangedAfterCommit, isSessionError, type CsrfRefused } from '../errors.js'
 import { createReporter, describeTarget, type Reporter } from '../lib/report.js'
-import { assertTrustProxy, insecureCookieWarning, isSecureRequest, writesSecure } from '../lib/vary.js'
+import { assertTrustProxy, insecureCookieWarning, isSecureRequest, varyWithCookie, writesSecure } from '../lib/vary.js'
 import {
   holdSession,
   isSessionUnread,
@@ -298,6 +298,16 @@ function findKey(headers: OutgoingHttpHeaders, lower: string): string | undefine
   return undefined
 }
 
+/**
+ * A save's headers with `Cookie` merged into the response's `Vary` as it is now: the app may have
+ * added to it since the save (after an un-awaited commitSession, before `end`).
+ */
+function withCurrentVary(result: SessionCommit, res: ServerResponse, headers: OutgoingHttpHeaders | undefined): SessionCommit {
+  if (result.vary === undefined) return result
+  const varyKey = headers === undefined ? undefined : findKey(headers, 'vary')
+  return { setCookie: result.setCookie, vary: varyWithCookie(currentVary(res, headers, varyKey)) }
+}
+
 function headerText(value: unknown): string {
   if (value === undefined) return ''
   return Array.isArray(value) ? value.join(', ') : String(value)
@@ -423,6 +433,8 @@ function awaitByHand(layer: Attachment, session: Session<SessionData>, saved: Pr
     },
     (error: unknown) => {
       layer.byHand = undefined
+      // Nothing was committed: the session is the app's to change, and `end` saves it.
+      if (!layer.committed) watchSession(session, undefined)
       return { error }
     },
   )
@@ -629,7 +641,7 @@ function writeHeadWithSession(this: ServerResponse, ...args: unknown[]): ServerR
             throw layer.failure
           }
           if (layer.result !== undefined) {
-            write(sessions, layer.req, this, headers, layer.result, layer.onError, sessions.secureAuto && isSecure(layer.req, layer.trustProxy))
+            write(sessions, layer.req, this, headers, withCurrentVary(layer.result, this, headers), layer.onError, sessions.secureAuto && isSecure(layer.req, layer.trustProxy))
             layer.result = undefined
           } else if (isStoredSessions(sessions)) applyPlanned(layer, this, headers, status)
           else apply(sessions, layer.req, this, session, layer.trustProxy, headers, status, layer.onError)

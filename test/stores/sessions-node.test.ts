@@ -161,6 +161,53 @@ describe('commitSession not awaited, under sessionMiddleware or withSessions', (
     expect(env.errors.map((error) => (error as Error).message)).toEqual(['after the answer'])
   })
 
+  it("withSessions: a Vary the app adds after commitSession goes out, with Cookie", async () => {
+    const env = storeEnv()
+    const server = await startServer(
+      withSessions<AppData>(
+        env.sessions,
+        (req, res) => {
+          res.setHeader('Vary', 'Accept')
+          req.session.set('user', USER)
+          void commitSession(env.sessions, req, res, req.session)
+          res.setHeader('Vary', 'Accept, Accept-Language')
+          res.end('ok')
+        },
+        { onError: env.onError },
+      ),
+    )
+    const response = await fetch(server.url('/'))
+    expect(response.headers.get('vary')).toBe('Accept, Accept-Language, Cookie')
+    expect(sessionCookie(response)).toBeDefined()
+    expect(env.spies.save).toHaveBeenCalledTimes(1)
+  })
+
+  it('awaited, failed and caught: a change the app makes then is saved by res.end, not reported', async () => {
+    const env = storeEnv()
+    env.spies.save.mockRejectedValueOnce(new Error('the store is down'))
+    const server = await startServer(
+      withSessions<AppData>(
+        env.sessions,
+        async (req, res) => {
+          req.session.set('user', USER)
+          try {
+            await commitSession(env.sessions, req, res, req.session)
+          } catch {
+            req.session.set('note', 'saved the second time')
+          }
+          res.end('ok')
+        },
+        { onError: env.onError },
+      ),
+    )
+    const jar = new CookieJar(env.clock.now)
+    const response = await jar.fetch(server.url('/'))
+    expect(response.status).toBe(200)
+    expect(env.spies.save).toHaveBeenCalledTimes(2)
+    expect(await env.stored(env.reader.idOf(jar))).toEqual({ user: USER, note: 'saved the second time' })
+    expect(env.errors).toEqual([])
+  })
+
   it('awaited and caught, a failed save leaves the answer to the app', async () => {
     const env = storeEnv()
     const failure = new Error('the store is down')

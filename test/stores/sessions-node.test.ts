@@ -8,7 +8,7 @@
 import type { ServerResponse } from 'node:http'
 import express from 'express'
 import { describe, expect, it } from 'vitest'
-import { commitSession, sessionMiddleware, withSessions, type SessionRequest } from '../../src/adapters/node.js'
+import { commitSession, sessionMiddleware, withSessions, type SessionHandler, type SessionRequest } from '../../src/adapters/node.js'
 import { LIFETIME, USER, type AppData, type StoreEnv, describeStoreFeatures, expectSaveBeforeResponse, expectStoreFlow, get, lastSave, login, replay, sessionCookie, storeEnv } from '../helpers/stored-app.js'
 import { startByHand, startExpress, startWithSessions } from '../helpers/stored-node.js'
 import { deferred, pendingAfter } from '../helpers/stored.js'
@@ -70,12 +70,14 @@ describe('commitSession not awaited, under sessionMiddleware or withSessions', (
     commitSession(env.sessions, req, res, req.session).catch((error: unknown) => rejected.push(error))
     res.end('ok')
   }
+  /** A plain node:http server of `handler` under withSessions, errors to env.onError. */
+  const serve = (env: StoreEnv, handler: SessionHandler<AppData>) => startServer(withSessions<AppData>(env.sessions, handler, { onError: env.onError }))
   const starts = [
     ['sessionMiddleware', (env: StoreEnv, rejected: unknown[]) => {
       const middleware = sessionMiddleware(env.sessions, { onError: env.onError })
       return startServer((req, res) => middleware(req, res, () => byHand(env, rejected)(req as SessionRequest<AppData>, res)))
     }],
-    ['withSessions', (env: StoreEnv, rejected: unknown[]) => startServer(withSessions(env.sessions, byHand(env, rejected), { onError: env.onError }))],
+    ['withSessions', (env: StoreEnv, rejected: unknown[]) => serve(env, byHand(env, rejected))],
   ] as const
 
   it.each(starts)('%s: one save, and the cookie names it', async (_name, start) => {
@@ -115,18 +117,12 @@ describe('commitSession not awaited, under sessionMiddleware or withSessions', (
     }],
   ] as const)('withSessions: %s between commitSession and res.end is reported, as after any commit', async (_name, change) => {
     const env = storeEnv()
-    const server = await startServer(
-      withSessions<AppData>(
-        env.sessions,
-        (req, res) => {
-          req.session.set('user', USER)
-          void commitSession(env.sessions, req, res, req.session)
-          change(req)
-          res.end('ok')
-        },
-        { onError: env.onError },
-      ),
-    )
+    const server = await serve(env, (req, res) => {
+      req.session.set('user', USER)
+      void commitSession(env.sessions, req, res, req.session)
+      change(req)
+      res.end('ok')
+    })
     const jar = new CookieJar(env.clock.now)
     const response = await jar.fetch(server.url('/'))
     expect(response.status).toBe(200)
@@ -163,19 +159,13 @@ describe('commitSession not awaited, under sessionMiddleware or withSessions', (
 
   it("withSessions: a Vary the app adds after commitSession goes out, with Cookie", async () => {
     const env = storeEnv()
-    const server = await startServer(
-      withSessions<AppData>(
-        env.sessions,
-        (req, res) => {
-          res.setHeader('Vary', 'Accept')
-          req.session.set('user', USER)
-          void commitSession(env.sessions, req, res, req.session)
-          res.setHeader('Vary', 'Accept, Accept-Language')
-          res.end('ok')
-        },
-        { onError: env.onError },
-      ),
-    )
+    const server = await serve(env, (req, res) => {
+      res.setHeader('Vary', 'Accept')
+      req.session.set('user', USER)
+      void commitSession(env.sessions, req, res, req.session)
+      res.setHeader('Vary', 'Accept, Accept-Language')
+      res.end('ok')
+    })
     const response = await fetch(server.url('/'))
     expect(response.headers.get('vary')).toBe('Accept, Accept-Language, Cookie')
     expect(sessionCookie(response)).toBeDefined()
@@ -185,21 +175,15 @@ describe('commitSession not awaited, under sessionMiddleware or withSessions', (
   it('awaited, failed and caught: a change the app makes then is saved by res.end, not reported', async () => {
     const env = storeEnv()
     env.spies.save.mockRejectedValueOnce(new Error('the store is down'))
-    const server = await startServer(
-      withSessions<AppData>(
-        env.sessions,
-        async (req, res) => {
-          req.session.set('user', USER)
-          try {
-            await commitSession(env.sessions, req, res, req.session)
-          } catch {
-            req.session.set('note', 'saved the second time')
-          }
-          res.end('ok')
-        },
-        { onError: env.onError },
-      ),
-    )
+    const server = await serve(env, async (req, res) => {
+      req.session.set('user', USER)
+      try {
+        await commitSession(env.sessions, req, res, req.session)
+      } catch {
+        req.session.set('note', 'saved the second time')
+      }
+      res.end('ok')
+    })
     const jar = new CookieJar(env.clock.now)
     const response = await jar.fetch(server.url('/'))
     expect(response.status).toBe(200)
@@ -212,22 +196,16 @@ describe('commitSession not awaited, under sessionMiddleware or withSessions', (
     const env = storeEnv()
     const failure = new Error('the store is down')
     env.spies.save.mockRejectedValueOnce(failure)
-    const server = await startServer(
-      withSessions<AppData>(
-        env.sessions,
-        async (req, res) => {
-          req.session.set('user', USER)
-          try {
-            await commitSession(env.sessions, req, res, req.session)
-            res.end('ok')
-          } catch (error) {
-            res.statusCode = 503
-            res.end(error === failure ? 'try again later' : 'unexpected')
-          }
-        },
-        { onError: env.onError },
-      ),
-    )
+    const server = await serve(env, async (req, res) => {
+      req.session.set('user', USER)
+      try {
+        await commitSession(env.sessions, req, res, req.session)
+        res.end('ok')
+      } catch (error) {
+        res.statusCode = 503
+        res.end(error === failure ? 'try again later' : 'unexpected')
+      }
+    })
     const response = await fetch(server.url('/'))
     expect(response.status).toBe(503)
     expect(await response.text()).toBe('try again later')

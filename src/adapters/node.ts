@@ -221,11 +221,10 @@ class Attachment implements SessionWatcher, SessionHolder, SessionSource {
    */
   pending: Promise<unknown> | undefined = undefined
   /**
-   * With a store: commitSession's save while it runs, settled with undefined once it is done or
-   * with `{ error }` once it failed. An `end` called meanwhile (the app did not await
-   * commitSession) waits for it instead of saving the session a second time.
+   * With a store: commitSession's save while it runs. An `end` called meanwhile (the app did not
+   * await commitSession) waits for it instead of saving the session a second time.
    */
-  byHand: Promise<{ error: unknown } | undefined> | undefined = undefined
+  byHand: Promise<SessionCommit> | undefined = undefined
   /** With a store: the headers of a save done before the headers went out (see {@link endWithSession}). */
   result: SessionCommit | undefined = undefined
   /**
@@ -299,8 +298,8 @@ function findKey(headers: OutgoingHttpHeaders, lower: string): string | undefine
 }
 
 /**
- * A save's headers with `Cookie` merged into the response's `Vary` as it is now: the app may have
- * added to it since the save (after an un-awaited commitSession, before `end`).
+ * A store save's headers with `Cookie` merged into the response's `Vary` as it is now: the app may
+ * have added to it while the store was saving (commitSession awaited later, or not at all).
  */
 function withCurrentVary(result: SessionCommit, res: ServerResponse, headers: OutgoingHttpHeaders | undefined): SessionCommit {
   if (result.vary === undefined) return result
@@ -402,13 +401,15 @@ export function commitSession<T extends object>(
     return
   }
   if (res.headersSent) throw new Error('commitSession: the response headers were already sent')
+  // res.end() already planned the save and waits for the store: a second save would race it.
+  if (attached?.committed === true) throw new Error('commitSession: res.end() was called before commitSession and already saves the session; commit before answering')
+  if (attached !== undefined) attached.committedByHand = true
   const secure = sessions.secureAuto && isSecure(req, trustProxy)
   const saved = sessions.save(session, { secure, vary: res.getHeader('Vary') as string | string[] | number | undefined })
   const saving = saved.then((result) => {
     if (res.headersSent) throw new Error('commitSession: the response headers were sent while the session was being saved; await commitSession before answering')
-    // An `end` waiting for this save restores the headers it was called with: hand it the result.
-    if (attached?.ending === true) attached.result = result
-    else write(sessions, req, res, undefined, result, onError, secure)
+    // An `end` waiting for this save writes its headers once it has put the response back.
+    if (attached?.ending !== true) write(sessions, req, res, undefined, withCurrentVary(result, res, undefined), onError, secure)
     done()
   })
   if (attached !== undefined) awaitByHand(attached, session, saved)
@@ -421,24 +422,25 @@ export function commitSession<T extends object>(
  * from then on a change is reported, as after any commit. `saved` is the store's save, not the
  * promise the app holds, so a rejection the app drops still surfaces as unhandled.
  */
-function awaitByHand(layer: Attachment, session: Session<SessionData>, saved: Promise<unknown>): void {
-  layer.committedByHand = true
+function awaitByHand(layer: Attachment, session: Session<SessionData>, saved: Promise<SessionCommit>): void {
+  layer.byHand = saved
   watchSession(session, layer)
   // Cleared as the save settles, after commitSession's own handler and before an app awaiting it
   // goes on: only an `end` called while the save runs waits for it.
-  const settled = saved.then(
+  saved.then(
     () => {
       layer.byHand = undefined
-      return undefined
     },
-    (error: unknown) => {
+    () => {
       layer.byHand = undefined
-      // Nothing was committed: the session is the app's to change, and `end` saves it.
-      if (!layer.committed) watchSession(session, undefined)
-      return { error }
+      // Nothing was committed: the session is the app's to change and to commit again (as after a
+      // failed commit without a store), and otherwise `end` saves it.
+      if (!layer.committed) {
+        layer.committedByHand = false
+        watchSession(session, undefined)
+      }
     },
   )
-  layer.byHand = settled
 }
 
 function apply<T extends object>(
@@ -890,7 +892,7 @@ function endWithSession(this: ServerResponse, ...args: unknown[]): ServerRespons
   if (session === undefined || !isStoredSessions(sessions)) return end.apply(this, args)
   // commitSession's save still runs (the app did not await it): that save is the commit.
   if (current.byHand !== undefined && !current.committed && !this.headersSent) {
-    endAfterByHand(current, current.byHand, snapshot(this), finish)
+    endOnceSaved(current, current.byHand, this, finish)
     return this
   }
   if (!current.committed && !this.headersSent) {
@@ -905,19 +907,7 @@ function endWithSession(this: ServerResponse, ...args: unknown[]): ServerRespons
     }
     // From here the session is committed: a change after end() is reported, not lost in silence.
     current.seal()
-    const restore = snapshot(this)
-    plan.persist().then(
-      (written) => {
-        current.result = commitOf(plan, written)
-      },
-      (error: unknown) => {
-        current.failed = true
-        current.failure = error
-      },
-    ).then(() => {
-      restore()
-      finish()
-    }).catch((error: unknown) => report(current.onError, error, current.req, 'store'))
+    endOnceSaved(current, plan.persist().then((written) => commitOf(plan, written)), this, finish)
     return this
   }
   const pending = current.pending
@@ -927,31 +917,30 @@ function endWithSession(this: ServerResponse, ...args: unknown[]): ServerRespons
 }
 
 /**
- * The response as `end()` found it, to put back once the store answers: until then the response is
- * not sent, so code running meanwhile (an error handler, for a route that threw after `res.send`)
- * could still change it, and the response `end()` was called for is the one that goes out.
+ * Ends the response once the store has the session: the save `end()` planned, or commitSession's
+ * when the app did not await it. Until then the response is not sent, so code running meanwhile
+ * (an error handler, for a route that threw after `res.send`) could still change it; the response
+ * `end()` was called for is the one that goes out, with the save's headers (writeHead writes
+ * `layer.result`), or as the 500 of a failed save.
  */
-function snapshot(res: ServerResponse): () => void {
+function endOnceSaved(layer: Attachment, saved: Promise<SessionCommit>, res: ServerResponse, finish: () => void): void {
   const { statusCode, statusMessage } = res
   const headers = res.getHeaders()
-  return () => {
+  const restore = (): void => {
     for (const name of res.getHeaderNames()) if (!(name in headers)) res.removeHeader(name)
     for (const name of Object.keys(headers)) res.setHeader(name, headers[name] as number | string | readonly string[])
     res.statusCode = statusCode
     res.statusMessage = statusMessage
   }
-}
-
-/**
- * Ends the response once commitSession's save settled, as `end()` found it; the save's headers are
- * in `layer.result` (see commitSession), and if it failed, writeHead answers the 500 of a failed save.
- */
-function endAfterByHand(layer: Attachment, byHand: NonNullable<Attachment['byHand']>, restore: () => void, finish: () => void): void {
-  byHand.then((failure) => {
-    if (failure !== undefined) {
+  saved.then(
+    (result) => {
+      layer.result = result
+    },
+    (error: unknown) => {
       layer.failed = true
-      layer.failure = failure.error
-    }
+      layer.failure = error
+    },
+  ).then(() => {
     restore()
     finish()
   }).catch((error: unknown) => report(layer.onError, error, layer.req, 'store'))

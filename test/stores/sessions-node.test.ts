@@ -192,6 +192,64 @@ describe('commitSession not awaited, under sessionMiddleware or withSessions', (
     expect(env.errors).toEqual([])
   })
 
+  it('withSessions: a Vary the app adds while the save runs goes out, with Cookie, when commitSession is awaited later', async () => {
+    const env = storeEnv()
+    const server = await serve(env, async (req, res) => {
+      req.session.set('user', USER)
+      const committing = commitSession(env.sessions, req, res, req.session)
+      res.setHeader('Vary', 'Accept')
+      await committing
+      res.end('ok')
+    })
+    const response = await fetch(server.url('/'))
+    expect(response.headers.get('vary')).toBe('Accept, Cookie')
+    expect(sessionCookie(response)).toBeDefined()
+  })
+
+  it('awaited, failed and caught: commitSession may be called again, as without a store', async () => {
+    const env = storeEnv()
+    env.spies.save.mockRejectedValueOnce(new Error('the store is down'))
+    const server = await serve(env, async (req, res) => {
+      req.session.set('user', USER)
+      await commitSession(env.sessions, req, res, req.session).catch(() => commitSession(env.sessions, req, res, req.session))
+      res.end('ok')
+    })
+    const jar = new CookieJar(env.clock.now)
+    const response = await jar.fetch(server.url('/'))
+    expect(response.status).toBe(200)
+    expect(env.spies.save).toHaveBeenCalledTimes(2)
+    expect(response.headers.getSetCookie()).toHaveLength(1)
+    expect(await env.stored(env.reader.idOf(jar))).toEqual({ user: USER })
+    expect(env.errors).toEqual([])
+  })
+
+  it.each([
+    ['res.end() before commitSession', 'commitSession: res.end() was called before commitSession and already saves the session; commit before answering'],
+    ['res.writeHead() while the save runs', 'commitSession: the response headers were sent while the session was being saved; await commitSession before answering'],
+  ] as const)('%s: commitSession refuses, saying so; the response goes out', async (order, message) => {
+    const env = storeEnv()
+    const refused: unknown[] = []
+    const server = await serve(env, async (req, res) => {
+      req.session.set('user', USER)
+      if (order.startsWith('res.end')) {
+        res.end('ok')
+        try {
+          await commitSession(env.sessions, req, res, req.session)
+        } catch (error) {
+          refused.push(error)
+        }
+      } else {
+        const committing = commitSession(env.sessions, req, res, req.session)
+        res.writeHead(200).end('ok')
+        await committing.catch((error: unknown) => refused.push(error))
+      }
+    })
+    const response = await fetch(server.url('/'))
+    expect(response.status).toBe(200)
+    expect(await response.text()).toBe('ok')
+    expect(refused.map((error) => (error as Error).message)).toEqual([message])
+  })
+
   it('awaited and caught, a failed save leaves the answer to the app', async () => {
     const env = storeEnv()
     const failure = new Error('the store is down')
